@@ -1,0 +1,154 @@
+package bot
+
+import (
+	"strings"
+	"unicode"
+)
+
+// messages are the bot's own words, per language. Article content comes from
+// the knowledge files; these are only the frame around it.
+var messages = map[string]map[string]string{
+	"en": {
+		"start": "Hello! I answer questions about Canada's **International Mobility Program**: LMIA-exempt work permits " +
+			"(intra-company transfers, CUSMA and other trade agreements, IEC working holidays, spousal and post-graduation " +
+			"open permits, the employer compliance fee and portal, the Global Skills Strategy and more).\n\n" +
+			"Ask me a question in your own words, or use /eligibility to check which permits may fit you.",
+		"help": "**What I can do**\n" +
+			"- Answer questions about LMIA-exempt work permits: just type your question.\n" +
+			"- /eligibility: a few questions to see which IMP streams may fit you.\n" +
+			"- /contact: how to reach a person.\n" +
+			"- /forget: delete what I keep about you.\n" +
+			"During the eligibility check: /back, /restart, /cancel.",
+		"fallback": "Sorry, I can't help with that. I only answer questions about Canada's International Mobility Program " +
+			"(LMIA-exempt work permits): open and employer-specific permits, trade agreements, IEC, spousal and " +
+			"post-graduation permits, employer fees and steps. Try asking about one of these, or type /help.",
+		"unsure":      "I'm not sure I understood. Did you mean one of these?",
+		"empty":       "Please type a question about Canadian work permits, or /help to see what I can do.",
+		"greeting":    "Hello! Ask me anything about LMIA-exempt work permits in Canada, or type /eligibility to check your options.",
+		"thanks":      "You're welcome! Ask me anything else about IMP work permits whenever you like.",
+		"error":       "Sorry, something went wrong on my side. Please try again in a moment.",
+		"slow_down":   "You're sending messages very fast. Please wait a few seconds and try again.",
+		"unknown_cmd": "I don't know that command. Type /help to see what I can do.",
+		"no_dialogue": "There is no eligibility check in progress. Type /eligibility to start one.",
+		"no_engine":   "The eligibility check is not available right now. You can still ask me questions.",
+		"forgot":      "Done: I have deleted what I kept about you (your conversation state).",
+		"notice":      "General information, not legal advice.",
+		"contact":     "Talk to a person: %s.",
+		"contact_cmd": "To talk to a person about your situation, contact %s.",
+		"default_contact": "a licensed immigration consultant (RCIC, check them on college-ic.ca) or a lawyer; " +
+			"IRCC's own help: https://www.canada.ca/en/immigration-refugees-citizenship/corporate/contact-ircc.html",
+		"reviewed":      "Reviewed",
+		"sources":       "Sources",
+		"more":          "More in the sources below.",
+		"btn_more":      "More: ",
+		"btn_elig":      "Check my eligibility",
+		"btn_person":    "Talk to a person",
+		"btn_helpful":   "👍 Helpful",
+		"btn_unhelpful": "👎 Not helpful",
+		"feedback":      "Thanks for your feedback!",
+		"outside":       "This is outside what I cover in detail.",
+	},
+	"fr": {
+		"start": "Bonjour ! Je réponds aux questions sur le **Programme de mobilité internationale** du Canada : les permis de travail " +
+			"dispensés d'EIMT (mutations intra-entreprise, ACEUM et autres accords commerciaux, PVT / EIC, permis ouverts pour " +
+			"conjoints et diplômés, frais et portail des employeurs, Stratégie en matière de compétences mondiales, etc.).\n\n" +
+			"Posez votre question avec vos mots, ou tapez /eligibility pour voir quels permis pourraient vous convenir.",
+		"help": "**Ce que je peux faire**\n" +
+			"- Répondre aux questions sur les permis de travail dispensés d'EIMT : tapez votre question.\n" +
+			"- /eligibility : quelques questions pour voir quels volets du PMI pourraient vous convenir.\n" +
+			"- /contact : parler à une personne.\n" +
+			"- /forget : effacer ce que je garde sur vous.\n" +
+			"Pendant la vérification : /back, /restart, /cancel.",
+		"fallback": "Désolé, je ne peux pas vous aider pour cela. Je réponds seulement aux questions sur le Programme de mobilité " +
+			"internationale du Canada (permis de travail dispensés d'EIMT). Essayez une question sur ce sujet, ou tapez /help.",
+		"unsure":      "Je ne suis pas sûr d'avoir compris. Vouliez-vous dire l'un de ces sujets ?",
+		"empty":       "Tapez une question sur les permis de travail au Canada, ou /help pour voir ce que je sais faire.",
+		"greeting":    "Bonjour ! Posez-moi vos questions sur les permis de travail dispensés d'EIMT, ou tapez /eligibility.",
+		"thanks":      "Avec plaisir ! N'hésitez pas si vous avez d'autres questions.",
+		"error":       "Désolé, un problème est survenu de mon côté. Réessayez dans un instant.",
+		"slow_down":   "Vous envoyez des messages très vite. Attendez quelques secondes puis réessayez.",
+		"unknown_cmd": "Je ne connais pas cette commande. Tapez /help pour voir ce que je sais faire.",
+		"no_dialogue": "Aucune vérification d'admissibilité en cours. Tapez /eligibility pour en commencer une.",
+		"no_engine":   "La vérification d'admissibilité n'est pas disponible pour le moment.",
+		"forgot":      "C'est fait : j'ai effacé ce que je gardais sur vous.",
+		"notice":      "Information générale, pas un avis juridique.",
+		"contact":     "Parler à une personne : %s.",
+		"contact_cmd": "Pour parler de votre situation à une personne, contactez %s.",
+		"default_contact": "un consultant réglementé en immigration (CRIC, vérifiable sur college-ic.ca) ou un avocat ; " +
+			"l'aide d'IRCC : https://www.canada.ca/fr/immigration-refugies-citoyennete/organisation/contactez-ircc.html",
+		"reviewed":      "Vérifié le",
+		"sources":       "Sources",
+		"more":          "Plus de détails dans les sources ci-dessous.",
+		"btn_more":      "Voir : ",
+		"btn_elig":      "Vérifier mon admissibilité",
+		"btn_person":    "Parler à une personne",
+		"btn_helpful":   "👍 Utile",
+		"btn_unhelpful": "👎 Pas utile",
+		"feedback":      "Merci pour votre avis !",
+		"outside":       "Ce sujet dépasse ce que je couvre en détail.",
+	},
+}
+
+func msg(lang, key string) string {
+	if m, ok := messages[lang][key]; ok {
+		return m
+	}
+	return messages["en"][key]
+}
+
+// Msg returns one of the bot's own texts in lang (English when missing).
+func Msg(lang, key string) string { return msg(lang, key) }
+
+var frenchWords = map[string]bool{
+	"je": true, "tu": true, "vous": true, "nous": true, "est": true, "le": true, "la": true, "les": true,
+	"des": true, "une": true, "un": true, "pour": true, "avec": true, "mon": true, "ma": true, "mes": true,
+	"est-ce": true, "que": true, "qui": true, "quel": true, "quelle": true, "comment": true, "combien": true,
+	"permis": true, "travail": true, "travailler": true, "bonjour": true, "merci": true, "salut": true,
+	"peux": true, "peut": true, "puis": true, "dois": true, "faut": true, "suis": true, "ai": true,
+	"au": true, "aux": true, "du": true, "sur": true, "dans": true, "pas": true, "ne": true, "sans": true,
+	"emploi": true, "employeur": true, "conjoint": true, "conjointe": true, "mais": true, "ou": true, "et": true,
+	"c'est": true, "j'ai": true, "qu'est-ce": true, "d'un": true, "d'une": true, "l'eimt": true, "eimt": true,
+}
+
+var englishWords = map[string]bool{
+	"the": true, "i": true, "you": true, "is": true, "are": true, "a": true, "an": true, "my": true,
+	"to": true, "of": true, "for": true, "with": true, "can": true, "do": true, "does": true, "how": true,
+	"what": true, "work": true, "permit": true, "and": true, "in": true, "on": true, "we": true, "our": true,
+	"need": true, "much": true, "it": true, "be": true, "have": true, "if": true, "will": true, "from": true,
+	"hello": true, "hi": true, "thanks": true, "job": true, "employer": true, "spouse": true, "wife": true,
+}
+
+// DetectLang guesses "fr" or "en" from the text (English when unsure).
+func DetectLang(text string) string {
+	fr, en := 0, 0
+	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !unicode.IsLetter(r) && r != '\'' && r != '’' && r != '-'
+	}) {
+		w = strings.ReplaceAll(w, "’", "'")
+		if frenchWords[w] {
+			fr++
+		}
+		if englishWords[w] {
+			en++
+		}
+	}
+	if fr > en {
+		return "fr"
+	}
+	return "en"
+}
+
+func detectLang(req *Request) string {
+	if l := strings.ToLower(req.Lang); l != "" {
+		if strings.HasPrefix(l, "fr") {
+			return "fr"
+		}
+		if req.Text == "" {
+			return "en"
+		}
+	}
+	if req.Text != "" {
+		return DetectLang(req.Text)
+	}
+	return "en"
+}

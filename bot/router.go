@@ -1,0 +1,439 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/impbot/impbot/index"
+	"github.com/impbot/impbot/knowledge"
+)
+
+// Outcomes of a question, for observers and metrics.
+const (
+	OutcomeAnswered  = "answered"
+	OutcomeRedirect  = "redirect"
+	OutcomeUnsure    = "unsure"
+	OutcomeUnrelated = "unrelated"
+)
+
+// QuestionEvent describes one question the router answered (or not). It
+// carries no user identity.
+type QuestionEvent struct {
+	Time       time.Time
+	Platform   string
+	Lang       string
+	Text       string
+	Outcome    string
+	Topic      string
+	Candidates []index.Hit
+	Latency    time.Duration
+}
+
+// FeedbackEvent is a 👍 or 👎 on an answer.
+type FeedbackEvent struct {
+	Time     time.Time
+	Platform string
+	Topic    string
+	Helpful  bool
+}
+
+// Observer is told about questions and feedback (for the unanswered-question
+// report and metrics). Its methods must be quick and safe for concurrent use.
+type Observer interface {
+	Question(ev QuestionEvent)
+	Feedback(ev FeedbackEvent)
+}
+
+// Dialogue runs the guided eligibility questionnaire (see package dialogue).
+type Dialogue interface {
+	// Start begins (or restarts) the dialogue for the request's session.
+	Start(ctx context.Context, req *Request) (*Response, error)
+	// Handle processes req when the session has a dialogue in progress:
+	// answers, back, restart, cancel. ok is false when no dialogue is active,
+	// and the router then handles req itself. faq answers a free question;
+	// the dialogue calls it when the user asks something instead of
+	// answering, and then repeats its question.
+	Handle(ctx context.Context, req *Request, faq Handler) (resp *Response, ok bool, err error)
+}
+
+// Forgetter deletes what a component keeps about one user (for /forget).
+type Forgetter interface {
+	Forget(ctx context.Context, req *Request) error
+}
+
+// Options configure the router.
+type Options struct {
+	// OrgName and Contact are shown with the not-legal-advice notice.
+	OrgName string
+	Contact string
+	// MaxReplyChars bounds an answer's length so it fits one chat message
+	// (Discord allows 2,000). Default 1,900.
+	MaxReplyChars int
+	// Confident is the confidence from which the top article is answered;
+	// Unsure the confidence from which "did you mean" is offered.
+	Confident float64
+	Unsure    float64
+	Log       *slog.Logger
+	Observer  Observer
+	Dialogue  Dialogue
+	Forget    []Forgetter
+}
+
+// Default thresholds, calibrated on the development question set.
+const (
+	DefaultConfident = 0.50
+	DefaultUnsure    = 0.33
+)
+
+// Router answers requests from every platform.
+type Router struct {
+	opt Options
+	ix  atomic.Pointer[index.Index]
+}
+
+// NewRouter returns a router answering from ix.
+func NewRouter(ix *index.Index, opt Options) *Router {
+	if opt.MaxReplyChars <= 0 {
+		opt.MaxReplyChars = 1900
+	}
+	if opt.Confident <= 0 {
+		opt.Confident = DefaultConfident
+	}
+	if opt.Unsure <= 0 {
+		opt.Unsure = DefaultUnsure
+	}
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
+	}
+	r := &Router{opt: opt}
+	r.ix.Store(ix)
+	return r
+}
+
+// Index returns the index in use.
+func (r *Router) Index() *index.Index { return r.ix.Load() }
+
+// Swap replaces the index atomically and returns the previous one. Requests
+// in flight finish on the index they started with.
+func (r *Router) Swap(ix *index.Index) *index.Index { return r.ix.Swap(ix) }
+
+// SetDialogue plugs in the eligibility dialogue (before serving).
+func (r *Router) SetDialogue(d Dialogue) { r.opt.Dialogue = d }
+
+// AddForgetter registers a component that keeps user data (before serving).
+func (r *Router) AddForgetter(f Forgetter) { r.opt.Forget = append(r.opt.Forget, f) }
+
+// SetObserver plugs in the observer (before serving).
+func (r *Router) SetObserver(o Observer) { r.opt.Observer = o }
+
+// Handle answers one request.
+func (r *Router) Handle(ctx context.Context, req *Request) (*Response, error) {
+	lang := detectLang(req)
+	if !utf8.ValidString(req.Text) {
+		req.Text = strings.ToValidUTF8(req.Text, " ")
+	}
+	if cmd, _, ok := ParseCommand(req.Text); ok {
+		switch cmd {
+		case "start":
+			return r.say(lang, "start", r.startButtons(lang)), nil
+		case "help":
+			return r.say(lang, "help", r.startButtons(lang)), nil
+		case "contact":
+			return r.contact(lang), nil
+		case "forget":
+			return r.forget(ctx, req, lang)
+		case "eligibility", "eligible", "check":
+			if r.opt.Dialogue == nil {
+				return r.say(lang, "no_engine", nil), nil
+			}
+			return r.opt.Dialogue.Start(ctx, req)
+		}
+	}
+	if strings.HasPrefix(req.Action, ActCommand) {
+		return r.Handle(ctx, &Request{Platform: req.Platform, ChatID: req.ChatID, UserID: req.UserID, Lang: req.Lang,
+			Text: "/" + strings.TrimPrefix(req.Action, ActCommand), Group: req.Group})
+	}
+	if r.opt.Dialogue != nil {
+		resp, ok, err := r.opt.Dialogue.Handle(ctx, req, HandlerFunc(r.answer))
+		if err != nil {
+			return nil, fmt.Errorf("dialogue: %w", err)
+		}
+		if ok {
+			return resp, nil
+		}
+	}
+	if cmd, _, ok := ParseCommand(req.Text); ok {
+		switch cmd {
+		case "cancel", "back", "restart":
+			return r.say(lang, "no_dialogue", nil), nil
+		default:
+			return r.say(lang, "unknown_cmd", nil), nil
+		}
+	}
+	return r.answer(ctx, req)
+}
+
+// answer handles article buttons, feedback and free questions.
+func (r *Router) answer(ctx context.Context, req *Request) (*Response, error) {
+	lang := detectLang(req)
+	ix := r.ix.Load()
+	switch {
+	case strings.HasPrefix(req.Action, ActArticle):
+		id := strings.TrimPrefix(req.Action, ActArticle)
+		a := ix.Base().Article(lang, id)
+		if a == nil {
+			return r.say(lang, "fallback", nil), nil
+		}
+		return &Response{Replies: []Reply{r.articleReply(lang, a, 1, nil)}}, nil
+	case strings.HasPrefix(req.Action, ActFeedback):
+		rest := strings.TrimPrefix(req.Action, ActFeedback)
+		sign, id, _ := strings.Cut(rest, ":")
+		if r.opt.Observer != nil && ix.Base().Article(lang, id) != nil {
+			r.opt.Observer.Feedback(FeedbackEvent{Time: time.Now(), Platform: req.Platform, Topic: id, Helpful: sign == "+"})
+		}
+		return r.say(lang, "feedback", nil), nil
+	case strings.HasPrefix(req.Action, ActHandoff):
+		return r.contact(lang), nil
+	case req.Action != "":
+		return r.say(lang, "fallback", nil), nil
+	}
+	text := strings.TrimSpace(req.Text)
+	if !hasWordChar(text) {
+		return r.say(lang, "empty", nil), nil
+	}
+	if k := smallTalk(text); k != "" {
+		return r.say(lang, k, nil), nil
+	}
+	start := time.Now()
+	res, err := ix.Search(ctx, lang, text, 6)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	top := res.Top()
+	var resp *Response
+	outcome := OutcomeUnrelated
+	switch {
+	case top.ID != "" && top.Confidence >= r.opt.Confident:
+		a := ix.Base().Article(lang, top.ID)
+		outcome = OutcomeAnswered
+		if a.Kind == knowledge.KindRedirect {
+			outcome = OutcomeRedirect
+		}
+		var sugg []string
+		for _, h := range res.Hits[1:] {
+			if h.Confidence >= r.opt.Unsure && len(sugg) < 3 {
+				sugg = append(sugg, h.ID)
+			}
+		}
+		resp = &Response{Replies: []Reply{r.articleReply(lang, a, top.Confidence, sugg)}}
+	case top.ID != "" && top.Confidence >= r.opt.Unsure:
+		outcome = OutcomeUnsure
+		rep := Reply{Text: msg(lang, "unsure"), Score: top.Confidence}
+		for _, h := range res.Hits {
+			if len(rep.Suggestions) == 3 || h.Confidence < r.opt.Unsure*0.75 {
+				break
+			}
+			a := ix.Base().Article(lang, h.ID)
+			rep.Suggestions = append(rep.Suggestions, h.ID)
+			rep.Buttons = append(rep.Buttons, Button{Label: a.Title, Action: ArticleAction(h.ID)})
+		}
+		rep.Buttons = append(rep.Buttons, Button{Label: msg(lang, "btn_person"), Action: ActHandoff})
+		resp = &Response{Replies: []Reply{rep}}
+	default:
+		rep := Reply{Text: msg(lang, "fallback"), Score: top.Confidence, Buttons: r.startButtons(lang)}
+		resp = &Response{Replies: []Reply{rep}}
+	}
+	if r.opt.Observer != nil {
+		r.opt.Observer.Question(QuestionEvent{
+			Time: start, Platform: req.Platform, Lang: lang, Text: text, Outcome: outcome,
+			Topic: resp.Replies[0].Topic, Candidates: res.Hits, Latency: time.Since(start),
+		})
+	}
+	return resp, nil
+}
+
+func (r *Router) say(lang, key string, buttons []Button) *Response {
+	return &Response{Replies: []Reply{{Text: msg(lang, key), Buttons: buttons}}}
+}
+
+func (r *Router) startButtons(lang string) []Button {
+	var bs []Button
+	if r.opt.Dialogue != nil {
+		bs = append(bs, Button{Label: msg(lang, "btn_elig"), Action: CommandAction("eligibility")})
+	}
+	return append(bs, Button{Label: msg(lang, "btn_person"), Action: ActHandoff})
+}
+
+func (r *Router) contactText() string {
+	c := strings.TrimSpace(r.opt.Contact)
+	if c == "" {
+		return ""
+	}
+	if n := strings.TrimSpace(r.opt.OrgName); n != "" {
+		return n + " (" + c + ")"
+	}
+	return c
+}
+
+func (r *Router) contact(lang string) *Response {
+	c := r.contactText()
+	if c == "" {
+		c = msg(lang, "default_contact")
+	}
+	return &Response{Replies: []Reply{{Text: fmt.Sprintf(msg(lang, "contact_cmd"), c) + "\n\n_" + msg(lang, "notice") + "_"}}}
+}
+
+func (r *Router) forget(ctx context.Context, req *Request, lang string) (*Response, error) {
+	for _, f := range r.opt.Forget {
+		if err := f.Forget(ctx, req); err != nil {
+			return nil, fmt.Errorf("forget: %w", err)
+		}
+	}
+	return r.say(lang, "forgot", nil), nil
+}
+
+// Notice is the not-legal-advice line with the contact, in Markdown.
+func (r *Router) Notice(lang string) string {
+	c := r.contactText()
+	if c == "" {
+		return "_" + msg(lang, "notice") + " " + fmt.Sprintf(msg(lang, "contact"), "/contact") + "_"
+	}
+	return "_" + msg(lang, "notice") + " " + fmt.Sprintf(msg(lang, "contact"), c) + "_"
+}
+
+// ArticleReply renders an article as a chat reply (used by the dialogue too).
+func (r *Router) ArticleReply(lang, id string) (Reply, bool) {
+	a := r.ix.Load().Base().Article(lang, id)
+	if a == nil {
+		return Reply{}, false
+	}
+	return r.articleReply(lang, a, 1, nil), true
+}
+
+func (r *Router) articleReply(lang string, a *knowledge.Article, score float64, sugg []string) Reply {
+	var head strings.Builder
+	head.WriteString("**" + a.Title + "**\n")
+	head.WriteString(a.Summary)
+	var tail strings.Builder
+	if len(a.Sources) > 0 {
+		tail.WriteString(msg(lang, "sources") + ": ")
+		for i, s := range a.Sources {
+			if i > 0 {
+				tail.WriteString(" · ")
+			}
+			tail.WriteString("[" + sourceLabel(s) + "](" + s + ")")
+		}
+		tail.WriteString("\n")
+	}
+	if a.Reviewed != "" {
+		tail.WriteString(msg(lang, "reviewed") + " " + a.Reviewed + ". ")
+	}
+	tail.WriteString(r.Notice(lang))
+	budget := r.opt.MaxReplyChars - utf8.RuneCountInString(head.String()) - utf8.RuneCountInString(tail.String()) - 4
+	body := fitBody(a.Body, budget, msg(lang, "more"))
+	text := head.String()
+	if body != "" {
+		text += "\n\n" + body
+	}
+	text += "\n\n" + tail.String()
+	rep := Reply{Text: text, Topic: a.ID, Score: score, Suggestions: sugg}
+	if rep.Suggestions == nil {
+		rep.Suggestions = []string{}
+	}
+	ix := r.ix.Load()
+	seen := map[string]bool{a.ID: true}
+	add := func(id string) {
+		if seen[id] || len(rep.Buttons) >= 3 {
+			return
+		}
+		if ra := ix.Base().Article(lang, id); ra != nil {
+			seen[id] = true
+			rep.Buttons = append(rep.Buttons, Button{Label: ra.Title, Action: ArticleAction(id)})
+		}
+	}
+	for _, id := range a.Related {
+		add(id)
+	}
+	for _, id := range sugg {
+		add(id)
+	}
+	if r.opt.Observer != nil {
+		rep.Buttons = append(rep.Buttons,
+			Button{Label: msg(lang, "btn_helpful"), Action: ActFeedback + "+:" + a.ID},
+			Button{Label: msg(lang, "btn_unhelpful"), Action: ActFeedback + "-:" + a.ID})
+	}
+	rep.Buttons = append(rep.Buttons, Button{Label: msg(lang, "btn_person"), Action: ActHandoff})
+	return rep
+}
+
+func sourceLabel(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return "link"
+	}
+	return strings.TrimPrefix(u.Host, "www.")
+}
+
+// fitBody trims Markdown to at most budget runes, at a paragraph (or line)
+// boundary, adding a pointer to the sources when cut.
+func fitBody(body string, budget int, more string) string {
+	if utf8.RuneCountInString(body) <= budget {
+		return body
+	}
+	budget -= utf8.RuneCountInString(more) + 2
+	if budget <= 0 {
+		return ""
+	}
+	var out []string
+	used := 0
+	for _, line := range strings.Split(body, "\n") {
+		n := utf8.RuneCountInString(line) + 1
+		if used+n > budget {
+			break
+		}
+		out = append(out, line)
+		used += n
+	}
+	s := strings.TrimSpace(strings.Join(out, "\n"))
+	if s == "" {
+		return more
+	}
+	return s + "\n\n" + more
+}
+
+func hasWordChar(s string) bool {
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	greetingRE = regexp.MustCompile(`^(hi|hello|hey|hiya|yo|good (morning|afternoon|evening)|bonjour|bonsoir|salut|allo|allô|coucou)( there| all| bot| impbot)?[\s!.,👋🙂😊]*$`)
+	thanksRE   = regexp.MustCompile(`^(thanks?( you)?( so much| a lot| very much)?|thx|ty|cheers|merci( beaucoup| bien)?|great,? thanks?|ok,? thanks?|perfect,? thanks?)[\s!.,🙏👍🙂😊]*$`)
+)
+
+// smallTalk recognizes a bare greeting or thanks.
+func smallTalk(text string) string {
+	t := strings.ToLower(strings.TrimSpace(text))
+	if utf8.RuneCountInString(t) > 40 {
+		return ""
+	}
+	switch {
+	case greetingRE.MatchString(t):
+		return "greeting"
+	case thanksRE.MatchString(t):
+		return "thanks"
+	}
+	return ""
+}

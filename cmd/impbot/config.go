@@ -1,0 +1,207 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the file given to `impbot serve --config`. Key names are a
+// contract (see config.example.yaml); unknown keys are errors.
+type Config struct {
+	Knowledge struct {
+		Dir string `yaml:"dir"`
+	} `yaml:"knowledge"`
+	HTTP struct {
+		Addr string `yaml:"addr"`
+	} `yaml:"http"`
+	Sessions struct {
+		Path        string   `yaml:"path"`
+		IdleTimeout Duration `yaml:"idle_timeout"`
+	} `yaml:"sessions"`
+	Organization struct {
+		Name    string `yaml:"name"`
+		Contact string `yaml:"contact"`
+	} `yaml:"organization"`
+	Log struct {
+		Level       string `yaml:"level"`
+		Format      string `yaml:"format"`
+		MessageText bool   `yaml:"message_text"`
+	} `yaml:"log"`
+	RateLimit struct {
+		PerSecond float64 `yaml:"per_second"`
+		Burst     int     `yaml:"burst"`
+	} `yaml:"rate_limit"`
+	Unanswered struct {
+		RetentionDays *int `yaml:"retention_days"`
+	} `yaml:"unanswered"`
+	Telegram TelegramConfig `yaml:"telegram"`
+	Discord  DiscordConfig  `yaml:"discord"`
+}
+
+// TelegramConfig configures the Telegram adapter.
+type TelegramConfig struct {
+	Enabled bool   `yaml:"enabled"`
+	Token   string `yaml:"token"`
+	Mode    string `yaml:"mode"`
+	APIURL  string `yaml:"api_url"`
+	Webhook struct {
+		URL         string `yaml:"url"`
+		SecretToken string `yaml:"secret_token"`
+	} `yaml:"webhook"`
+	StaffChatID int64 `yaml:"staff_chat_id"`
+}
+
+// DiscordConfig configures the Discord adapter.
+type DiscordConfig struct {
+	Enabled       bool     `yaml:"enabled"`
+	Token         string   `yaml:"token"`
+	ApplicationID string   `yaml:"application_id"`
+	GuildIDs      []string `yaml:"guild_ids"`
+	Channels      []string `yaml:"channels"`
+	Ephemeral     *bool    `yaml:"ephemeral"`
+	APIURL        string   `yaml:"api_url"`
+}
+
+// Duration is a time.Duration written as "30m", "1h".
+type Duration time.Duration
+
+// UnmarshalYAML parses a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil || v < 0 {
+		return fmt.Errorf("line %d: %q is not a duration such as 30m or 1h", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// DefaultConfig returns the settings used when no file is given.
+func DefaultConfig() Config {
+	var c Config
+	c.HTTP.Addr = "127.0.0.1:8080"
+	c.Sessions.Path = "data/sessions.db"
+	c.Sessions.IdleTimeout = Duration(30 * time.Minute)
+	c.Log.Level = "info"
+	c.Log.Format = "text"
+	c.RateLimit.PerSecond = 1
+	c.RateLimit.Burst = 5
+	days := 30
+	c.Unanswered.RetentionDays = &days
+	c.Telegram.Mode = "polling"
+	t := true
+	c.Discord.Ephemeral = &t
+	return c
+}
+
+var envRE = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// expandEnv replaces ${VAR} with the environment variable's value. It
+// records the names of variables that are unset.
+func expandEnv(data []byte, lookup func(string) (string, bool)) ([]byte, []string) {
+	var missing []string
+	out := envRE.ReplaceAllFunc(data, func(m []byte) []byte {
+		name := string(m[2 : len(m)-1])
+		v, ok := lookup(name)
+		if !ok || v == "" {
+			missing = append(missing, name)
+			return nil
+		}
+		return []byte(strings.ReplaceAll(v, "\n", ""))
+	})
+	return out, missing
+}
+
+// LoadConfig reads and validates a config file. Secrets come from the
+// environment through ${VAR}.
+func LoadConfig(path string, lookup func(string) (string, bool)) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("read config: %w", err)
+	}
+	return ParseConfig(path, data, lookup)
+}
+
+// ParseConfig parses config file content.
+func ParseConfig(name string, data []byte, lookup func(string) (string, bool)) (Config, error) {
+	c := DefaultConfig()
+	data, missing := expandEnv(data, lookup)
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return Config{}, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if err := c.validate(missing); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return c, nil
+}
+
+func (c *Config) validate(missingEnv []string) error {
+	var errs []string
+	unset := ""
+	if len(missingEnv) > 0 {
+		unset = " (unset in the environment: " + strings.Join(missingEnv, ", ") + ")"
+	}
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, key+": "+fmt.Sprintf(format, args...))
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "%q must be debug, info, warn or error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		bad("log.format", "%q must be text or json", c.Log.Format)
+	}
+	if c.RateLimit.PerSecond < 0 {
+		bad("rate_limit.per_second", "must not be negative")
+	}
+	if c.RateLimit.Burst < 0 || (c.RateLimit.PerSecond > 0 && c.RateLimit.Burst == 0) {
+		bad("rate_limit.burst", "must be at least 1")
+	}
+	if c.Unanswered.RetentionDays != nil && *c.Unanswered.RetentionDays < 0 {
+		bad("unanswered.retention_days", "must be 0 (off) or more")
+	}
+	if c.Telegram.Enabled {
+		if c.Telegram.Token == "" {
+			bad("telegram.token", "is empty: set the environment variable named in the config, e.g. TELEGRAM_BOT_TOKEN%s", unset)
+		}
+		switch c.Telegram.Mode {
+		case "polling":
+		case "webhook":
+			if c.Telegram.Webhook.URL == "" {
+				bad("telegram.webhook.url", "is required in webhook mode")
+			}
+			if c.Telegram.Webhook.SecretToken == "" {
+				bad("telegram.webhook.secret_token", "is required in webhook mode")
+			}
+		default:
+			bad("telegram.mode", "%q must be polling or webhook", c.Telegram.Mode)
+		}
+		if c.Telegram.APIURL != "" && !strings.HasPrefix(c.Telegram.APIURL, "http://") && !strings.HasPrefix(c.Telegram.APIURL, "https://") {
+			bad("telegram.api_url", "%q must be an http(s) URL", c.Telegram.APIURL)
+		}
+	}
+	if c.Discord.Enabled {
+		if c.Discord.Token == "" {
+			bad("discord.token", "is empty: set the environment variable named in the config, e.g. DISCORD_BOT_TOKEN%s", unset)
+		}
+		if c.Discord.APIURL != "" && !strings.HasPrefix(c.Discord.APIURL, "http://") && !strings.HasPrefix(c.Discord.APIURL, "https://") {
+			bad("discord.api_url", "%q must be an http(s) URL", c.Discord.APIURL)
+		}
+	}
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "; "))
+	}
+	return nil
+}

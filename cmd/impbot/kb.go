@@ -1,0 +1,289 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/impbot/impbot/bot"
+	"github.com/impbot/impbot/knowledge"
+)
+
+func init() {
+	commands["kb check"] = cmdKBCheck
+	commands["kb test"] = cmdKBTest
+	commands["kb export"] = cmdKBExport
+}
+
+// kbCheckers validate parts of a knowledge folder beyond the articles (the
+// eligibility rules, for instance). Files register theirs in init.
+var kbCheckers []func(b *knowledge.Base, dir string) knowledge.Problems
+
+// checkKnowledge loads and validates a folder ("" = embedded).
+func checkKnowledge(dir string) (*knowledge.Base, knowledge.Problems) {
+	var b *knowledge.Base
+	var probs knowledge.Problems
+	name := dir
+	if dir == "" {
+		b, probs = knowledge.Load(knowledge.Shipped, "knowledge")
+		name = "knowledge"
+	} else {
+		b, probs = knowledge.LoadDir(dir)
+	}
+	if b == nil {
+		return nil, probs
+	}
+	for _, c := range kbCheckers {
+		probs = append(probs, c(b, name)...)
+	}
+	return b, probs
+}
+
+func cmdKBCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("kb check", stderr)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	dir := ""
+	if len(pos) > 0 {
+		dir = pos[0]
+	} else if st, err := os.Stat("knowledge"); err == nil && st.IsDir() {
+		dir = "knowledge"
+	}
+	b, probs := checkKnowledge(dir)
+	for _, p := range probs {
+		fmt.Fprintln(stdout, p.String())
+	}
+	if len(probs) > 0 {
+		fmt.Fprintf(stdout, "%d problem(s)\n", len(probs))
+		return exitError{1}
+	}
+	src := dir
+	if src == "" {
+		src = "embedded knowledge"
+	}
+	fmt.Fprintf(stdout, "%s: %d articles in %d language(s), %d synonym groups: OK\n", src, b.Count(), len(b.Langs()), countSyn(b))
+	return nil
+}
+
+func countSyn(b *knowledge.Base) int {
+	n := 0
+	for _, g := range b.Synonyms {
+		n += len(g)
+	}
+	return n
+}
+
+func cmdKBExport(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("kb export", stderr)
+	kdir := fs.String("knowledge", "", "knowledge folder (default: the embedded knowledge)")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	b, err := loadKnowledge(*kdir)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(stdout)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for _, lang := range b.Langs() {
+		for _, a := range b.Articles[lang] {
+			rec := struct {
+				ID        string   `json:"id"`
+				Lang      string   `json:"lang"`
+				Kind      string   `json:"kind"`
+				Title     string   `json:"title"`
+				Summary   string   `json:"summary"`
+				Questions []string `json:"questions"`
+				Keywords  []string `json:"keywords"`
+				Body      string   `json:"body"`
+				Sources   []string `json:"sources"`
+				Reviewed  string   `json:"reviewed"`
+				Related   []string `json:"related"`
+			}{a.ID, a.Lang, a.Kind, a.Title, a.Summary, nonNil(a.Questions), nonNil(a.Keywords), a.Body, nonNil(a.Sources), a.Reviewed, nonNil(a.Related)}
+			if err := enc.Encode(rec); err != nil {
+				return fmt.Errorf("write: %w", err)
+			}
+		}
+	}
+	return w.Flush()
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// EvalCase is one line of a question set.
+type EvalCase struct {
+	Q      string   `json:"q"`
+	Expect []string `json:"expect"`
+	Tag    string   `json:"tag,omitempty"`
+}
+
+// EvalReport is the outcome of running a question set.
+type EvalReport struct {
+	InScope, Top1, Top3    int
+	Unrelated, Rejected    int
+	Redirects, RedirectsOK int
+	Misses                 []string
+}
+
+func pct(a, b int) float64 {
+	if b == 0 {
+		return 100
+	}
+	return 100 * float64(a) / float64(b)
+}
+
+// Top1Rate etc. are percentages.
+func (r EvalReport) Top1Rate() float64     { return pct(r.Top1, r.InScope) }
+func (r EvalReport) Top3Rate() float64     { return pct(r.Top3, r.InScope) }
+func (r EvalReport) RejectRate() float64   { return pct(r.Rejected, r.Unrelated) }
+func (r EvalReport) RedirectRate() float64 { return pct(r.RedirectsOK, r.Redirects) }
+
+// ReadEval reads a question set.
+func ReadEval(r io.Reader) ([]EvalCase, error) {
+	var cases []EvalCase
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		var c EvalCase
+		if err := json.Unmarshal([]byte(line), &c); err != nil {
+			return nil, fmt.Errorf("line %d: %w", n, err)
+		}
+		cases = append(cases, c)
+	}
+	return cases, sc.Err()
+}
+
+// Evaluate runs every case through h as a fresh user and scores the answers.
+// top-1: the answered article is expected; top-3: an expected article is
+// among the answer and the first suggestions; unrelated questions (expect
+// empty) must get no article and no suggestion; redirect questions must be
+// answered with their redirect article.
+func Evaluate(ctx context.Context, h bot.Handler, b *knowledge.Base, cases []EvalCase) (EvalReport, error) {
+	var rep EvalReport
+	for i, c := range cases {
+		resp, err := h.Handle(ctx, &bot.Request{Platform: "eval", ChatID: fmt.Sprint(i), UserID: fmt.Sprint(i), Text: c.Q})
+		if err != nil {
+			return rep, fmt.Errorf("case %d: %w", i+1, err)
+		}
+		var r bot.Reply
+		if len(resp.Replies) > 0 {
+			r = resp.Replies[0]
+		}
+		cands := []string{}
+		if r.Topic != "" {
+			cands = append(cands, r.Topic)
+		}
+		cands = append(cands, r.Suggestions...)
+		if len(cands) > 3 {
+			cands = cands[:3]
+		}
+		expect := map[string]bool{}
+		redirect := false
+		for _, e := range c.Expect {
+			expect[e] = true
+			if a := b.Article("en", e); a != nil && a.Kind == knowledge.KindRedirect {
+				redirect = true
+			}
+		}
+		got := r.Topic
+		if got == "" {
+			got = "-"
+		}
+		if len(c.Expect) == 0 {
+			rep.Unrelated++
+			if r.Topic == "" && len(r.Suggestions) == 0 {
+				rep.Rejected++
+			} else {
+				rep.Misses = append(rep.Misses, fmt.Sprintf("unrelated not rejected: %q -> %s %v (%.2f)", c.Q, got, r.Suggestions, r.Score))
+			}
+			continue
+		}
+		rep.InScope++
+		ok1 := expect[r.Topic]
+		ok3 := false
+		for _, id := range cands {
+			if expect[id] {
+				ok3 = true
+			}
+		}
+		if ok1 {
+			rep.Top1++
+		}
+		if ok3 {
+			rep.Top3++
+		}
+		if redirect {
+			rep.Redirects++
+			if ok1 {
+				rep.RedirectsOK++
+			}
+		}
+		if !ok1 {
+			rep.Misses = append(rep.Misses, fmt.Sprintf("miss: %q expected %v got %s %v (%.2f)", c.Q, c.Expect, got, r.Suggestions, r.Score))
+		}
+	}
+	return rep, nil
+}
+
+func cmdKBTest(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("kb test", stderr)
+	kdir := fs.String("knowledge", "", "knowledge folder (default: the embedded knowledge)")
+	quiet := fs.Bool("quiet", false, "print only the summary")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(stderr, "usage: impbot kb test [--knowledge DIR] FILE.jsonl")
+		return exitError{2}
+	}
+	f, err := os.Open(pos[0])
+	if err != nil {
+		return fmt.Errorf("question set: %w", err)
+	}
+	defer f.Close()
+	cases, err := ReadEval(f)
+	if err != nil {
+		return fmt.Errorf("question set %s: %w", pos[0], err)
+	}
+	cfg, err := localConfig("", *kdir)
+	if err != nil {
+		return err
+	}
+	app, err := newApp(cfg, newLogger(stderr, "error", "text"))
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	rep, err := Evaluate(ctx, app.Handler, app.Base, cases)
+	if err != nil {
+		return err
+	}
+	if !*quiet {
+		for _, m := range rep.Misses {
+			fmt.Fprintln(stdout, m)
+		}
+	}
+	fmt.Fprintf(stdout, "questions: %d (in scope %d, unrelated %d, redirect %d)\n", len(cases), rep.InScope, rep.Unrelated, rep.Redirects)
+	fmt.Fprintf(stdout, "top-1: %.1f%%  top-3: %.1f%%  unrelated rejected: %.1f%%  redirects: %.1f%%\n",
+		rep.Top1Rate(), rep.Top3Rate(), rep.RejectRate(), rep.RedirectRate())
+	return nil
+}

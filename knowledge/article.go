@@ -1,0 +1,266 @@
+// Package knowledge loads and validates the knowledge files: the articles
+// (Markdown with YAML front matter), the synonyms and the eligibility rules.
+// The shipped files are embedded in the binary; a folder on disk can replace
+// them so that staff can edit without rebuilding.
+package knowledge
+
+import (
+	"bytes"
+	"fmt"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Kinds of article.
+const (
+	KindTopic    = "topic"
+	KindRedirect = "redirect"
+)
+
+// Article is one knowledge file.
+type Article struct {
+	ID        string   `yaml:"id" json:"id"`
+	Lang      string   `yaml:"lang" json:"lang"`
+	Kind      string   `yaml:"kind" json:"kind"`
+	Title     string   `yaml:"title" json:"title"`
+	Summary   string   `yaml:"summary" json:"summary"`
+	Questions []string `yaml:"questions" json:"questions"`
+	Keywords  []string `yaml:"keywords" json:"keywords"`
+	Sources   []string `yaml:"sources" json:"sources"`
+	Reviewed  string   `yaml:"reviewed" json:"reviewed"`
+	Related   []string `yaml:"related" json:"related"`
+
+	// Body is the Markdown after the front matter.
+	Body string `yaml:"-" json:"body"`
+	// File is the path the article was read from, for error messages.
+	File string `yaml:"-" json:"-"`
+
+	// lines maps front-matter keys to their line numbers in File.
+	lines map[string]int `yaml:"-"`
+	// itemLines maps "key[i]" to the line of a list item.
+	itemLines map[string]int `yaml:"-"`
+}
+
+// Line returns the line of a front-matter key in the file (1 when unknown).
+func (a *Article) Line(key string) int {
+	if n, ok := a.lines[key]; ok {
+		return n
+	}
+	return 1
+}
+
+func (a *Article) itemLine(key string, i int) int {
+	if n, ok := a.itemLines[fmt.Sprintf("%s[%d]", key, i)]; ok {
+		return n
+	}
+	return a.Line(key)
+}
+
+// Problem is one finding of validation, reported as file:line: message.
+type Problem struct {
+	File    string
+	Line    int
+	Message string
+}
+
+func (p Problem) String() string {
+	return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Message)
+}
+
+// Problems is a list of findings; it is an error when not empty.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	var b strings.Builder
+	for i, p := range ps {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+func (ps Problems) sorted() Problems {
+	sort.SliceStable(ps, func(i, j int) bool {
+		if ps[i].File != ps[j].File {
+			return ps[i].File < ps[j].File
+		}
+		return ps[i].Line < ps[j].Line
+	})
+	return ps
+}
+
+var yamlLineRE = regexp.MustCompile(`line (\d+)`)
+
+// ParseArticle parses one article file. Problems found in the file itself
+// (syntax, missing or malformed fields) are returned with their line numbers;
+// cross-file checks (duplicates, related IDs) are done by Load.
+func ParseArticle(file string, data []byte) (*Article, Problems) {
+	var probs Problems
+	add := func(line int, format string, args ...any) {
+		probs = append(probs, Problem{File: file, Line: line, Message: fmt.Sprintf(format, args...)})
+	}
+	if !isUTF8Text(data) {
+		add(1, "file is not UTF-8 text")
+		return nil, probs
+	}
+	text := strings.ReplaceAll(string(data), "\r\n", "\n")
+	text = strings.TrimPrefix(text, "\ufeff")
+	lines := strings.Split(text, "\n")
+	if len(lines) == 0 || strings.TrimSpace(lines[0]) != "---" {
+		add(1, "missing front matter: the file must start with a line '---'")
+		return nil, probs
+	}
+	end := -1
+	for i := 1; i < len(lines); i++ {
+		if strings.TrimRight(lines[i], " \t") == "---" {
+			end = i
+			break
+		}
+	}
+	if end < 0 {
+		add(1, "front matter not closed: no second '---' line")
+		return nil, probs
+	}
+	front := strings.Join(lines[1:end], "\n")
+	const offset = 1 // front matter starts on file line 2
+
+	a := &Article{File: file, lines: map[string]int{}, itemLines: map[string]int{}}
+	dec := yaml.NewDecoder(bytes.NewReader([]byte(front)))
+	dec.KnownFields(true)
+	if err := dec.Decode(a); err != nil {
+		msg := err.Error()
+		line := 1
+		if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			line = n + offset
+		}
+		msg = yamlLineRE.ReplaceAllStringFunc(msg, func(s string) string {
+			n, _ := strconv.Atoi(yamlLineRE.FindStringSubmatch(s)[1])
+			return fmt.Sprintf("line %d", n+offset)
+		})
+		msg = strings.ReplaceAll(strings.TrimPrefix(msg, "yaml: "), "\n", " ")
+		add(line, "front matter: %s", msg)
+		return nil, probs
+	}
+	var node yaml.Node
+	if err := yaml.Unmarshal([]byte(front), &node); err == nil && len(node.Content) == 1 {
+		m := node.Content[0]
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			k, v := m.Content[i], m.Content[i+1]
+			a.lines[k.Value] = k.Line + offset
+			if v.Kind == yaml.SequenceNode {
+				for j, item := range v.Content {
+					a.itemLines[fmt.Sprintf("%s[%d]", k.Value, j)] = item.Line + offset
+				}
+			}
+		}
+	}
+	a.Body = strings.TrimSpace(strings.Join(lines[end+1:], "\n"))
+	a.Title = strings.TrimSpace(a.Title)
+	a.Summary = strings.TrimSpace(a.Summary)
+	a.ID = strings.TrimSpace(a.ID)
+	a.Lang = strings.TrimSpace(a.Lang)
+	a.Kind = strings.TrimSpace(a.Kind)
+	probs = append(probs, a.validate()...)
+	return a, probs
+}
+
+var idRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+var langRE = regexp.MustCompile(`^[a-z]{2}$`)
+
+func (a *Article) validate() Problems {
+	var probs Problems
+	add := func(line int, format string, args ...any) {
+		probs = append(probs, Problem{File: a.File, Line: line, Message: fmt.Sprintf(format, args...)})
+	}
+	switch {
+	case a.ID == "":
+		add(a.Line("id"), "missing id")
+	case !idRE.MatchString(a.ID):
+		add(a.Line("id"), "id %q must be lowercase letters, digits and single hyphens", a.ID)
+	case len(a.ID) > 48:
+		add(a.Line("id"), "id %q is longer than 48 characters", a.ID)
+	}
+	if a.Lang == "" {
+		add(a.Line("lang"), "missing lang (e.g. en)")
+	} else if !langRE.MatchString(a.Lang) {
+		add(a.Line("lang"), "lang %q must be a two-letter code such as en or fr", a.Lang)
+	}
+	switch a.Kind {
+	case KindTopic, KindRedirect:
+	case "":
+		add(a.Line("kind"), "missing kind (topic or redirect)")
+	default:
+		add(a.Line("kind"), "kind %q must be topic or redirect", a.Kind)
+	}
+	if a.Title == "" {
+		add(a.Line("title"), "missing or empty title")
+	}
+	if a.Summary == "" {
+		add(a.Line("summary"), "missing or empty summary")
+	}
+	if len(a.Questions) == 0 {
+		add(a.Line("questions"), "no questions: give several ways users ask this")
+	}
+	for i, q := range a.Questions {
+		if strings.TrimSpace(q) == "" {
+			add(a.itemLine("questions", i), "empty question")
+		}
+	}
+	if a.Kind == KindTopic && len(a.Sources) == 0 {
+		add(a.Line("sources"), "a topic needs at least one official source URL")
+	}
+	for i, s := range a.Sources {
+		if err := checkURL(s); err != nil {
+			add(a.itemLine("sources", i), "source %q: %v", s, err)
+		}
+	}
+	if a.Reviewed == "" {
+		add(a.Line("reviewed"), "missing reviewed date (YYYY-MM-DD)")
+	} else if _, err := time.Parse(time.DateOnly, a.Reviewed); err != nil {
+		add(a.Line("reviewed"), "reviewed %q is not a date of the form YYYY-MM-DD", a.Reviewed)
+	}
+	seen := map[string]bool{}
+	for i, r := range a.Related {
+		if r == a.ID {
+			add(a.itemLine("related", i), "related lists the article itself")
+		}
+		if seen[r] {
+			add(a.itemLine("related", i), "related lists %q twice", r)
+		}
+		seen[r] = true
+	}
+	return probs
+}
+
+func checkURL(s string) error {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil {
+		return fmt.Errorf("malformed URL")
+	}
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return fmt.Errorf("URL must start with https://")
+	}
+	if u.Host == "" || !strings.Contains(u.Host, ".") {
+		return fmt.Errorf("URL has no valid host")
+	}
+	if strings.ContainsAny(s, " \t") {
+		return fmt.Errorf("URL contains spaces")
+	}
+	return nil
+}
+
+func isUTF8Text(b []byte) bool {
+	if bytes.IndexByte(b, 0) >= 0 {
+		return false
+	}
+	return strings.ToValidUTF8(string(b), "\uFFFD") == string(b)
+}

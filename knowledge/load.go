@@ -1,0 +1,253 @@
+package knowledge
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Shipped is the knowledge embedded in the binary.
+//
+//go:embed en *.yaml
+var Shipped embed.FS
+
+// SynonymsFile is the name of the synonyms file at the top of a knowledge folder.
+const SynonymsFile = "synonyms.yaml"
+
+// Base is a loaded, validated knowledge folder.
+type Base struct {
+	// Source names where it was loaded from ("embedded" or a folder path).
+	Source string
+	// Articles by language, sorted by ID.
+	Articles map[string][]*Article
+	// Synonyms by language: groups of terms that mean the same thing.
+	Synonyms map[string][][]string
+	// Files holds the other top-level files (e.g. eligibility.yaml) by name,
+	// for the packages that interpret them.
+	Files map[string][]byte
+
+	byID map[string]map[string]*Article
+}
+
+// Langs lists the languages that have articles, sorted, English first.
+func (b *Base) Langs() []string {
+	var ls []string
+	for l := range b.Articles {
+		ls = append(ls, l)
+	}
+	sort.Slice(ls, func(i, j int) bool {
+		if (ls[i] == "en") != (ls[j] == "en") {
+			return ls[i] == "en"
+		}
+		return ls[i] < ls[j]
+	})
+	return ls
+}
+
+// Article returns the article with this ID in this language, falling back to
+// English when the language has no such article.
+func (b *Base) Article(lang, id string) *Article {
+	if a := b.byID[lang][id]; a != nil {
+		return a
+	}
+	return b.byID["en"][id]
+}
+
+// Count returns the number of articles in all languages.
+func (b *Base) Count() int {
+	n := 0
+	for _, as := range b.Articles {
+		n += len(as)
+	}
+	return n
+}
+
+// LoadShipped loads the embedded knowledge. It fails only if the shipped files
+// are broken, which the tests prevent.
+func LoadShipped() (*Base, error) {
+	b, probs := Load(Shipped, "knowledge")
+	if len(probs) > 0 {
+		return nil, fmt.Errorf("embedded knowledge: %w", probs)
+	}
+	b.Source = "embedded"
+	return b, nil
+}
+
+// LoadDir loads a knowledge folder from disk.
+func LoadDir(dir string) (*Base, Problems) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, Problems{{File: dir, Line: 0, Message: fmt.Sprintf("cannot read knowledge folder: %v", err)}}
+	}
+	if !st.IsDir() {
+		return nil, Problems{{File: dir, Line: 0, Message: "not a folder"}}
+	}
+	b, probs := Load(os.DirFS(dir), dir)
+	if b != nil {
+		b.Source = dir
+	}
+	return b, probs
+}
+
+// Load reads a knowledge folder from fsys. name prefixes file names in
+// problems. It returns every problem found; the Base is usable only when
+// there are none.
+func Load(fsys fs.FS, name string) (*Base, Problems) {
+	b := &Base{
+		Articles: map[string][]*Article{},
+		Synonyms: map[string][][]string{},
+		Files:    map[string][]byte{},
+		byID:     map[string]map[string]*Article{},
+	}
+	var probs Problems
+	disp := func(p string) string { return path.Join(name, p) }
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, Problems{{File: name, Message: fmt.Sprintf("cannot read folder: %v", err)}}
+	}
+	for _, e := range entries {
+		n := e.Name()
+		switch {
+		case e.IsDir() && langRE.MatchString(n):
+			ps := b.loadLang(fsys, n, disp)
+			probs = append(probs, ps...)
+		case !e.IsDir() && n == SynonymsFile:
+			data, err := fs.ReadFile(fsys, n)
+			if err != nil {
+				probs = append(probs, Problem{File: disp(n), Message: err.Error()})
+				continue
+			}
+			syn, ps := ParseSynonyms(disp(n), data)
+			probs = append(probs, ps...)
+			b.Synonyms = syn
+		case !e.IsDir() && (strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml")):
+			data, err := fs.ReadFile(fsys, n)
+			if err != nil {
+				probs = append(probs, Problem{File: disp(n), Message: err.Error()})
+				continue
+			}
+			b.Files[n] = data
+		}
+	}
+	if b.Count() == 0 && len(probs) == 0 {
+		probs = append(probs, Problem{File: name, Message: "no articles found (expected <lang>/<id>.md, e.g. en/pgwp.md)"})
+	}
+	// Cross-file checks: related IDs must exist in the same language.
+	for _, lang := range b.Langs() {
+		for _, a := range b.Articles[lang] {
+			for i, r := range a.Related {
+				if b.byID[lang][r] == nil && b.byID["en"][r] == nil {
+					probs = append(probs, Problem{File: a.File, Line: a.itemLine("related", i), Message: fmt.Sprintf("related id %q is not an article", r)})
+				}
+			}
+		}
+	}
+	return b, probs.sorted()
+}
+
+func (b *Base) loadLang(fsys fs.FS, lang string, disp func(string) string) Problems {
+	var probs Problems
+	entries, err := fs.ReadDir(fsys, lang)
+	if err != nil {
+		return Problems{{File: disp(lang), Message: err.Error()}}
+	}
+	if b.byID[lang] == nil {
+		b.byID[lang] = map[string]*Article{}
+	}
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".md") || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		p := path.Join(lang, e.Name())
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			probs = append(probs, Problem{File: disp(p), Message: err.Error()})
+			continue
+		}
+		a, ps := ParseArticle(disp(p), data)
+		probs = append(probs, ps...)
+		if a == nil {
+			continue
+		}
+		if want := strings.TrimSuffix(e.Name(), ".md"); a.ID != "" && a.ID != want {
+			probs = append(probs, Problem{File: a.File, Line: a.Line("id"), Message: fmt.Sprintf("id %q does not match the file name %q", a.ID, e.Name())})
+		}
+		if a.Lang != "" && a.Lang != lang {
+			probs = append(probs, Problem{File: a.File, Line: a.Line("lang"), Message: fmt.Sprintf("lang %q does not match the folder %q", a.Lang, lang)})
+		}
+		if prev := b.byID[lang][a.ID]; prev != nil && a.ID != "" {
+			probs = append(probs, Problem{File: a.File, Line: a.Line("id"), Message: fmt.Sprintf("duplicate id %q (also in %s)", a.ID, prev.File)})
+			continue
+		}
+		b.byID[lang][a.ID] = a
+		b.Articles[lang] = append(b.Articles[lang], a)
+	}
+	sort.Slice(b.Articles[lang], func(i, j int) bool { return b.Articles[lang][i].ID < b.Articles[lang][j].ID })
+	return probs
+}
+
+// ParseSynonyms parses the synonyms file: for each language, a list of groups
+// of terms that mean the same thing, e.g. `en: [[owp, open work permit]]`.
+func ParseSynonyms(file string, data []byte) (map[string][][]string, Problems) {
+	var probs Problems
+	var node yaml.Node
+	if err := yaml.Unmarshal(data, &node); err != nil {
+		line := 1
+		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+			fmt.Sscan(m[1], &line)
+		}
+		return nil, Problems{{File: file, Line: line, Message: strings.TrimPrefix(err.Error(), "yaml: ")}}
+	}
+	out := map[string][][]string{}
+	if len(node.Content) == 0 {
+		return out, nil
+	}
+	top := node.Content[0]
+	if top.Kind != yaml.MappingNode {
+		return nil, Problems{{File: file, Line: top.Line, Message: "expected a mapping of language code to synonym groups"}}
+	}
+	for i := 0; i+1 < len(top.Content); i += 2 {
+		k, v := top.Content[i], top.Content[i+1]
+		if !langRE.MatchString(k.Value) {
+			probs = append(probs, Problem{File: file, Line: k.Line, Message: fmt.Sprintf("%q is not a two-letter language code", k.Value)})
+			continue
+		}
+		if v.Kind != yaml.SequenceNode {
+			probs = append(probs, Problem{File: file, Line: v.Line, Message: "expected a list of groups"})
+			continue
+		}
+		seen := map[string]int{}
+		for _, g := range v.Content {
+			if g.Kind != yaml.SequenceNode {
+				probs = append(probs, Problem{File: file, Line: g.Line, Message: "a group must be a list of terms, e.g. [owp, open work permit]"})
+				continue
+			}
+			var group []string
+			for _, t := range g.Content {
+				term := strings.ToLower(strings.Join(strings.Fields(t.Value), " "))
+				if t.Kind != yaml.ScalarNode || term == "" {
+					probs = append(probs, Problem{File: file, Line: t.Line, Message: "empty or non-text term"})
+					continue
+				}
+				if prev, ok := seen[term]; ok {
+					probs = append(probs, Problem{File: file, Line: t.Line, Message: fmt.Sprintf("term %q already in the group starting on line %d", term, prev)})
+					continue
+				}
+				seen[term] = g.Line
+				group = append(group, term)
+			}
+			if len(group) < 2 && len(g.Content) > 0 {
+				probs = append(probs, Problem{File: file, Line: g.Line, Message: "a group needs at least two terms"})
+				continue
+			}
+			out[k.Value] = append(out[k.Value], group)
+		}
+	}
+	return out, probs
+}

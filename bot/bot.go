@@ -153,3 +153,25 @@ func ParseCommand(text string) (cmd, args string, ok bool) {
 	}
 	return strings.ToLower(head), strings.TrimSpace(rest), true
 }
+
+// Stats receives counts from the adapters (for metrics). Implementations
+// must be safe for concurrent use and quick.
+type Stats interface {
+	// MessageIn counts a message or button press received on a platform.
+	MessageIn(platform string)
+	// MessageOut counts a message sent on a platform.
+	MessageOut(platform string)
+	// APIError counts a failed call to a platform's API; kind is a short
+	// label such as "429", "5xx", "network", "4xx".
+	APIError(platform, kind string)
+	// Reconnect counts a reconnection to a platform (Discord's gateway).
+	Reconnect(platform string)
+}
+
+// NopStats discards counts.
+type NopStats struct{}
+
+func (NopStats) MessageIn(string)        {}
+func (NopStats) MessageOut(string)       {}
+func (NopStats) APIError(string, string) {}
+func (NopStats) Reconnect(string)        {}

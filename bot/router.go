@@ -365,6 +365,9 @@ func (r *Router) articleReply(lang string, a *knowledge.Article, score float64, 
 	for _, id := range sugg {
 		add(id)
 	}
+	if r.opt.Dialogue != nil && a.Kind == knowledge.KindTopic {
+		rep.Buttons = append(rep.Buttons, Button{Label: msg(lang, "btn_elig"), Action: CommandAction("eligibility")})
+	}
 	if r.opt.Observer != nil {
 		rep.Buttons = append(rep.Buttons,
 			Button{Label: msg(lang, "btn_helpful"), Action: ActFeedback + "+:" + a.ID},

@@ -3,6 +3,12 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"go.etcd.io/bbolt"
 
 	"github.com/impbot/impbot/bot"
 	"github.com/impbot/impbot/index"
@@ -17,7 +23,49 @@ type App struct {
 	Base    *knowledge.Base
 	Router  *bot.Router
 	Handler bot.Handler
-	closers []func() error
+	// Middleware added by hooks, applied inside the standard chain (just
+	// around the router).
+	Middleware []bot.Middleware
+	// Stats receives adapter counts; hooks may replace it (metrics).
+	Stats bot.Stats
+	// Readiness holds the checks reported by /readyz.
+	Readiness readiness
+	closers   []func() error
+
+	dbOnce sync.Once
+	db     *bbolt.DB
+	dbErr  error
+}
+
+// appHooks extend the app as it is built (dialogue, stores, observers).
+// Files register theirs in init; they run in registration order, after the
+// router exists and before the middleware chain is assembled.
+var appHooks []func(a *App) error
+
+// OnClose registers a function to run when the app closes (in reverse order).
+func (a *App) OnClose(f func() error) { a.closers = append(a.closers, f) }
+
+// DB opens (once) the embedded bbolt store at sessions.path, shared by the
+// session store and the other records. It returns nil, nil when the path is
+// empty (terminal use without a config file): keep things in memory then.
+func (a *App) DB() (*bbolt.DB, error) {
+	a.dbOnce.Do(func() {
+		p := a.Cfg.Sessions.Path
+		if p == "" {
+			return
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			a.dbErr = fmt.Errorf("create folder for %s: %w", p, err)
+			return
+		}
+		a.db, a.dbErr = bbolt.Open(p, 0o600, &bbolt.Options{Timeout: 2 * time.Second})
+		if a.dbErr != nil {
+			a.dbErr = fmt.Errorf("open store %s: %w", p, a.dbErr)
+			return
+		}
+		a.OnClose(a.db.Close)
+	})
+	return a.db, a.dbErr
 }
 
 // loadKnowledge loads the configured folder, or the embedded knowledge.
@@ -47,19 +95,26 @@ func newApp(cfg Config, log *slog.Logger) (*App, error) {
 		Contact: cfg.Organization.Contact,
 		Log:     log,
 	})
-	a := &App{Cfg: cfg, Log: log, Base: b, Router: r}
+	a := &App{Cfg: cfg, Log: log, Base: b, Router: r, Stats: bot.NopStats{}}
 	a.closers = append(a.closers, func() error {
 		if ix := r.Index(); ix != nil {
 			return ix.Close()
 		}
 		return nil
 	})
-	a.Handler = bot.Chain(r,
+	for _, h := range appHooks {
+		if err := h(a); err != nil {
+			a.Close()
+			return nil, err
+		}
+	}
+	chain := []bot.Middleware{
 		bot.ErrorReply(log),
 		bot.Logging(log, cfg.Log.MessageText),
 		bot.RateLimit(cfg.RateLimit.PerSecond, cfg.RateLimit.Burst),
 		bot.Recover(),
-	)
+	}
+	a.Handler = bot.Chain(r, append(chain, a.Middleware...)...)
 	return a, nil
 }
 

@@ -21,6 +21,7 @@ func init() {
 // --knowledge. Terminal use has no rate limit and logs only warnings.
 func localConfig(cfgPath, knowledgeDir string) (Config, error) {
 	cfg := DefaultConfig()
+	cfg.Sessions.Path = "" // in memory unless a config file names a store
 	if cfgPath != "" {
 		var err error
 		cfg, err = LoadConfig(cfgPath, lookupNoAdapters)

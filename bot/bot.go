@@ -58,6 +58,9 @@ type Reply struct {
 // DialogueState describes the eligibility dialogue after a request: the fact
 // being asked, or the outcomes when it has ended.
 type DialogueState struct {
+	// Started is true on the response that begins a dialogue (for metrics;
+	// not part of the JSON).
+	Started  bool
 	Ask      string
 	Options  []string
 	Done     bool

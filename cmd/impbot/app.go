@@ -31,6 +31,7 @@ type App struct {
 	// Readiness holds the checks reported by /readyz.
 	Readiness readiness
 	closers   []func() error
+	reloaders []func(b *knowledge.Base) error
 
 	dbOnce sync.Once
 	db     *bbolt.DB
@@ -41,6 +42,10 @@ type App struct {
 // Files register theirs in init; they run in registration order, after the
 // router exists and before the middleware chain is assembled.
 var appHooks []func(a *App) error
+
+// OnReload registers a function that takes new, validated knowledge after a
+// hot reload (e.g. new eligibility rules). An error keeps the old knowledge.
+func (a *App) OnReload(f func(b *knowledge.Base) error) { a.reloaders = append(a.reloaders, f) }
 
 // OnClose registers a function to run when the app closes (in reverse order).
 func (a *App) OnClose(f func() error) { a.closers = append(a.closers, f) }
@@ -128,3 +133,6 @@ func (a *App) Close() error {
 	}
 	return first
 }
+
+// Reloaders returns the functions registered with OnReload.
+func (a *App) Reloaders() []func(b *knowledge.Base) error { return a.reloaders }

@@ -41,8 +41,15 @@ var fieldBoosts = []struct {
 	{"body", 1},
 }
 
+// unknownFactor is how much a word unknown to the knowledge weighs against a
+// match, relative to a known word of the same rarity.
+const unknownFactor = 0.5
+
 // MaxQueryRunes bounds the user text that is analyzed; longer text is cut.
 const MaxQueryRunes = 2000
+
+// candidates is how many articles Bleve returns for re-ranking.
+const candidates = 24
 
 // maxTerms bounds the terms of one query.
 const maxTerms = 48
@@ -62,6 +69,7 @@ type langIndex struct {
 	df       map[string]int
 	docs     map[string]*docStats
 	vocab    map[int][]string // terms by rune length, for typo correction
+	anchors  map[string]bool  // the domain's own words (domain.yaml and synonyms)
 	synonyms []synGroup
 }
 
@@ -110,7 +118,7 @@ func analyzerFor(lang string) (name string, def map[string]any) {
 func Build(b *knowledge.Base) (*Index, error) {
 	ix := &Index{base: b, langs: map[string]*langIndex{}}
 	for _, lang := range b.Langs() {
-		li, err := buildLang(lang, b.Articles[lang], b.Synonyms[lang])
+		li, err := buildLang(lang, b.Articles[lang], b.Synonyms[lang], b.Domain[lang])
 		if err != nil {
 			ix.Close()
 			return nil, fmt.Errorf("index %s articles: %w", lang, err)
@@ -120,7 +128,7 @@ func Build(b *knowledge.Base) (*Index, error) {
 	return ix, nil
 }
 
-func buildLang(lang string, arts []*knowledge.Article, syn [][]string) (*langIndex, error) {
+func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain []string) (*langIndex, error) {
 	aname, adef := analyzerFor(lang)
 	im := bleve.NewIndexMapping()
 	if err := im.AddCustomAnalyzer(aname, adef); err != nil {
@@ -154,6 +162,7 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string) (*langInd
 		df:       map[string]int{},
 		docs:     map[string]*docStats{},
 		vocab:    map[int][]string{},
+		anchors:  map[string]bool{},
 	}
 	if li.analyzer == nil {
 		bi.Close()
@@ -200,11 +209,20 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string) (*langInd
 	for _, ts := range li.vocab {
 		sort.Strings(ts)
 	}
+	for _, w := range domain {
+		for _, t := range li.analyze(w) {
+			li.anchors[t] = true
+		}
+	}
 	for _, g := range syn {
 		var sg synGroup
 		for _, term := range g {
 			sg.words = append(sg.words, words(term))
-			sg.terms = append(sg.terms, li.analyze(term))
+			ts := li.analyze(term)
+			sg.terms = append(sg.terms, ts)
+			for _, t := range ts {
+				li.anchors[t] = true
+			}
 		}
 		li.synonyms = append(li.synonyms, sg)
 	}
@@ -281,6 +299,9 @@ type Result struct {
 	// Known is the rarity-weighted share of the question's terms that occur
 	// in the knowledge at all, 0..1: low for questions on other subjects.
 	Known float64
+	// Anchored is the rarity-weighted share of the question's terms that are
+	// the domain's own words (domain.yaml and synonyms.yaml), 0..1.
+	Anchored float64
 	// Lang is the language searched.
 	Lang string
 }
@@ -322,16 +343,24 @@ func (ix *Index) Search(ctx context.Context, lang, text string, n int) (res Resu
 	if len(concepts) == 0 {
 		return res, nil
 	}
-	totalW, knownW := 0.0, 0.0
+	totalW, knownW, anchorW := 0.0, 0.0, 0.0
 	for _, c := range concepts {
 		totalW += c.weight
 		if li.known(c) {
 			knownW += c.weight
 		}
+		if hasConcept(li.anchors, c) {
+			anchorW += c.weight
+		}
 	}
 	if totalW > 0 {
 		res.Known = knownW / totalW
+		res.Anchored = anchorW / totalW
 	}
+	// Words the knowledge has never seen (names, places, other subjects)
+	// count half against the match: a question mostly about something else
+	// should not look like a good match.
+	denomW := knownW + unknownFactor*(totalW-knownW)
 	// One term query per distinct term and field.
 	weights := map[string]float64{}
 	for _, c := range concepts {
@@ -365,7 +394,9 @@ func (ix *Index) Search(ctx context.Context, lang, text string, n int) (res Resu
 			qs = append(qs, tq)
 		}
 	}
-	req := bleve.NewSearchRequestOptions(bleve.NewDisjunctionQuery(qs...), n, 0, false)
+	// Fetch more candidates than asked: the re-ranking below often lifts an
+	// article that BM25 alone placed lower.
+	req := bleve.NewSearchRequestOptions(bleve.NewDisjunctionQuery(qs...), max(n, candidates), 0, false)
 	req.Fields = nil
 	sr, err := li.bi.SearchInContext(ctx, req)
 	if err != nil {
@@ -377,10 +408,13 @@ func (ix *Index) Search(ctx context.Context, lang, text string, n int) (res Resu
 			continue
 		}
 		hit := Hit{ID: h.ID, Kind: ds.article.Kind, Score: h.Score}
-		hit.Coverage, hit.QuestionMatch = li.match(concepts, ds, knownW)
+		hit.Coverage, hit.QuestionMatch = li.match(concepts, ds, denomW)
 		res.Hits = append(res.Hits, hit)
 	}
-	score(res.Hits)
+	score(res.Hits, res.Known, res.Anchored)
+	if len(res.Hits) > n {
+		res.Hits = res.Hits[:n]
+	}
 	return res, nil
 }
 
@@ -489,13 +523,11 @@ func (li *langIndex) idf(t string) float64 {
 }
 
 func (li *langIndex) conceptWeight(c concept) float64 {
+	// The user's own words set the weight; synonyms only help to match.
+	// An unknown own word weighs like the rarest term.
 	best := 0.0
-	for _, alt := range c.alts {
-		for _, t := range alt {
-			if w := li.idf(t); w > best && (li.df[t] > 0 || best == 0) {
-				best = w
-			}
-		}
+	for _, t := range c.alts[0] {
+		best = max(best, li.idf(t))
 	}
 	return best
 }
@@ -574,42 +606,61 @@ func (li *langIndex) match(cs []concept, ds *docStats, knownW float64) (coverage
 	return coverage, qmatch
 }
 
-// score sets each hit's confidence from its signals and re-ranks.
-func score(hits []Hit) {
+// score sets each hit's confidence and re-ranks. The base is a blend of
+// Bleve's score (relative to the best hit), how much of the question the
+// article covers, and how close the question is to one of the article's own
+// questions. It is then damped for questions that are mostly not about this
+// domain: few words the knowledge knows (known), or none of the domain's own
+// words (anchored). The weights were calibrated on the development set.
+func score(hits []Hit, known, anchored float64) {
 	if len(hits) == 0 {
 		return
 	}
-	top := hits[0].Score
+	top := 0.0
+	for _, h := range hits {
+		top = max(top, h.Score)
+	}
+	domain := min(1, 0.5+1.5*anchored) * min(1, max(0, (known-0.25)/0.3))
+	raw := make([]float64, len(hits))
 	for i := range hits {
 		rel := 0.0
 		if top > 0 {
 			rel = hits[i].Score / top
 		}
-		c := 0.45*hits[i].Coverage + 0.45*hits[i].QuestionMatch + 0.10*rel
-		hits[i].Confidence = math.Round(c*1000) / 1000
+		raw[i] = (0.2*rel + 0.2*hits[i].Coverage + 0.6*hits[i].QuestionMatch) * domain
+		// Scaled so that the usual thresholds sit near the middle of 0..1.
+		hits[i].Confidence = math.Round(min(1, 2*raw[i])*1000) / 1000
 	}
-	sort.SliceStable(hits, func(i, j int) bool {
-		if hits[i].Confidence != hits[j].Confidence {
-			return hits[i].Confidence > hits[j].Confidence
-		}
-		return hits[i].Score > hits[j].Score
-	})
+	order := make([]int, len(hits))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool { return raw[order[i]] > raw[order[j]] })
+	sorted := make([]Hit, len(hits))
+	for i, k := range order {
+		sorted[i] = hits[k]
+	}
+	copy(hits, sorted)
 }
 
 // correct returns the known term closest to an unknown one (edit distance 1,
 // or 2 for long words), preferring frequent terms; "" when none.
 func (li *langIndex) correct(t string) string {
 	n := utf8.RuneCountInString(t)
-	if n < 4 || isNumber(t) {
+	if n < 6 || isNumber(t) {
 		return ""
 	}
 	maxD := 1
-	if n >= 8 {
+	if n >= 9 {
 		maxD = 2
 	}
+	first, _ := utf8.DecodeRuneInString(t)
 	best, bestD, bestDF := "", maxD+1, 0
 	for l := n - maxD; l <= n+maxD; l++ {
 		for _, v := range li.vocab[l] {
+			if f, _ := utf8.DecodeRuneInString(v); f != first {
+				continue // typos rarely change the first letter
+			}
 			d := editDistance(t, v, maxD)
 			if d < bestD || (d == bestD && li.df[v] > bestDF) {
 				best, bestD, bestDF = v, d, li.df[v]

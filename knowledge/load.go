@@ -17,6 +17,9 @@ import (
 //go:embed en *.yaml
 var Shipped embed.FS
 
+// DomainFile is the name of the file listing the domain's own words.
+const DomainFile = "domain.yaml"
+
 // SynonymsFile is the name of the synonyms file at the top of a knowledge folder.
 const SynonymsFile = "synonyms.yaml"
 
@@ -28,6 +31,8 @@ type Base struct {
 	Articles map[string][]*Article
 	// Synonyms by language: groups of terms that mean the same thing.
 	Synonyms map[string][][]string
+	// Domain by language: words that signal a question is in scope.
+	Domain map[string][]string
 	// Files holds the other top-level files (e.g. eligibility.yaml) by name,
 	// for the packages that interpret them.
 	Files map[string][]byte
@@ -102,6 +107,7 @@ func Load(fsys fs.FS, name string) (*Base, Problems) {
 	b := &Base{
 		Articles: map[string][]*Article{},
 		Synonyms: map[string][][]string{},
+		Domain:   map[string][]string{},
 		Files:    map[string][]byte{},
 		byID:     map[string]map[string]*Article{},
 	}
@@ -126,6 +132,15 @@ func Load(fsys fs.FS, name string) (*Base, Problems) {
 			syn, ps := ParseSynonyms(disp(n), data)
 			probs = append(probs, ps...)
 			b.Synonyms = syn
+		case !e.IsDir() && n == DomainFile:
+			data, err := fs.ReadFile(fsys, n)
+			if err != nil {
+				probs = append(probs, Problem{File: disp(n), Message: err.Error()})
+				continue
+			}
+			dom, ps := ParseDomain(disp(n), data)
+			probs = append(probs, ps...)
+			b.Domain = dom
 		case !e.IsDir() && (strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml")):
 			data, err := fs.ReadFile(fsys, n)
 			if err != nil {
@@ -247,6 +262,48 @@ func ParseSynonyms(file string, data []byte) (map[string][][]string, Problems) {
 				continue
 			}
 			out[k.Value] = append(out[k.Value], group)
+		}
+	}
+	return out, probs
+}
+
+// ParseDomain parses the domain-words file: for each language, a list of
+// words or short phrases.
+func ParseDomain(file string, data []byte) (map[string][]string, Problems) {
+	var node yaml.Node
+	if err := yaml.Unmarshal(data, &node); err != nil {
+		line := 1
+		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+			fmt.Sscan(m[1], &line)
+		}
+		return nil, Problems{{File: file, Line: line, Message: strings.TrimPrefix(err.Error(), "yaml: ")}}
+	}
+	out := map[string][]string{}
+	if len(node.Content) == 0 {
+		return out, nil
+	}
+	top := node.Content[0]
+	if top.Kind != yaml.MappingNode {
+		return nil, Problems{{File: file, Line: top.Line, Message: "expected a mapping of language code to a list of words"}}
+	}
+	var probs Problems
+	for i := 0; i+1 < len(top.Content); i += 2 {
+		k, v := top.Content[i], top.Content[i+1]
+		if !langRE.MatchString(k.Value) {
+			probs = append(probs, Problem{File: file, Line: k.Line, Message: fmt.Sprintf("%q is not a two-letter language code", k.Value)})
+			continue
+		}
+		if v.Kind != yaml.SequenceNode {
+			probs = append(probs, Problem{File: file, Line: v.Line, Message: "expected a list of words"})
+			continue
+		}
+		for _, t := range v.Content {
+			w := strings.ToLower(strings.TrimSpace(t.Value))
+			if t.Kind != yaml.ScalarNode || w == "" {
+				probs = append(probs, Problem{File: file, Line: t.Line, Message: "empty or non-text word"})
+				continue
+			}
+			out[k.Value] = append(out[k.Value], w)
 		}
 	}
 	return out, probs

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/impbot/impbot/bot"
+	"github.com/impbot/impbot/index"
 	"github.com/impbot/impbot/knowledge"
 )
 
@@ -285,5 +286,43 @@ func cmdKBTest(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	fmt.Fprintf(stdout, "questions: %d (in scope %d, unrelated %d, redirect %d)\n", len(cases), rep.InScope, rep.Unrelated, rep.Redirects)
 	fmt.Fprintf(stdout, "top-1: %.1f%%  top-3: %.1f%%  unrelated rejected: %.1f%%  redirects: %.1f%%\n",
 		rep.Top1Rate(), rep.Top3Rate(), rep.RejectRate(), rep.RedirectRate())
+	return nil
+}
+
+func init() { commands["kb why"] = cmdKBWhy }
+
+// cmdKBWhy explains how a question is searched: the terms after synonyms and
+// typo correction, and the candidates with their signals. For staff tuning
+// the knowledge.
+func cmdKBWhy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("kb why", stderr)
+	kdir := fs.String("knowledge", "", "knowledge folder (default: the embedded knowledge)")
+	lang := fs.String("lang", "", "language (default: detected)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	text := strings.Join(pos, " ")
+	b, err := loadKnowledge(*kdir)
+	if err != nil {
+		return err
+	}
+	ix, err := index.Build(b)
+	if err != nil {
+		return err
+	}
+	defer ix.Close()
+	l := *lang
+	if l == "" {
+		l = bot.DetectLang(text)
+	}
+	res, err := ix.Search(ctx, l, text, 8)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "lang %s, terms %v, known %.2f\n", res.Lang, res.Terms, res.Known)
+	for _, h := range res.Hits {
+		fmt.Fprintf(stdout, "  %-34s conf %.3f  bleve %.3f  coverage %.2f  question %.2f\n", h.ID, h.Confidence, h.Score, h.Coverage, h.QuestionMatch)
+	}
 	return nil
 }

@@ -89,7 +89,7 @@ type Options struct {
 
 // Default thresholds, calibrated on the development question set.
 const (
-	DefaultConfident = 0.48
+	DefaultConfident = 0.46
 	DefaultUnsure    = 0.38
 )
 

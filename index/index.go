@@ -210,19 +210,15 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain []
 		sort.Strings(ts)
 	}
 	for _, w := range domain {
-		for _, t := range li.analyze(w) {
-			li.anchors[t] = true
+		if ts := li.analyze(w); len(ts) == 1 {
+			li.anchors[ts[0]] = true
 		}
 	}
 	for _, g := range syn {
 		var sg synGroup
 		for _, term := range g {
 			sg.words = append(sg.words, words(term))
-			ts := li.analyze(term)
-			sg.terms = append(sg.terms, ts)
-			for _, t := range ts {
-				li.anchors[t] = true
-			}
+			sg.terms = append(sg.terms, li.analyze(term))
 		}
 		li.synonyms = append(li.synonyms, sg)
 	}
@@ -318,6 +314,7 @@ type concept struct {
 	alts   [][]string // each alternative: terms that must all be present
 	weight float64
 	corr   bool
+	anchor bool // one of the domain's own words or phrases
 }
 
 // Search finds up to n articles for the text in lang (falling back to
@@ -349,7 +346,7 @@ func (ix *Index) Search(ctx context.Context, lang, text string, n int) (res Resu
 		if li.known(c) {
 			knownW += c.weight
 		}
-		if hasConcept(li.anchors, c) {
+		if c.anchor {
 			anchorW += c.weight
 		}
 	}
@@ -467,7 +464,7 @@ func (li *langIndex) concepts(text string) ([]concept, []string) {
 		}
 		g := li.synonyms[sp.group]
 		own := li.analyze(strings.Join(ws[sp.start:sp.end], " "))
-		c := concept{alts: [][]string{own}}
+		c := concept{alts: [][]string{own}, anchor: true}
 		for ti, ts := range g.terms {
 			if ti != sp.term && len(ts) > 0 {
 				c.alts = append(c.alts, ts)
@@ -491,7 +488,7 @@ func (li *langIndex) concepts(text string) ([]concept, []string) {
 				continue
 			}
 			seen[t] = true
-			c := concept{alts: [][]string{{t}}}
+			c := concept{alts: [][]string{{t}}, anchor: li.anchors[t]}
 			if li.df[t] == 0 {
 				if fix := li.correct(t); fix != "" {
 					c.alts = [][]string{{fix}}
@@ -560,23 +557,32 @@ func has(set map[string]bool, alt []string) bool {
 	return true
 }
 
-func hasConcept(set map[string]bool, c concept) bool {
-	for _, alt := range c.alts {
+// synonymMatch is how much a match through a synonym counts, relative to the
+// user's own words.
+const synonymMatch = 0.6
+
+// conceptMatch tells how well a set of terms matches a concept: 1 for the
+// user's own words, synonymMatch for a synonym, 0 for none.
+func conceptMatch(set map[string]bool, c concept) float64 {
+	for i, alt := range c.alts {
 		if has(set, alt) {
-			return true
+			if i == 0 {
+				return 1
+			}
+			return synonymMatch
 		}
 	}
-	return false
+	return 0
 }
+
+func hasConcept(set map[string]bool, c concept) bool { return conceptMatch(set, c) > 0 }
 
 // match returns the coverage of the known concepts by the article and the
 // best overlap with one of the article's questions.
 func (li *langIndex) match(cs []concept, ds *docStats, knownW float64) (coverage, qmatch float64) {
 	got := 0.0
 	for _, c := range cs {
-		if hasConcept(ds.terms, c) {
-			got += c.weight
-		}
+		got += c.weight * conceptMatch(ds.terms, c)
 	}
 	if knownW > 0 {
 		coverage = got / knownW
@@ -587,9 +593,7 @@ func (li *langIndex) match(cs []concept, ds *docStats, knownW float64) (coverage
 			qw += li.idf(t)
 		}
 		for _, c := range cs {
-			if hasConcept(q, c) {
-				inter += c.weight
-			}
+			inter += c.weight * conceptMatch(q, c)
 		}
 		if qw == 0 || knownW == 0 {
 			continue
@@ -620,7 +624,7 @@ func score(hits []Hit, known, anchored float64) {
 	for _, h := range hits {
 		top = max(top, h.Score)
 	}
-	domain := min(1, 0.5+1.5*anchored) * min(1, max(0, (known-0.25)/0.3))
+	domain := min(1, 0.5+2*anchored) * min(1, max(0, (known-0.25)/0.3))
 	raw := make([]float64, len(hits))
 	for i := range hits {
 		rel := 0.0

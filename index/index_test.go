@@ -1,0 +1,220 @@
+package index
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/impbot/impbot/knowledge"
+)
+
+var (
+	shippedOnce sync.Once
+	shippedIx   *Index
+)
+
+func shipped(t testing.TB) *Index {
+	t.Helper()
+	shippedOnce.Do(func() {
+		b, err := knowledge.LoadShipped()
+		if err != nil {
+			t.Fatal(err)
+		}
+		shippedIx, err = Build(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	return shippedIx
+}
+
+func top(t *testing.T, ix *Index, q string) Hit {
+	t.Helper()
+	r, err := ix.Search(context.Background(), "en", q, 5)
+	if err != nil {
+		t.Fatalf("search %q: %v", q, err)
+	}
+	return r.Top()
+}
+
+func TestFindsArticlesByAbbreviationSynonymAndTypo(t *testing.T) {
+	ix := shipped(t)
+	cases := map[string]string{
+		"sowp":                                        "spousal-owp-workers",
+		"bridging open work permit":                   "bowp",
+		"BOWP":                                        "bowp",
+		"usmca professional":                          "cusma-professionals",
+		"T-MEC profesional":                           "cusma-professionals",
+		"working holiday visa age limit":              "iec-overview",
+		"pvt canada":                                  "iec-overview",
+		"employer complience fee refund":              "employer-compliance-fee",
+		"post graduation work permit lenght":          "pgwp",
+		"flagpoling":                                  "port-of-entry-and-flagpoling",
+		"implied status":                              "extensions-maintained-status",
+		"intracompany transfer specialized knowledge": "intra-company-transferees",
+	}
+	for q, want := range cases {
+		if got := top(t, ix, q); got.ID != want {
+			t.Errorf("%q: top is %q (%.2f), want %q", q, got.ID, got.Confidence, want)
+		}
+	}
+}
+
+func TestOffTopicGetsLowConfidence(t *testing.T) {
+	ix := shipped(t)
+	for _, q := range []string{"what is the best pizza in naples", "how to bake sourdough bread", "lakers score last night"} {
+		if h := top(t, ix, q); h.Confidence >= 0.38 {
+			t.Errorf("%q: confidence %.2f for %s, want < 0.38", q, h.Confidence, h.ID)
+		}
+	}
+}
+
+func TestAdversarialInputIsSafe(t *testing.T) {
+	ix := shipped(t)
+	inputs := []string{
+		"", " ", "+title:x -body:*", `"unbalanced quote`, `back\slash\\ \"`, "/.*/", "pgwp~2", "fee:>5",
+		"(((", "C++", "*", "?", "title:pgwp", strings.Repeat("work permit ", 400), strings.Repeat("é", 4000),
+		"😀😀😀", "\xff\xfe\xfd", "\x00\x01\x02", strings.Repeat("a", 10000),
+	}
+	for _, in := range inputs {
+		r, err := ix.Search(context.Background(), "en", in, 5)
+		if err != nil {
+			t.Errorf("%q: %v", in, err)
+		}
+		for _, h := range r.Hits {
+			if h.Confidence < 0 || h.Confidence > 1 {
+				t.Errorf("%q: confidence %v out of range", in, h.Confidence)
+			}
+		}
+	}
+}
+
+func TestQuerySyntaxIsNotInterpreted(t *testing.T) {
+	ix := shipped(t)
+	// In Bleve's query-string syntax "-pgwp" would exclude the article and
+	// "title:" would select a field. Here they are plain words.
+	a := top(t, ix, "pgwp")
+	b := top(t, ix, "-pgwp +title:")
+	if a.ID != "pgwp" || b.ID != "pgwp" {
+		t.Fatalf("got %s and %s, want pgwp for both", a.ID, b.ID)
+	}
+}
+
+func TestSearchHonoursContext(t *testing.T) {
+	ix := shipped(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := ix.Search(ctx, "en", "work permit fee", 5); err == nil {
+		t.Fatal("want an error for a cancelled context")
+	}
+}
+
+func TestUnknownLanguageFallsBackToEnglish(t *testing.T) {
+	ix := shipped(t)
+	r, err := ix.Search(context.Background(), "de", "pgwp", 3)
+	if err != nil || r.Lang != "en" || r.Top().ID != "pgwp" {
+		t.Fatalf("got %+v, %v", r.Top(), err)
+	}
+}
+
+func TestEditDistance(t *testing.T) {
+	cases := []struct {
+		a, b string
+		max  int
+		want int
+	}{
+		{"permit", "permit", 1, 0}, {"permt", "permit", 1, 1}, {"pemrit", "permit", 1, 1},
+		{"procesing", "processing", 2, 1}, {"abc", "xyz", 1, 2}, {"a", "abcdef", 2, 3},
+	}
+	for _, c := range cases {
+		if got := editDistance(c.a, c.b, c.max); got != c.want {
+			t.Errorf("editDistance(%q,%q,%d)=%d want %d", c.a, c.b, c.max, got, c.want)
+		}
+	}
+}
+
+func TestConcurrentSearch(t *testing.T) {
+	ix := shipped(t)
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Go(func() {
+			for j := 0; j < 50; j++ {
+				if _, err := ix.Search(context.Background(), "en", "spouse open work permit", 3); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+var benchQuestions = []string{
+	"how much is the employer compliance fee",
+	"my wife got a job in toronto can i work too",
+	"can i get my pgwp at the border",
+	"im american with a job offer, do i qualify under cusma",
+	"ok long story, my permit expires next month and i applied for PR with express entry, what can i do to keep working",
+}
+
+// BenchmarkSearch measures one question against the shipped knowledge and
+// reports the 50th and 99th percentile latencies.
+func BenchmarkSearch(b *testing.B) {
+	ix := shipped(b)
+	lat := make([]time.Duration, 0, b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		if _, err := ix.Search(context.Background(), "en", benchQuestions[i%len(benchQuestions)], 6); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	reportPercentiles(b, lat)
+}
+
+func reportPercentiles(b *testing.B, lat []time.Duration) {
+	if len(lat) == 0 {
+		return
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+}
+
+// BenchmarkBuild measures building the index over the shipped knowledge.
+func BenchmarkBuild(b *testing.B) {
+	kb, err := knowledge.LoadShipped()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ix, err := Build(kb)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ix.Close()
+	}
+}
+
+// BenchmarkStartToReady measures loading the embedded knowledge and
+// building the index: what the binary does before it can answer.
+func BenchmarkStartToReady(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		kb, err := knowledge.LoadShipped()
+		if err != nil {
+			b.Fatal(err)
+		}
+		ix, err := Build(kb)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ix.Close()
+	}
+}

@@ -1,0 +1,128 @@
+package knowledge
+
+import (
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+func TestShippedKnowledgeIsValid(t *testing.T) {
+	b, probs := Load(Shipped, "knowledge")
+	if len(probs) > 0 {
+		t.Fatalf("shipped knowledge has problems:\n%v", probs)
+	}
+	if b.Count() < 61 {
+		t.Fatalf("want the 61 catalogue articles, got %d", b.Count())
+	}
+	for _, a := range b.Articles["en"] {
+		if a.Kind == KindTopic && len(a.Sources) == 0 {
+			t.Errorf("%s: topic without sources", a.ID)
+		}
+		if a.Reviewed == "" {
+			t.Errorf("%s: no reviewed date", a.ID)
+		}
+	}
+	if len(b.Synonyms["en"]) == 0 || len(b.Domain["en"]) == 0 {
+		t.Fatal("synonyms or domain words missing")
+	}
+}
+
+const good = `---
+id: alpha
+lang: en
+kind: topic
+title: Alpha
+summary: The alpha answer.
+questions:
+  - What is alpha?
+keywords: [alpha]
+sources: [https://www.canada.ca/alpha.html]
+reviewed: 2026-11-25
+related: []
+---
+Body.
+`
+
+func load(t *testing.T, files map[string]string) (*Base, Problems) {
+	t.Helper()
+	fsys := fstest.MapFS{}
+	for name, content := range files {
+		fsys[name] = &fstest.MapFile{Data: []byte(content)}
+	}
+	return Load(fsys, "kb")
+}
+
+func TestProblemsNameFileAndLine(t *testing.T) {
+	cases := []struct {
+		name    string
+		file    string
+		content string
+		want    string // substring of "file:line: message"
+	}{
+		{"bad yaml", "en/alpha.md", strings.Replace(good, "title: Alpha", "title: a: b", 1), "kb/en/alpha.md:5: front matter: line 5: mapping values are not allowed"},
+		{"missing id", "en/alpha.md", strings.Replace(good, "id: alpha\n", "", 1), "kb/en/alpha.md:1: missing id"},
+		{"id mismatch", "en/beta.md", good, `kb/en/beta.md:2: id "alpha" does not match the file name`},
+		{"unknown related", "en/alpha.md", strings.Replace(good, "related: []", "related: [nowhere]", 1), `kb/en/alpha.md:12: related id "nowhere" is not an article`},
+		{"bad url", "en/alpha.md", strings.Replace(good, "https://www.canada.ca/alpha.html", "ftp//nope", 1), "kb/en/alpha.md:10: source"},
+		{"bad date", "en/alpha.md", strings.Replace(good, "2026-11-25", "25/11/2026", 1), "kb/en/alpha.md:11: reviewed"},
+		{"empty summary", "en/alpha.md", strings.Replace(good, "summary: The alpha answer.", `summary: ""`, 1), "kb/en/alpha.md:6: missing or empty summary"},
+		{"unknown key", "en/alpha.md", strings.Replace(good, "kind: topic", "kind: topic\ncolour: blue", 1), "kb/en/alpha.md:5: front matter: unmarshal errors:   line 5: field colour not found"},
+		{"no front matter", "en/alpha.md", "just text\n", "kb/en/alpha.md:1: missing front matter"},
+		{"unclosed front matter", "en/alpha.md", "---\nid: alpha\n", "kb/en/alpha.md:1: front matter not closed"},
+		{"binary", "en/alpha.md", "---\x00\xff", "kb/en/alpha.md:1: file is not UTF-8 text"},
+		{"bad kind", "en/alpha.md", strings.Replace(good, "kind: topic", "kind: faq", 1), `kb/en/alpha.md:4: kind "faq"`},
+		{"topic without sources", "en/alpha.md", strings.Replace(good, "sources: [https://www.canada.ca/alpha.html]", "sources: []", 1), "kb/en/alpha.md:10: a topic needs"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, probs := load(t, map[string]string{c.file: c.content})
+			if len(probs) == 0 {
+				t.Fatalf("no problem reported, want %q", c.want)
+			}
+			all := probs.Error()
+			if !strings.Contains(all, c.want) {
+				t.Fatalf("problems:\n%s\nwant one containing %q", all, c.want)
+			}
+		})
+	}
+}
+
+func TestDuplicateID(t *testing.T) {
+	// Two files cannot both be named alpha.md, so give the second a
+	// mismatching name and check the duplicate is reported too.
+	_, probs := load(t, map[string]string{"en/alpha.md": good, "en/alpha2.md": good})
+	if !strings.Contains(probs.Error(), `duplicate id "alpha"`) {
+		t.Fatalf("want a duplicate-id problem, got:\n%v", probs)
+	}
+}
+
+func TestSynonymsProblems(t *testing.T) {
+	_, probs := load(t, map[string]string{
+		"en/alpha.md":   good,
+		"synonyms.yaml": "en:\n  - [owp, open work permit]\n  - [lonely]\n  - [owp, other]\n",
+	})
+	s := probs.Error()
+	if !strings.Contains(s, "kb/synonyms.yaml:3: a group needs at least two terms") {
+		t.Errorf("missing group-size problem:\n%s", s)
+	}
+	if !strings.Contains(s, `kb/synonyms.yaml:4: term "owp" already`) {
+		t.Errorf("missing duplicate-term problem:\n%s", s)
+	}
+}
+
+func TestGoodFolderLoads(t *testing.T) {
+	b, probs := load(t, map[string]string{"en/alpha.md": good, "synonyms.yaml": "en:\n  - [a, b c]\n", "domain.yaml": "en: [permit]\n", "extra.yaml": "x: 1\n"})
+	if len(probs) > 0 {
+		t.Fatal(probs)
+	}
+	a := b.Article("en", "alpha")
+	if a == nil || a.Body != "Body." || a.Title != "Alpha" {
+		t.Fatalf("article not loaded right: %+v", a)
+	}
+	if b.Article("fr", "alpha") != a {
+		t.Fatal("French lookup should fall back to English")
+	}
+	if string(b.Files["extra.yaml"]) != "x: 1\n" {
+		t.Fatal("extra files not kept")
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 )
@@ -58,12 +59,20 @@ func (r *readiness) add(name string, f func() error) {
 	r.checks[name] = f
 }
 
+// readinessWarning wraps a readiness finding that /readyz reports (as
+// "warning: …") while staying ready: e.g. a rejected knowledge reload, with
+// the previous knowledge still serving.
+type readinessWarning struct{ error }
+
 func (r *readiness) check() map[string]string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := map[string]string{}
 	for name, f := range r.checks {
-		if err := f(); err != nil {
+		var warn readinessWarning
+		if err := f(); err != nil && errors.As(err, &warn) {
+			out[name] = "warning: " + err.Error()
+		} else if err != nil {
 			out[name] = err.Error()
 		} else {
 			out[name] = "ok"
@@ -122,7 +131,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		res := app.Readiness.check()
 		code := http.StatusOK
 		for _, v := range res {
-			if v != "ok" {
+			if v != "ok" && !strings.HasPrefix(v, "warning: ") {
 				code = http.StatusServiceUnavailable
 			}
 		}

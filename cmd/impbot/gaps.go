@@ -1,0 +1,253 @@
+package main
+
+// `impbot kb gaps`: the report for staff of the most frequent unanswered
+// questions and the feedback per article. It reads the store file; while
+// `impbot serve` holds the file's lock it asks the running server instead
+// (GET /admin/gaps on loopback, with the admin token serve writes next to
+// the store).
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+
+	"go.etcd.io/bbolt"
+	bberrors "go.etcd.io/bbolt/errors"
+
+	"github.com/impbot/impbot/bot/insights"
+)
+
+func init() {
+	commands["kb gaps"] = cmdKBGaps
+}
+
+// gapsLockWait is how long `kb gaps` waits for the store's lock before
+// asking the running server.
+var gapsLockWait = 500 * time.Millisecond
+
+func cmdKBGaps(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("kb gaps", stderr)
+	cfgPath := fs.String("config", "", "config file of the bot (default: the default settings, store data/sessions.db)")
+	days := fs.Int("days", 0, "period in days (default: unanswered.retention_days, 30)")
+	top := fs.Int("top", 20, "number of question groups to list")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	addr := fs.String("addr", "", "HTTP address of the running `impbot serve` (default: http.addr from the config)")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *days < 0 || *days > 3650 || *top < 1 || *top > 1000 {
+		fmt.Fprintln(stderr, "kb gaps: --days must be 1..3650 and --top 1..1000")
+		return exitError{2}
+	}
+	cfg := DefaultConfig()
+	if *cfgPath != "" {
+		var err error
+		if cfg, err = LoadConfig(*cfgPath, lookupNoAdapters); err != nil {
+			return err
+		}
+	}
+	if *days == 0 {
+		*days = defaultGapDays(cfg)
+	}
+	rep, err := loadGaps(ctx, cfg, *days, *top, *addr)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	printGaps(stdout, rep, *days, retentionDays(cfg))
+	return nil
+}
+
+// loadGaps reads the report from the store file, or from the running server
+// when it holds the file.
+func loadGaps(ctx context.Context, cfg Config, days, top int, addr string) (*insights.Report, error) {
+	path := cfg.Sessions.Path
+	if path == "" {
+		return nil, errors.New("sessions.path is empty in this config: unanswered questions are kept in memory only " +
+			"and cannot be reported; set sessions.path (e.g. data/sessions.db) and restart the bot")
+	}
+	now := time.Now()
+	ro := insights.ReportOptions{Since: now.Add(-time.Duration(days) * 24 * time.Hour), Top: top}
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		rep := &insights.Report{Since: ro.Since.UTC(), Until: now.UTC(), Recording: retentionDays(cfg) > 0,
+			Questions: []insights.Gap{}, Feedback: []insights.ArticleFeedback{}}
+		return rep, nil
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true, Timeout: gapsLockWait})
+	if errors.Is(err, bberrors.ErrTimeout) {
+		rep, herr := fetchGaps(ctx, cfg, addr, days, top)
+		if herr != nil {
+			return nil, fmt.Errorf("the store %s is in use by another process (is `impbot serve` running?), "+
+				"and asking that server failed: %w", path, herr)
+		}
+		return rep, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	defer db.Close()
+	rep, err := insights.ReadReport(db, ro, now)
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %w", path, err)
+	}
+	rep.Recording = retentionDays(cfg) > 0
+	return rep, nil
+}
+
+// fetchGaps asks the running server for the report.
+func fetchGaps(ctx context.Context, cfg Config, addr string, days, top int) (*insights.Report, error) {
+	tokPath := adminTokenPath(cfg.Sessions.Path)
+	tok, err := os.ReadFile(tokPath)
+	if err != nil {
+		return nil, fmt.Errorf("read the admin token %s: %w", tokPath, err)
+	}
+	base, err := adminBaseURL(addr, cfg.HTTP.Addr)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	u := fmt.Sprintf("%s/admin/gaps?days=%d&top=%d", base, days, top)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, fmt.Errorf("request: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s/admin/gaps (set the server's address with --addr): %w", base, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	if err != nil {
+		return nil, fmt.Errorf("GET %s/admin/gaps: %w", base, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct{ Error string }
+		_ = json.Unmarshal(body, &e)
+		if e.Error == "" {
+			e.Error = strings.TrimSpace(string(body))
+		}
+		return nil, fmt.Errorf("GET %s/admin/gaps: %s: %s", base, resp.Status, e.Error)
+	}
+	var rep insights.Report
+	if err := json.Unmarshal(body, &rep); err != nil {
+		return nil, fmt.Errorf("GET %s/admin/gaps: bad report: %w", base, err)
+	}
+	return &rep, nil
+}
+
+// adminBaseURL turns --addr or http.addr into a loopback URL: a wildcard or
+// empty host becomes 127.0.0.1.
+func adminBaseURL(flagAddr, cfgAddr string) (string, error) {
+	a := flagAddr
+	if a == "" {
+		a = cfgAddr
+	}
+	if strings.Contains(a, "://") {
+		u, err := url.Parse(a)
+		if err != nil || u.Host == "" {
+			return "", fmt.Errorf("bad server address %q", a)
+		}
+		return strings.TrimRight(u.Scheme+"://"+u.Host, "/"), nil
+	}
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return "", fmt.Errorf("bad server address %q (want host:port): %w", a, err)
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port), nil
+}
+
+// printGaps writes the report for people.
+func printGaps(w io.Writer, rep *insights.Report, days, retention int) {
+	fmt.Fprintf(w, "Unanswered questions, last %d day(s) (%s to %s UTC)\n", days,
+		rep.Since.UTC().Format("2006-01-02 15:04"), rep.Until.UTC().Format("2006-01-02 15:04"))
+	if !rep.Recording || retention == 0 {
+		fmt.Fprintln(w, "Recording is off (unanswered.retention_days: 0).")
+	}
+	switch {
+	case rep.Total == 0:
+		fmt.Fprintln(w, "None recorded in this period.")
+	default:
+		fmt.Fprintf(w, "%d recorded, %d distinct; the most frequent:\n", rep.Total, rep.Distinct)
+		for _, g := range rep.Questions {
+			fmt.Fprintf(w, "\n%5d×  %s\n", g.Count, safeText(g.Text))
+			fmt.Fprintf(w, "        last seen %s UTC · %s · %s · %s\n", g.LastSeen.UTC().Format("2006-01-02 15:04"),
+				countList(g.Outcomes), countList(g.Platforms), countList(g.Langs))
+			if len(g.Nearest) == 0 {
+				fmt.Fprintln(w, "        nearest: no article")
+				continue
+			}
+			var near []string
+			for _, c := range g.Nearest {
+				near = append(near, fmt.Sprintf("%s (%.2f)", c.ID, c.Confidence))
+			}
+			fmt.Fprintf(w, "        nearest: %s\n", strings.Join(near, ", "))
+		}
+	}
+	fmt.Fprintln(w)
+	if len(rep.Feedback) == 0 {
+		fmt.Fprintln(w, "No feedback in this period.")
+		return
+	}
+	fmt.Fprintln(w, "Feedback per article (most unhelpful first):")
+	fmt.Fprintf(w, "  %-40s %8s %10s\n", "article", "helpful", "unhelpful")
+	for _, f := range rep.Feedback {
+		fmt.Fprintf(w, "  %-40s %8d %10d\n", safeText(f.ID), f.Helpful, f.Unhelpful)
+	}
+}
+
+// countList prints {"unsure":2,"unrelated":1} as "unsure 2, unrelated 1".
+func countList(m map[string]int) string {
+	type kv struct {
+		k string
+		v int
+	}
+	var kvs []kv
+	for k, v := range m {
+		kvs = append(kvs, kv{k, v})
+	}
+	sort.Slice(kvs, func(i, j int) bool {
+		if kvs[i].v != kvs[j].v {
+			return kvs[i].v > kvs[j].v
+		}
+		return kvs[i].k < kvs[j].k
+	})
+	var parts []string
+	for _, e := range kvs {
+		parts = append(parts, fmt.Sprintf("%s %d", safeText(e.k), e.v))
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// safeText keeps user text from driving the staff's terminal: control
+// characters (escape sequences, newlines) become spaces.
+func safeText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r) {
+			return ' '
+		}
+		return r
+	}, s)
+}

@@ -1,0 +1,514 @@
+// Package dialogue runs the guided eligibility questionnaire: it asks the
+// questions of knowledge/eligibility.yaml one at a time, only those still
+// needed to decide, reads answers leniently (buttons, labels, option
+// numbers, yes/no/oui/non, ages, countries by name, demonym or code) and
+// ends with the IMP streams that may fit, each with a button to its article.
+//
+// The engine implements bot.Dialogue; its state lives in a session.Store, so
+// a dialogue survives a restart when the store is persistent.
+package dialogue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"unicode/utf8"
+
+	"github.com/impbot/impbot/bot"
+	"github.com/impbot/impbot/bot/session"
+)
+
+// Options configure an Engine.
+type Options struct {
+	// Store keeps the dialogue state per session (required).
+	Store session.Store
+	// Notice returns the not-legal-advice line with the contact, in
+	// Markdown (bot.Router.Notice). Without it, a plain notice is used.
+	Notice func(lang string) string
+	Log    *slog.Logger
+}
+
+// Engine runs eligibility dialogues. It is safe for concurrent use; requests
+// of one session are handled one at a time.
+type Engine struct {
+	rules  atomic.Pointer[Rules]
+	store  session.Store
+	notice func(lang string) string
+	log    *slog.Logger
+	locks  [64]sync.Mutex
+}
+
+var _ bot.Dialogue = (*Engine)(nil)
+
+// New returns an engine asking the questions of r.
+func New(r *Rules, opt Options) (*Engine, error) {
+	if r == nil {
+		return nil, errors.New("dialogue: no rules")
+	}
+	if opt.Store == nil {
+		return nil, errors.New("dialogue: no session store")
+	}
+	e := &Engine{store: opt.Store, notice: opt.Notice, log: opt.Log}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	e.rules.Store(r)
+	return e, nil
+}
+
+// SetRules replaces the rules (hot reload). Dialogues in progress go on with
+// the new rules: answers to questions that no longer exist are dropped.
+func (e *Engine) SetRules(r *Rules) {
+	if r != nil {
+		e.rules.Store(r)
+	}
+}
+
+// Rules returns the rules in use.
+func (e *Engine) Rules() *Rules { return e.rules.Load() }
+
+// stateVersion is the version of the stored state's layout.
+const stateVersion = 1
+
+// state is what the engine keeps per session.
+type state struct {
+	V     int               `json:"v"`
+	Lang  string            `json:"lang"`
+	Facts map[string]string `json:"facts"`
+	// Order lists the answered facts, oldest first (for back).
+	Order []string `json:"order,omitempty"`
+	// Ask is the fact being asked.
+	Ask string `json:"ask"`
+	// Clar holds the countries offered after an ambiguous answer.
+	Clar []string `json:"clar,omitempty"`
+}
+
+func (e *Engine) lock(key string) *sync.Mutex {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return &e.locks[h.Sum32()%uint32(len(e.locks))]
+}
+
+func (e *Engine) load(ctx context.Context, key string) (*state, bool, error) {
+	data, ok, err := e.store.Get(ctx, key)
+	if err != nil {
+		return nil, false, fmt.Errorf("load dialogue: %w", err)
+	}
+	if !ok {
+		return nil, false, nil
+	}
+	var st state
+	if err := json.Unmarshal(data, &st); err != nil || st.V != stateVersion {
+		e.log.Warn("dropping unreadable dialogue state", "user", bot.Pseudonym(key), "err", err)
+		if err := e.store.Delete(ctx, key); err != nil {
+			return nil, false, fmt.Errorf("drop dialogue state: %w", err)
+		}
+		return nil, false, nil
+	}
+	if st.Facts == nil {
+		st.Facts = map[string]string{}
+	}
+	return &st, true, nil
+}
+
+func (e *Engine) save(ctx context.Context, key string, st *state) error {
+	data, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("save dialogue: %w", err)
+	}
+	if err := e.store.Put(ctx, key, data); err != nil {
+		return fmt.Errorf("save dialogue: %w", err)
+	}
+	return nil
+}
+
+func (e *Engine) end(ctx context.Context, key string) error {
+	if err := e.store.Delete(ctx, key); err != nil {
+		return fmt.Errorf("end dialogue: %w", err)
+	}
+	return nil
+}
+
+// reqLang is the language the request asks for ("" when it does not say).
+func reqLang(req *bot.Request) string {
+	l := strings.ToLower(req.Lang)
+	switch {
+	case strings.HasPrefix(l, "fr"):
+		return "fr"
+	case strings.HasPrefix(l, "en"):
+		return "en"
+	}
+	return ""
+}
+
+// Start begins (or restarts) the dialogue for req's session.
+func (e *Engine) Start(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	key := req.SessionKey()
+	mu := e.lock(key)
+	mu.Lock()
+	defer mu.Unlock()
+	lang := reqLang(req)
+	if lang == "" {
+		lang = "en"
+		if _, _, isCmd := bot.ParseCommand(req.Text); !isCmd && strings.TrimSpace(req.Text) != "" {
+			lang = bot.DetectLang(req.Text)
+		}
+	}
+	return e.begin(ctx, key, lang, true, "intro")
+}
+
+// begin starts a fresh dialogue and asks the first question.
+func (e *Engine) begin(ctx context.Context, key, lang string, started bool, intro string) (*bot.Response, error) {
+	st := &state{V: stateVersion, Lang: lang, Facts: map[string]string{}}
+	resp, err := e.step(ctx, key, st, e.rules.Load(), e.rules.Load().text(lang, intro))
+	if err != nil {
+		return nil, err
+	}
+	if resp.Dialogue != nil {
+		resp.Dialogue.Started = started
+	}
+	return resp, nil
+}
+
+// Handle implements bot.Dialogue.
+func (e *Engine) Handle(ctx context.Context, req *bot.Request, faq bot.Handler) (*bot.Response, bool, error) {
+	key := req.SessionKey()
+	mu := e.lock(key)
+	mu.Lock()
+	defer mu.Unlock()
+	st, active, err := e.load(ctx, key)
+	if err != nil {
+		return nil, false, err
+	}
+	text := strings.TrimSpace(req.Text)
+	if !active {
+		if req.Action == "" {
+			if ok, l := IsStartRequest(text); ok {
+				lang := reqLang(req)
+				if lang == "" {
+					lang = l
+				}
+				resp, err := e.begin(ctx, key, lang, true, "intro")
+				return resp, err == nil, err
+			}
+		}
+		return nil, false, nil
+	}
+	if l := reqLang(req); l != "" {
+		st.Lang = l
+	}
+	rules := e.rules.Load()
+	if req.Action != "" {
+		if !strings.HasPrefix(req.Action, bot.ActDialogue) {
+			return nil, false, nil // article, feedback, handoff: the router answers; the dialogue stays
+		}
+		resp, err := e.answer(ctx, key, st, rules, strings.TrimPrefix(req.Action, bot.ActDialogue), true, req, faq)
+		return resp, err == nil, err
+	}
+	ctl := ""
+	if cmd, _, isCmd := bot.ParseCommand(text); isCmd {
+		switch cmd {
+		case ctlBack, ctlRestart, ctlCancel:
+			ctl = cmd
+		case "stop", "quit":
+			ctl = ctlCancel
+		default:
+			return nil, false, nil // other commands: the router; the dialogue stays
+		}
+	} else {
+		ctl = controlWord(text)
+	}
+	if ok, _ := IsStartRequest(text); ok && ctl == "" {
+		ctl = ctlRestart
+	}
+	var resp *bot.Response
+	switch ctl {
+	case ctlBack:
+		resp, err = e.back(ctx, key, st, rules)
+	case ctlRestart:
+		resp, err = e.begin(ctx, key, st.Lang, false, "restarted")
+	case ctlCancel:
+		if err = e.end(ctx, key); err == nil {
+			resp = &bot.Response{
+				Replies:  []bot.Reply{{Text: rules.text(st.Lang, "cancelled")}},
+				Dialogue: &bot.DialogueState{Done: true, Outcomes: []string{}},
+			}
+		}
+	default:
+		resp, err = e.answer(ctx, key, st, rules, text, false, req, faq)
+	}
+	return resp, err == nil, err
+}
+
+// back forgets the last answer and asks that question again.
+func (e *Engine) back(ctx context.Context, key string, st *state, rules *Rules) (*bot.Response, error) {
+	st.Clar = nil
+	if len(st.Order) == 0 {
+		return e.step(ctx, key, st, rules, rules.text(st.Lang, "first_question"))
+	}
+	last := st.Order[len(st.Order)-1]
+	st.Order = st.Order[:len(st.Order)-1]
+	delete(st.Facts, last)
+	return e.step(ctx, key, st, rules, "")
+}
+
+// answer reads input as the answer to the current question.
+func (e *Engine) answer(ctx context.Context, key string, st *state, rules *Rules, input string, button bool, req *bot.Request, faq bot.Handler) (*bot.Response, error) {
+	f := rules.Fact(st.Ask)
+	if f == nil {
+		return e.step(ctx, key, st, rules, "") // the rules changed under this dialogue
+	}
+	lang := st.Lang
+	var (
+		val      string
+		ok       bool
+		question bool
+		hint     string
+	)
+	switch f.Type {
+	case TypeChoice:
+		val, ok, question = matchChoice(f, input)
+		hint = rules.text(lang, "choose_option")
+	case TypeNumber:
+		val, ok, question = matchNumber(f, input)
+		hint = fmt.Sprintf(rules.text(lang, "type_number"), f.Min, f.Max)
+	case TypeCountry:
+		var cands []string
+		var typo bool
+		val, cands, typo, question = readCountry(st, input, button)
+		ok = val != ""
+		if !ok && !question && len(cands) > 0 {
+			st.Clar = cands
+			if err := e.save(ctx, key, st); err != nil {
+				return nil, err
+			}
+			format := rules.text(lang, "which_country")
+			if typo {
+				format = rules.text(lang, "did_you_mean")
+			}
+			rep := bot.Reply{Text: fmt.Sprintf(format, clip(plainText(input), 40))}
+			for _, c := range cands {
+				if co, ok := CountryByCode(c); ok {
+					rep.Buttons = append(rep.Buttons, bot.Button{Label: co.DisplayName(lang), Action: bot.ActDialogue + c})
+				}
+			}
+			rep.Buttons = append(rep.Buttons, e.controls(st, lang)...)
+			return &bot.Response{Replies: []bot.Reply{rep}, Dialogue: &bot.DialogueState{Ask: f.Name, Options: []string{}}}, nil
+		}
+		hint = rules.text(lang, "type_country")
+	}
+	if ok {
+		st.Facts[f.Name] = val
+		st.Order = append(removeString(st.Order, f.Name), f.Name)
+		st.Clar = nil
+		return e.step(ctx, key, st, rules, "")
+	}
+	if question && !button && faq != nil {
+		fresp, err := faq.Handle(ctx, &bot.Request{
+			Platform: req.Platform, ChatID: req.ChatID, UserID: req.UserID, Lang: req.Lang, Text: input, Group: req.Group,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("answer a question during the dialogue: %w", err)
+		}
+		var replies []bot.Reply
+		if fresp != nil {
+			replies = append(replies, fresp.Replies...)
+		}
+		if err := e.save(ctx, key, st); err != nil { // restart the idle timer
+			return nil, err
+		}
+		q, ds := e.question(rules, st, f, rules.text(lang, "back_to"))
+		return &bot.Response{Replies: append(replies, q), Dialogue: ds}, nil
+	}
+	if err := e.save(ctx, key, st); err != nil {
+		return nil, err
+	}
+	q, ds := e.question(rules, st, f, rules.text(lang, "not_understood")+" "+hint)
+	return &bot.Response{Replies: []bot.Reply{q}, Dialogue: ds}, nil
+}
+
+// readCountry reads a country answer: a button (alpha-2 code), the number
+// of a country offered after an ambiguous answer, or typed text.
+func readCountry(st *state, input string, button bool) (codes string, cands []string, typo, question bool) {
+	if button {
+		if c, ok := CountryByCode(input); ok {
+			return c.Alpha2, nil, false, false
+		}
+	}
+	if len(st.Clar) > 0 {
+		if i, err := strconv.Atoi(strings.TrimSpace(input)); err == nil && i >= 1 && i <= len(st.Clar) {
+			return st.Clar[i-1], nil, false, false
+		}
+	}
+	r := ResolveCountry(input)
+	if len(r.Codes) > 0 {
+		return strings.Join(r.Codes, ","), nil, false, false
+	}
+	if looksLikeQuestion(input) {
+		return "", nil, false, true
+	}
+	return "", r.Candidates, r.Typo, false
+}
+
+// step drops answers the rules no longer know, then ends the dialogue (exit
+// or result) or asks the next question. pre is said before the question.
+func (e *Engine) step(ctx context.Context, key string, st *state, rules *Rules, pre string) (*bot.Response, error) {
+	for name, v := range st.Facts {
+		f := rules.Fact(name)
+		if f == nil || (f.Type == TypeChoice && !f.hasValue(v)) {
+			delete(st.Facts, name)
+			st.Order = removeString(st.Order, name)
+		}
+	}
+	ev := rules.evaluate(st.Facts)
+	if ex := ev.exit(); ex != nil {
+		if err := e.end(ctx, key); err != nil {
+			return nil, err
+		}
+		text := ex.Text.In(st.Lang) + "\n\n" + e.noticeText(st.Lang)
+		return &bot.Response{
+			Replies:  []bot.Reply{{Text: joinText(pre, text), Buttons: e.endButtons(st.Lang)}},
+			Dialogue: &bot.DialogueState{Done: true, Outcomes: []string{}},
+		}, nil
+	}
+	next := ""
+	if !ev.done() {
+		next = ev.next()
+	}
+	if next == "" {
+		if err := e.end(ctx, key); err != nil {
+			return nil, err
+		}
+		return e.result(rules, ev, st.Lang, pre), nil
+	}
+	st.Ask = next
+	st.Clar = nil
+	if err := e.save(ctx, key, st); err != nil {
+		return nil, err
+	}
+	q, ds := e.question(rules, st, rules.Fact(next), pre)
+	return &bot.Response{Replies: []bot.Reply{q}, Dialogue: ds}, nil
+}
+
+// question renders the question of f, with its options as buttons.
+func (e *Engine) question(rules *Rules, st *state, f *Fact, pre string) (bot.Reply, *bot.DialogueState) {
+	text := f.Question.In(st.Lang)
+	for _, v := range f.Variants {
+		if rules.evaluate(st.Facts).cond(v.When) == yes {
+			text = v.Text.In(st.Lang)
+			break
+		}
+	}
+	rep := bot.Reply{Text: joinText(pre, text)}
+	ds := &bot.DialogueState{Ask: f.Name, Options: []string{}}
+	if f.Type == TypeChoice {
+		ds.Options = f.Values()
+		for _, o := range f.Options {
+			rep.Buttons = append(rep.Buttons, bot.Button{Label: o.Label.In(st.Lang), Action: bot.ActDialogue + o.Value})
+		}
+	}
+	rep.Buttons = append(rep.Buttons, e.controls(st, st.Lang)...)
+	return rep, ds
+}
+
+func (e *Engine) controls(st *state, lang string) []bot.Button {
+	var bs []bot.Button
+	if len(st.Order) > 0 {
+		bs = append(bs, bot.Button{Label: msg(lang, "btn_back"), Action: bot.CommandAction(ctlBack)})
+	}
+	return append(bs, bot.Button{Label: msg(lang, "btn_cancel"), Action: bot.CommandAction(ctlCancel)})
+}
+
+func (e *Engine) endButtons(lang string) []bot.Button {
+	return []bot.Button{
+		{Label: msg(lang, "btn_again"), Action: bot.CommandAction("eligibility")},
+		{Label: bot.Msg(lang, "btn_person"), Action: bot.ActHandoff},
+	}
+}
+
+func (e *Engine) noticeText(lang string) string {
+	if e.notice != nil {
+		if s := e.notice(lang); s != "" {
+			return s
+		}
+	}
+	return "_" + bot.Msg(lang, "notice") + "_"
+}
+
+// result renders the suggestions of a finished dialogue.
+func (e *Engine) result(rules *Rules, ev *evaluation, lang, pre string) *bot.Response {
+	sugg := ev.suggestions()
+	var b strings.Builder
+	rep := bot.Reply{}
+	ids := []string{}
+	shown := ""
+	for _, s := range sugg {
+		if s.Kind != shown {
+			head := map[string]string{KindLikely: "result_intro", KindPossible: "result_possible", KindNote: "result_notes"}[s.Kind]
+			if s.Kind == KindNote && shown == "" {
+				head = "" // nothing fits: the fallback speaks for itself
+			}
+			if head != "" {
+				b.WriteString(rules.text(lang, head) + "\n\n")
+			}
+			shown = s.Kind
+		}
+		title := rules.Title(lang, s.Outcome)
+		b.WriteString("**" + title + "**: " + s.Rule.Why.In(lang) + "\n")
+		if c := s.Rule.Conditions.In(lang); c != "" {
+			b.WriteString("_" + rules.text(lang, "key_conditions") + ":_ " + c + "\n")
+		}
+		b.WriteString("\n")
+		ids = append(ids, s.Outcome)
+		rep.Buttons = append(rep.Buttons, bot.Button{Label: clip(title, 60), Action: bot.ArticleAction(s.Outcome)})
+	}
+	b.WriteString(rules.text(lang, "result_outro") + "\n\n" + e.noticeText(lang))
+	rep.Text = joinText(pre, b.String())
+	rep.Buttons = append(rep.Buttons, e.endButtons(lang)...)
+	return &bot.Response{Replies: []bot.Reply{rep}, Dialogue: &bot.DialogueState{Done: true, Outcomes: ids}}
+}
+
+func joinText(pre, text string) string {
+	if pre == "" {
+		return text
+	}
+	return pre + "\n\n" + text
+}
+
+// clip shortens s to at most n runes, with an ellipsis.
+func clip(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return strings.TrimSpace(string(r[:n-1])) + "…"
+}
+
+// plainText removes Markdown syntax from user text echoed in a reply.
+func plainText(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case '*', '_', '[', ']', '(', ')', '`', '<', '>', '~', '|', '\n', '\r':
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+func removeString(list []string, s string) []string {
+	out := list[:0:0]
+	for _, x := range list {
+		if x != s {
+			out = append(out, x)
+		}
+	}
+	return out
+}

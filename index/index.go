@@ -67,6 +67,7 @@ type langIndex struct {
 	analyzer analysis.Analyzer
 	n        int
 	df       map[string]int
+	idfs     map[string]float64
 	docs     map[string]*docStats
 	vocab    map[int][]string // terms by rune length, for typo correction
 	anchors  map[string]bool  // the domain's own words (domain.yaml and synonyms)
@@ -77,6 +78,7 @@ type docStats struct {
 	article   *knowledge.Article
 	terms     map[string]bool
 	questions []map[string]bool
+	qweights  []float64 // sum of the idf of each question's terms
 }
 
 // synGroup is one group of equivalent terms, each term as its words (for
@@ -201,6 +203,18 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain []
 	if err := bi.Batch(batch); err != nil {
 		bi.Close()
 		return nil, fmt.Errorf("index batch: %w", err)
+	}
+	li.idfs = make(map[string]float64, len(li.df))
+	for t := range li.df {
+		li.idfs[t] = li.computeIDF(t)
+	}
+	for _, ds := range li.docs {
+		ds.qweights = make([]float64, len(ds.questions))
+		for i, q := range ds.questions {
+			for t := range q {
+				ds.qweights[i] += li.idf(t)
+			}
+		}
 	}
 	for t := range li.df {
 		n := utf8.RuneCountInString(t)
@@ -512,6 +526,13 @@ func (li *langIndex) concepts(text string) ([]concept, []string) {
 // idf is BM25's inverse document frequency; unknown terms get the weight of
 // a term found in a single document.
 func (li *langIndex) idf(t string) float64 {
+	if v, ok := li.idfs[t]; ok {
+		return v
+	}
+	return li.computeIDF(t)
+}
+
+func (li *langIndex) computeIDF(t string) float64 {
 	df := li.df[t]
 	if df == 0 {
 		df = 1
@@ -587,11 +608,8 @@ func (li *langIndex) match(cs []concept, ds *docStats, knownW float64) (coverage
 	if knownW > 0 {
 		coverage = got / knownW
 	}
-	for _, q := range ds.questions {
-		inter, qw := 0.0, 0.0
-		for t := range q {
-			qw += li.idf(t)
-		}
+	for qi, q := range ds.questions {
+		inter, qw := 0.0, ds.qweights[qi]
 		for _, c := range cs {
 			inter += c.weight * conceptMatch(q, c)
 		}

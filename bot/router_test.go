@@ -1,0 +1,224 @@
+package bot
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/impbot/impbot/index"
+	"github.com/impbot/impbot/knowledge"
+)
+
+var (
+	ixOnce sync.Once
+	testIx *index.Index
+)
+
+func newTestRouter(t *testing.T, opt Options) *Router {
+	t.Helper()
+	ixOnce.Do(func() {
+		b, err := knowledge.LoadShipped()
+		if err != nil {
+			t.Fatal(err)
+		}
+		testIx, err = index.Build(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	return NewRouter(testIx, opt)
+}
+
+func ask(t *testing.T, h Handler, text string) Reply {
+	t.Helper()
+	resp, err := h.Handle(context.Background(), &Request{Platform: "test", ChatID: "c", UserID: "u", Text: text})
+	if err != nil {
+		t.Fatalf("%q: %v", text, err)
+	}
+	if resp == nil || len(resp.Replies) == 0 {
+		t.Fatalf("%q: no reply", text)
+	}
+	return resp.Replies[0]
+}
+
+func TestConfidentAnswerHasSummarySourcesNoticeAndButtons(t *testing.T) {
+	r := newTestRouter(t, Options{OrgName: "Maple Law", Contact: "hello@maple.example"})
+	rep := ask(t, r, "how much is the employer compliance fee?")
+	if rep.Topic != "employer-compliance-fee" {
+		t.Fatalf("topic %q, want employer-compliance-fee", rep.Topic)
+	}
+	a := r.Index().Base().Article("en", rep.Topic)
+	for _, want := range []string{"**" + a.Title + "**", a.Summary, "Sources: [canada.ca](", "Reviewed " + a.Reviewed, "not legal advice", "Maple Law (hello@maple.example)"} {
+		if !strings.Contains(rep.Text, want) {
+			t.Errorf("answer lacks %q:\n%s", want, rep.Text)
+		}
+	}
+	if rep.Score < r.opt.Confident || rep.Score > 1 {
+		t.Errorf("score %v out of the confident range", rep.Score)
+	}
+	if len(rep.Buttons) == 0 || !strings.HasPrefix(rep.Buttons[0].Action, ActArticle) {
+		t.Errorf("want related-article buttons, got %+v", rep.Buttons)
+	}
+}
+
+func TestEveryArticleFitsOneChatMessage(t *testing.T) {
+	r := newTestRouter(t, Options{Contact: "someone@example.com"})
+	for _, a := range r.Index().Base().Articles["en"] {
+		rep, ok := r.ArticleReply("en", a.ID)
+		if !ok {
+			t.Fatalf("%s: no reply", a.ID)
+		}
+		if n := utf8.RuneCountInString(rep.Text); n > 1900 {
+			t.Errorf("%s: %d characters, over 1900", a.ID, n)
+		}
+		if !strings.Contains(rep.Text, "not legal advice") {
+			t.Errorf("%s: no notice", a.ID)
+		}
+		for _, b := range rep.Buttons {
+			if len(b.Action) > 64 {
+				t.Errorf("%s: action %q longer than 64 bytes", a.ID, b.Action)
+			}
+		}
+	}
+}
+
+func TestRedirectAndFallbackAndUnsure(t *testing.T) {
+	r := newTestRouter(t, Options{})
+	if rep := ask(t, r, "how do I sponsor my parents for permanent residence"); rep.Topic != "oos-citizenship-sponsorship" {
+		t.Errorf("sponsor parents: topic %q", rep.Topic)
+	}
+	rep := ask(t, r, "what's a good lasagna recipe")
+	if rep.Topic != "" || len(rep.Suggestions) != 0 || !strings.Contains(rep.Text, "International Mobility Program") {
+		t.Errorf("off-topic: %+v", rep)
+	}
+}
+
+func TestCommandsAndSmallTalk(t *testing.T) {
+	r := newTestRouter(t, Options{})
+	cases := map[string]string{
+		"/start":           "International Mobility Program",
+		"/help":            "/eligibility",
+		"/start@impbot hi": "International Mobility Program",
+		"/contact":         "licensed immigration consultant",
+		"/eligibility":     "not available",
+		"/cancel":          "no eligibility check in progress",
+		"/frobnicate":      "don't know that command",
+		"hello!":           "Hello",
+		"thanks a lot 🙏":   "welcome",
+		"merci beaucoup":   "plaisir",
+		"":                 "type a question",
+		"😀😀😀":              "type a question",
+		"   \n\t ":         "type a question",
+		"/forget":          "deleted",
+	}
+	for in, want := range cases {
+		rep := ask(t, r, in)
+		if !strings.Contains(rep.Text, want) {
+			t.Errorf("%q: reply %q lacks %q", in, rep.Text, want)
+		}
+	}
+}
+
+func TestAdversarialTextGetsSaneReply(t *testing.T) {
+	r := newTestRouter(t, Options{})
+	h := Chain(r, Recover())
+	for _, in := range []string{
+		"+title:x -body:*", `"unbalanced`, `back\slash \\ \"`, strings.Repeat("lmia ", 800),
+		strings.Repeat("x", 4000), "\xff\xfe invalid utf8 \xc3", "🇨🇦🍁", "<script>alert(1)</script>", "/", "//", "/ start",
+	} {
+		rep := ask(t, h, in)
+		if strings.TrimSpace(rep.Text) == "" {
+			t.Errorf("%q: empty reply", in)
+		}
+		if !utf8.ValidString(rep.Text) {
+			t.Errorf("%q: reply not valid UTF-8", in)
+		}
+	}
+}
+
+func TestArticleAndUnknownActions(t *testing.T) {
+	r := newTestRouter(t, Options{})
+	resp, err := r.Handle(context.Background(), &Request{Platform: "t", ChatID: "c", UserID: "u", Action: ArticleAction("pgwp")})
+	if err != nil || resp.Replies[0].Topic != "pgwp" {
+		t.Fatalf("article action: %+v %v", resp, err)
+	}
+	resp, err = r.Handle(context.Background(), &Request{Platform: "t", ChatID: "c", UserID: "u", Action: ArticleAction("no-such-article")})
+	if err != nil || resp.Replies[0].Topic != "" {
+		t.Fatalf("unknown article action: %+v %v", resp, err)
+	}
+	resp, err = r.Handle(context.Background(), &Request{Platform: "t", ChatID: "c", UserID: "u", Action: "zzz"})
+	if err != nil || len(resp.Replies) != 1 {
+		t.Fatalf("unknown action: %+v %v", resp, err)
+	}
+}
+
+func TestFrenchUserGetsFrenchFrame(t *testing.T) {
+	r := newTestRouter(t, Options{})
+	rep := ask(t, r, "Bonjour")
+	if !strings.Contains(rep.Text, "Bonjour") {
+		t.Errorf("greeting: %q", rep.Text)
+	}
+	resp, _ := r.Handle(context.Background(), &Request{Platform: "t", ChatID: "c", UserID: "u", Lang: "fr", Text: "/help"})
+	if !strings.Contains(resp.Replies[0].Text, "Ce que je peux faire") {
+		t.Errorf("French help: %q", resp.Replies[0].Text)
+	}
+}
+
+func TestParseCommand(t *testing.T) {
+	cases := []struct {
+		in, cmd, args string
+		ok            bool
+	}{
+		{"/start", "start", "", true}, {"/Start@ImpBot  x y", "start", "x y", true}, {"/", "", "", false},
+		{"hello /start", "", "", false}, {"/sta rt", "sta", "rt", true}, {"/ä", "", "", false},
+	}
+	for _, c := range cases {
+		cmd, args, ok := ParseCommand(c.in)
+		if cmd != c.cmd || args != c.args || ok != c.ok {
+			t.Errorf("ParseCommand(%q) = %q %q %v", c.in, cmd, args, ok)
+		}
+	}
+}
+
+func TestRecoverAndErrorReply(t *testing.T) {
+	panicky := HandlerFunc(func(ctx context.Context, req *Request) (*Response, error) { panic("boom") })
+	var logged strings.Builder
+	h := Chain(panicky, ErrorReply(newTextLogger(&logged)), Recover())
+	rep := ask(t, h, "anything")
+	if !strings.Contains(rep.Text, "something went wrong") {
+		t.Fatalf("reply %q", rep.Text)
+	}
+	if !strings.Contains(logged.String(), "boom") || strings.Contains(logged.String(), "anything") {
+		t.Fatalf("log should have the panic but not the message text: %s", logged.String())
+	}
+}
+
+func TestRateLimit(t *testing.T) {
+	n := 0
+	h := Chain(HandlerFunc(func(ctx context.Context, req *Request) (*Response, error) {
+		n++
+		return &Response{Replies: []Reply{{Text: "ok"}}}, nil
+	}), RateLimit(0.001, 3))
+	for i := 0; i < 5; i++ {
+		ask(t, h, "q")
+	}
+	if n != 3 {
+		t.Fatalf("handler ran %d times, want 3 (burst)", n)
+	}
+	if rep := ask(t, h, "q"); !strings.Contains(rep.Text, "very fast") {
+		t.Fatalf("over the limit: %q", rep.Text)
+	}
+}
+
+func TestDialogueStateJSON(t *testing.T) {
+	b, _ := (&DialogueState{Ask: "age"}).MarshalJSON()
+	if string(b) != `{"ask":"age","options":[]}` {
+		t.Errorf("asking: %s", b)
+	}
+	b, _ = (&DialogueState{Done: true, Outcomes: []string{"pgwp"}}).MarshalJSON()
+	if string(b) != `{"done":true,"outcomes":["pgwp"]}` {
+		t.Errorf("done: %s", b)
+	}
+}

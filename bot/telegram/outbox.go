@@ -1,0 +1,223 @@
+package telegram
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"golang.org/x/time/rate"
+
+	"github.com/impbot/impbot/bot"
+)
+
+// outMsg is one message waiting to be sent.
+type outMsg struct {
+	chatID  int64
+	text    string // Telegram HTML, or plain text when plain is set
+	plain   bool
+	replyTo int
+	markup  any // tgbotapi.InlineKeyboardMarkup, tgbotapi.ForceReply or nil
+	// sent, if set, is called with the message Telegram created.
+	sent func(m tgbotapi.Message)
+}
+
+// chatQueue holds one chat's pending messages; one goroutine at a time
+// sends them, in order.
+type chatQueue struct {
+	msgs    []*outMsg
+	running bool
+	lim     *rate.Limiter
+	idle    time.Time
+}
+
+// outbox sends messages with a per-chat and a global throttle, retrying
+// 429s after the delay Telegram asks for and 5xx and network errors with
+// backoff. Messages to one chat leave in the order they were queued.
+type outbox struct {
+	a      *Adapter
+	global *rate.Limiter
+
+	mu      sync.Mutex
+	queues  map[int64]*chatQueue
+	pending int
+	drained chan struct{} // closed (and replaced) when pending drops to 0
+	lastGC  time.Time
+	ctx     context.Context
+	wg      sync.WaitGroup
+}
+
+func newOutbox(a *Adapter) *outbox {
+	return &outbox{
+		a:       a,
+		global:  rate.NewLimiter(a.t.GlobalRate, a.t.GlobalBurst),
+		queues:  map[int64]*chatQueue{},
+		drained: make(chan struct{}),
+		ctx:     context.Background(),
+	}
+}
+
+// start sets the context that bounds sending (cancelled when the shutdown
+// deadline passes).
+func (o *outbox) start(ctx context.Context) {
+	o.mu.Lock()
+	o.ctx = ctx
+	o.mu.Unlock()
+}
+
+func (o *outbox) newLimiter(chatID int64) *rate.Limiter {
+	if chatID < 0 { // groups, supergroups and channels
+		return rate.NewLimiter(o.a.t.GroupRate, o.a.t.ChatBurst)
+	}
+	return rate.NewLimiter(o.a.t.ChatRate, o.a.t.ChatBurst)
+}
+
+// enqueue queues messages for one chat, in order. It never blocks.
+func (o *outbox) enqueue(msgs ...*outMsg) {
+	if len(msgs) == 0 {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	now := time.Now()
+	if now.Sub(o.lastGC) > time.Minute {
+		for id, q := range o.queues {
+			if !q.running && len(q.msgs) == 0 && now.Sub(q.idle) > time.Minute {
+				delete(o.queues, id)
+			}
+		}
+		o.lastGC = now
+	}
+	for _, m := range msgs {
+		q := o.queues[m.chatID]
+		if q == nil {
+			q = &chatQueue{lim: o.newLimiter(m.chatID)}
+			o.queues[m.chatID] = q
+		}
+		q.msgs = append(q.msgs, m)
+		o.pending++
+		if !q.running {
+			q.running = true
+			o.wg.Add(1)
+			go o.run(q, o.ctx)
+		}
+	}
+}
+
+func (o *outbox) run(q *chatQueue, ctx context.Context) {
+	defer o.wg.Done()
+	for {
+		o.mu.Lock()
+		if len(q.msgs) == 0 {
+			q.running = false
+			q.idle = time.Now()
+			o.mu.Unlock()
+			return
+		}
+		m := q.msgs[0]
+		o.mu.Unlock()
+
+		o.deliver(ctx, q, m)
+
+		o.mu.Lock()
+		q.msgs[0] = nil
+		q.msgs = q.msgs[1:]
+		o.pending--
+		if o.pending == 0 {
+			close(o.drained)
+			o.drained = make(chan struct{})
+		}
+		o.mu.Unlock()
+	}
+}
+
+// wait returns when every queued message has been sent (or given up), or
+// when ctx ends; it reports how many are still pending.
+func (o *outbox) wait(ctx context.Context) int {
+	for {
+		o.mu.Lock()
+		n, ch := o.pending, o.drained
+		o.mu.Unlock()
+		if n == 0 {
+			return 0
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return n
+		}
+	}
+}
+
+// deliver sends one message, retrying until it is sent, Telegram refuses
+// it for good, or ctx ends.
+func (o *outbox) deliver(ctx context.Context, q *chatQueue, m *outMsg) {
+	a := o.a
+	bo := a.backoff()
+	chat := bot.Pseudonym(platform + ":" + strconv.FormatInt(m.chatID, 10))
+	for attempt := 1; ; attempt++ {
+		if err := q.lim.Wait(ctx); err != nil {
+			a.log.Error("reply not delivered before shutdown", "chat", chat)
+			return
+		}
+		if err := o.global.Wait(ctx); err != nil {
+			a.log.Error("reply not delivered before shutdown", "chat", chat)
+			return
+		}
+		cfg := tgbotapi.NewMessage(m.chatID, m.text)
+		if !m.plain {
+			cfg.ParseMode = tgbotapi.ModeHTML
+		}
+		cfg.DisableWebPagePreview = true
+		cfg.ReplyMarkup = m.markup
+		if m.replyTo != 0 {
+			cfg.ReplyToMessageID = m.replyTo
+			cfg.AllowSendingWithoutReply = true
+		}
+		cctx, cancel := context.WithTimeout(ctx, a.t.RequestTimeout)
+		sent, err := a.api(cctx).Send(cfg)
+		cancel()
+		if err == nil {
+			a.stats.MessageOut(platform)
+			if m.sent != nil {
+				m.sent(sent)
+			}
+			return
+		}
+		e := classify(ctx, err)
+		if e.kind == errCanceled {
+			a.log.Error("reply not delivered before shutdown", "chat", chat)
+			return
+		}
+		a.stats.APIError(platform, e.kind.label())
+		var wait time.Duration
+		switch e.kind {
+		case errFlood:
+			wait = time.Duration(max(e.retryAfter, 1)) * a.t.RetryAfterUnit
+			a.log.Warn("sendMessage: flood control, waiting", "chat", chat, "retry_after", e.retryAfter, "attempt", attempt)
+		case errMigrated:
+			a.log.Info("group moved to a supergroup, resending there", "chat", chat)
+			m.chatID = e.migrateTo
+			continue
+		case errTransient:
+			wait = bo.next()
+			a.log.Warn("sendMessage failed, retrying", "chat", chat, "err", e.String(), "in", wait, "attempt", attempt)
+		default:
+			if !m.plain && e.code == 400 && strings.Contains(strings.ToLower(e.desc), "entities") {
+				// Telegram could not parse our HTML: send the text without markup
+				// rather than nothing.
+				a.log.Warn("sendMessage: markup refused, sending plain text", "chat", chat, "err", e.String())
+				m.text, m.plain = PlainText(m.text), true
+				continue
+			}
+			a.log.Warn("sendMessage refused, reply dropped", "chat", chat, "err", e.String())
+			return
+		}
+		if !sleep(ctx, wait) {
+			a.log.Error("reply not delivered before shutdown", "chat", chat)
+			return
+		}
+	}
+}

@@ -1,0 +1,256 @@
+package telegram
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+)
+
+// poll is the long-polling loop. It advances the offset only past updates
+// whose handling has finished (their replies are queued), honours
+// retry_after, backs off on server and network errors, and on shutdown
+// acknowledges the last batch so it is not delivered again.
+func (a *Adapter) poll(ctx context.Context) error {
+	// Polling and a webhook exclude each other (getUpdates answers 409 while
+	// a webhook is set).
+	if err := a.call(ctx, "deleteWebhook", 3, func(api *tgbotapi.BotAPI) error {
+		_, err := api.Request(tgbotapi.DeleteWebhookConfig{})
+		return err
+	}); err != nil && ctx.Err() == nil {
+		a.log.Warn("cannot delete the webhook before polling", "err", err)
+	}
+	a.setStatus("")
+	cfg := tgbotapi.UpdateConfig{Timeout: int(a.t.PollTimeout / time.Second), AllowedUpdates: allowedUpdates}
+	bo := a.backoff()
+	unacked := false
+	fails := 0
+	for ctx.Err() == nil {
+		pctx, cancel := context.WithTimeout(ctx, a.t.PollTimeout+a.t.RequestTimeout)
+		ups, err := a.getUpdates(pctx, cfg)
+		cancel()
+		if err != nil {
+			e := classify(ctx, err)
+			if e.kind == errCanceled {
+				break
+			}
+			a.stats.APIError(platform, e.kind.label())
+			if e.kind == errAuth {
+				return fmt.Errorf("telegram: %w (getUpdates: %s)", ErrUnauthorized, e)
+			}
+			fails++
+			wait := bo.next()
+			switch e.kind {
+			case errFlood:
+				wait = time.Duration(max(e.retryAfter, 1)) * a.t.RetryAfterUnit
+			case errConflict:
+				a.log.Error("getUpdates conflict: another instance is polling with this token, or a webhook is set",
+					"err", e.String(), "in", wait)
+			}
+			if fails >= 3 {
+				a.setStatus("getUpdates failing: " + e.String())
+			}
+			if e.kind != errConflict {
+				a.log.Warn("getUpdates failed, retrying", "err", e.String(), "attempt", fails, "in", wait)
+			}
+			sleep(ctx, wait)
+			continue
+		}
+		fails = 0
+		bo.reset()
+		a.setStatus("")
+		unacked = len(ups) > 0
+		if len(ups) == 0 {
+			continue
+		}
+		a.handleBatch(ups)
+		for _, u := range ups {
+			if u.UpdateID >= cfg.Offset {
+				cfg.Offset = u.UpdateID + 1
+			}
+		}
+	}
+	if unacked {
+		// Confirm the last batch: Telegram forgets updates below the offset
+		// only when a later getUpdates sends it.
+		ack := tgbotapi.UpdateConfig{Offset: cfg.Offset, Limit: 1, AllowedUpdates: allowedUpdates}
+		actx, cancel := context.WithTimeout(context.Background(), min(a.t.RequestTimeout, 10*time.Second))
+		_, err := a.getUpdates(actx, ack)
+		cancel()
+		if err != nil {
+			a.log.Warn("cannot acknowledge the last updates; they may be delivered again", "err", classify(context.Background(), err).String())
+		}
+	}
+	return nil
+}
+
+// getUpdates fetches updates, decoding each one separately: an update the
+// library cannot decode is skipped (logged) instead of blocking the queue.
+func (a *Adapter) getUpdates(ctx context.Context, cfg tgbotapi.UpdateConfig) ([]tgbotapi.Update, error) {
+	resp, err := a.api(ctx).Request(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var raws []json.RawMessage
+	if err := json.Unmarshal(resp.Result, &raws); err != nil {
+		return nil, fmt.Errorf("getUpdates: %w", err)
+	}
+	ups := make([]tgbotapi.Update, 0, len(raws))
+	for _, raw := range raws {
+		var u tgbotapi.Update
+		if err := json.Unmarshal(raw, &u); err != nil {
+			var id struct {
+				UpdateID int `json:"update_id"`
+			}
+			if json.Unmarshal(raw, &id) != nil {
+				return nil, fmt.Errorf("getUpdates: update without an id: %w", err)
+			}
+			a.log.Warn("skipping an update that cannot be decoded", "update_id", id.UpdateID, "err", err)
+			ups = append(ups, tgbotapi.Update{UpdateID: id.UpdateID})
+			continue
+		}
+		ups = append(ups, u)
+	}
+	return ups, nil
+}
+
+// handleBatch handles a batch of updates: in order within a chat, several
+// chats at once. It returns when all are handled.
+func (a *Adapter) handleBatch(ups []tgbotapi.Update) {
+	groups := map[int64][]tgbotapi.Update{}
+	var order []int64
+	for _, u := range ups {
+		k := chatOf(u)
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], u)
+	}
+	sem := make(chan struct{}, a.t.Workers)
+	var wg sync.WaitGroup
+	for _, k := range order {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			for _, u := range groups[k] {
+				a.handleUpdate(u)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func chatOf(u tgbotapi.Update) int64 {
+	switch {
+	case u.Message != nil && u.Message.Chat != nil:
+		return u.Message.Chat.ID
+	case u.CallbackQuery != nil && u.CallbackQuery.Message != nil && u.CallbackQuery.Message.Chat != nil:
+		return u.CallbackQuery.Message.Chat.ID
+	case u.CallbackQuery != nil && u.CallbackQuery.From != nil:
+		return u.CallbackQuery.From.ID
+	}
+	return 0
+}
+
+// runWebhook registers the webhook (with its secret token) and serves until
+// ctx ends; then it refuses new updates (Telegram redelivers them later)
+// and waits for those in progress.
+func (a *Adapter) runWebhook(ctx context.Context) error {
+	allowed, _ := json.Marshal(allowedUpdates)
+	params := tgbotapi.Params{
+		"url":             a.cfg.Webhook.URL,
+		"secret_token":    a.cfg.Webhook.SecretToken,
+		"allowed_updates": string(allowed),
+	}
+	bo := a.backoff()
+	for attempt := 1; ; attempt++ {
+		err := a.call(ctx, "setWebhook", 1, func(api *tgbotapi.BotAPI) error {
+			_, err := api.MakeRequest("setWebhook", params)
+			return err
+		})
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		var ce *callError
+		if errors.As(err, &ce) {
+			switch ce.e.kind {
+			case errAuth:
+				return fmt.Errorf("telegram: %w (%s)", ErrUnauthorized, err)
+			case errPermanent, errConflict, errMigrated:
+				return fmt.Errorf("telegram: Telegram refused the webhook: %w", err)
+			}
+		}
+		wait := bo.next()
+		a.setStatus("cannot set the webhook: " + err.Error())
+		a.log.Warn("cannot set the webhook, retrying", "err", err, "attempt", attempt, "in", wait)
+		if !sleep(ctx, wait) {
+			return nil
+		}
+	}
+	a.accepting.Store(true)
+	a.setStatus("")
+	a.log.Info("webhook set")
+	<-ctx.Done()
+	a.accepting.Store(false)
+	a.inflight.Lock() // wait for the updates being handled
+	a.inflight.Unlock()
+	return nil
+}
+
+// SecretHeader is the header carrying the webhook's secret token.
+const SecretHeader = "X-Telegram-Bot-Api-Secret-Token"
+
+// WebhookHandler serves the webhook: it checks the secret token (in
+// constant time), answers 503 while the adapter is not running (Telegram
+// retries), handles the update and answers 200 once its replies are queued.
+func (a *Adapter) WebhookHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		want := ""
+		if a.cfg.Webhook != nil {
+			want = a.cfg.Webhook.SecretToken
+		}
+		got := r.Header.Get(SecretHeader)
+		if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+			a.log.Warn("webhook: request with a wrong secret token refused", "remote", r.RemoteAddr)
+			http.Error(w, "forbidden", http.StatusUnauthorized)
+			return
+		}
+		a.inflight.RLock()
+		defer a.inflight.RUnlock()
+		if !a.accepting.Load() {
+			w.Header().Set("Retry-After", "5")
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+		if err != nil {
+			http.Error(w, "cannot read the update", http.StatusBadRequest)
+			return
+		}
+		var u tgbotapi.Update
+		if err := json.Unmarshal(body, &u); err != nil {
+			a.log.Warn("webhook: malformed update", "err", err)
+			http.Error(w, "malformed update", http.StatusBadRequest)
+			return
+		}
+		if a.seen.add(u.UpdateID) {
+			a.handleUpdate(u)
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+}

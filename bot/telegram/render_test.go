@@ -82,14 +82,14 @@ func TestRenderArticleShape(t *testing.T) {
 
 func TestVisibleLen(t *testing.T) {
 	cases := map[string]int{
-		"":                             0,
-		"abc":                          3,
-		"<b>abc</b>":                   3,
-		"a &amp; b":                    5,
-		"&lt;&gt;&quot;":               3,
-		"é":                            1, // one UTF-16 unit, two bytes
-		"😀":                            2, // a surrogate pair
-		"&#128512;":                    2,
+		"":                              0,
+		"abc":                           3,
+		"<b>abc</b>":                    3,
+		"a &amp; b":                     5,
+		"&lt;&gt;&quot;":                3,
+		"é":                             1, // one UTF-16 unit, two bytes
+		"😀":                             2, // a surrogate pair
+		"&#128512;":                     2,
 		`<a href="https://x.org">x</a>`: 1,
 	}
 	for in, want := range cases {
@@ -193,7 +193,7 @@ func TestSplitLinkAcrossCut(t *testing.T) {
 
 func TestSplitKeepsEmojiSequences(t *testing.T) {
 	family := "👨\u200d👩\u200d👧" // one glyph, 8 UTF-16 units
-	flag := "🇨🇦"                  // two regional indicators
+	flag := "🇨🇦"                // two regional indicators
 	in := strings.Repeat(family+flag+"é\u0301", 800)
 	for _, limit := range []int{17, 100, 4096} {
 		parts := Split(in, limit)

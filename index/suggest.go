@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -33,12 +34,11 @@ func (ix *Index) Suggest(ctx context.Context, lang, typed string, n int) []Sugge
 	if !ix.Has(lang) {
 		lang = "en"
 	}
-	arts := ix.base.Articles[lang]
 	typed = clip(typed, maxSuggestRunes)
 	toks := words(typed)
 	if len(toks) == 0 {
 		var out []Suggestion
-		for _, a := range arts {
+		for _, a := range ix.base.Articles[lang] {
 			if a.Kind == knowledge.KindTopic {
 				out = append(out, Suggestion{ID: a.ID, Text: a.Title})
 			}
@@ -57,25 +57,25 @@ func (ix *Index) Suggest(ctx context.Context, lang, typed string, n int) []Sugge
 		score float64
 	}
 	var found []scored
-	for _, a := range arts {
+	for _, c := range ix.suggestCandidates(lang) {
 		best, bestText := 0.0, ""
-		for i, text := range append([]string{a.Title}, a.Questions...) {
-			s := suggestScore(toks, words(text), unfinished)
+		for i, cw := range c.words {
+			s := suggestScore(toks, cw, unfinished)
 			if s <= 0 {
 				continue
 			}
 			if i == 0 {
 				s += 1 // the title names the topic best
 			}
-			if a.Kind != knowledge.KindTopic {
+			if c.a.Kind != knowledge.KindTopic {
 				s -= 0.5
 			}
 			if s > best {
-				best, bestText = s, text
+				best, bestText = s, c.texts[i]
 			}
 		}
 		if best > 0 {
-			found = append(found, scored{Suggestion{ID: a.ID, Text: bestText}, best})
+			found = append(found, scored{Suggestion{ID: c.a.ID, Text: bestText}, best})
 		}
 	}
 	sort.Slice(found, func(i, j int) bool {
@@ -101,7 +101,7 @@ func (ix *Index) Suggest(ctx context.Context, lang, typed string, n int) []Sugge
 					break
 				}
 				a := ix.base.Article(lang, h.ID)
-				if a == nil || seen[h.ID] || h.Confidence <= 0 {
+				if a == nil || seen[h.ID] {
 					continue
 				}
 				seen[h.ID] = true
@@ -146,4 +146,40 @@ func lastRune(s string) rune {
 	}
 	r, _ := utf8.DecodeLastRuneInString(s)
 	return r
+}
+
+// suggestCand is an article's title and questions, with their words.
+type suggestCand struct {
+	a     *knowledge.Article
+	texts []string
+	words [][]string
+}
+
+// suggestCache keeps the candidates of the index in use (the latest one
+// asked), so each keystroke does not re-analyze every title and question.
+var suggestCache struct {
+	sync.Mutex
+	ix    *Index
+	langs map[string][]suggestCand
+}
+
+func (ix *Index) suggestCandidates(lang string) []suggestCand {
+	suggestCache.Lock()
+	defer suggestCache.Unlock()
+	if suggestCache.ix != ix {
+		suggestCache.ix, suggestCache.langs = ix, map[string][]suggestCand{}
+	}
+	if cs, ok := suggestCache.langs[lang]; ok {
+		return cs
+	}
+	var cs []suggestCand
+	for _, a := range ix.base.Articles[lang] {
+		c := suggestCand{a: a, texts: append([]string{a.Title}, a.Questions...)}
+		for _, t := range c.texts {
+			c.words = append(c.words, words(t))
+		}
+		cs = append(cs, c)
+	}
+	suggestCache.langs[lang] = cs
+	return cs
 }

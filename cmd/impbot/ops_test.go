@@ -1,0 +1,544 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/impbot/impbot/bot"
+	"github.com/impbot/impbot/index"
+	"github.com/impbot/impbot/knowledge"
+)
+
+// opsTestPrefix marks the configs of these tests: the test adapter below
+// starts only for them.
+const opsTestPrefix = "ops-test:"
+
+// testAdapter stands in for a platform adapter: built by serve like the real
+// ones (so it gets the app's Stats), it sends requests through the app's
+// handler.
+type testAdapter struct {
+	app   *App
+	stats bot.Stats
+}
+
+var testAdapters sync.Map // org name → *testAdapter
+
+func init() {
+	adapterFactories = append(adapterFactories, func(a *App) (Adapter, error) {
+		if !strings.HasPrefix(a.Cfg.Organization.Name, opsTestPrefix) {
+			return nil, nil
+		}
+		ad := &testAdapter{app: a, stats: a.Stats}
+		testAdapters.Store(a.Cfg.Organization.Name, ad)
+		return ad, nil
+	})
+}
+
+func (ad *testAdapter) Name() string { return "opstest" }
+func (ad *testAdapter) Ready() error { return nil }
+func (ad *testAdapter) Run(ctx context.Context) error {
+	<-ctx.Done()
+	return nil
+}
+
+const testPlatform = "opstest"
+
+// send handles one message or button press as an adapter would.
+func (ad *testAdapter) send(t testing.TB, user, text, action string) *bot.Response {
+	t.Helper()
+	ad.stats.MessageIn(testPlatform)
+	resp, err := ad.app.Handler.Handle(context.Background(), &bot.Request{
+		Platform: testPlatform, ChatID: "chat-" + user, UserID: user, Text: text, Action: action, Lang: "en",
+	})
+	if err != nil {
+		t.Errorf("handle %q: %v", text, err)
+		return &bot.Response{}
+	}
+	for range resp.Replies {
+		ad.stats.MessageOut(testPlatform)
+	}
+	return resp
+}
+
+func firstReply(resp *bot.Response) bot.Reply {
+	if resp == nil || len(resp.Replies) == 0 {
+		return bot.Reply{}
+	}
+	return resp.Replies[0]
+}
+
+// syncBuffer is a concurrency-safe log sink.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// copyKnowledge writes the shipped knowledge into dir.
+func copyKnowledge(t testing.TB, dir string) string {
+	t.Helper()
+	err := fs.WalkDir(knowledge.Shipped, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(dir, filepath.FromSlash(p))
+		if d.IsDir() {
+			return os.MkdirAll(dst, 0o755)
+		}
+		data, err := fs.ReadFile(knowledge.Shipped, p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(dst, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// opsConfig is a serve config for tests: HTTP on a free loopback port, a
+// store and a copy of the knowledge in a temp folder, no platform adapter
+// but the test one, no rate limit.
+func opsConfig(t testing.TB) Config {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := DefaultConfig()
+	cfg.HTTP.Addr = "127.0.0.1:0"
+	cfg.Sessions.Path = filepath.Join(dir, "data", "sessions.db")
+	cfg.Knowledge.Dir = copyKnowledge(t, filepath.Join(dir, "knowledge"))
+	cfg.Organization.Name = opsTestPrefix + t.Name()
+	cfg.RateLimit.PerSecond = 0
+	cfg.Log.Level = "debug"
+	return cfg
+}
+
+// served is a running `serve`.
+type served struct {
+	addr string
+	app  *App
+	st   *opsState
+	ad   *testAdapter
+	log  *syncBuffer
+	stop func() error
+}
+
+// startServe runs serve with cfg until the test ends (or stop is called).
+func startServe(t testing.TB, cfg Config) *served {
+	t.Helper()
+	logs := &syncBuffer{}
+	log := newLogger(logs, "debug", "json")
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, log, ready) }()
+	s := &served{log: logs}
+	select {
+	case s.addr = <-ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("serve: %v\n%s", err, logs)
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatal("serve did not start")
+	}
+	v, ok := testAdapters.Load(cfg.Organization.Name)
+	if !ok {
+		cancel()
+		t.Fatal("test adapter not built")
+	}
+	s.ad = v.(*testAdapter)
+	s.app = s.ad.app
+	s.st = opsOf(s.app)
+	if s.st == nil {
+		cancel()
+		t.Fatal("ops state missing")
+	}
+	var once sync.Once
+	var stopErr error
+	s.stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case stopErr = <-done:
+			case <-time.After(30 * time.Second):
+				stopErr = errors.New("serve did not stop")
+			}
+			testAdapters.Delete(cfg.Organization.Name)
+		})
+		return stopErr
+	}
+	t.Cleanup(func() {
+		if err := s.stop(); err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return s
+}
+
+func (s *served) get(t testing.TB, path string) (int, string) {
+	t.Helper()
+	resp, err := http.Get("http://" + s.addr + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+// eventually polls cond every 20 ms until it holds or the deadline passes,
+// and returns how long it took.
+func eventually(t testing.TB, within time.Duration, what string, cond func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !cond() {
+		if time.Since(start) > within {
+			t.Fatalf("%s: not within %v", what, within)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	return time.Since(start)
+}
+
+// writeFileAtomic writes like many editors: a temporary file renamed over
+// the original.
+func writeFileAtomic(t testing.TB, path string, data []byte) {
+	t.Helper()
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const pgwpQuestion = "how long is a pgwp valid"
+
+// reloadDeadline is the promise: an edit is served within 2 seconds. The
+// race detector slows the index build five to ten times, so under -race the
+// test allows more (and logs what it measured).
+var reloadDeadline = map[bool]time.Duration{false: 2 * time.Second, true: 8 * time.Second}[raceEnabled]
+
+func TestHotReload(t *testing.T) {
+	cfg := opsConfig(t)
+	s := startServe(t, cfg)
+	path := filepath.Join(cfg.Knowledge.Dir, "en", "pgwp.md")
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const anchor = "The PGWP is an open work permit"
+	if !bytes.Contains(orig, []byte(anchor)) {
+		t.Fatalf("pgwp.md no longer contains %q: update the test", anchor)
+	}
+	before := firstReply(s.ad.send(t, "u1", pgwpQuestion, ""))
+	if before.Topic != "pgwp" || strings.Contains(before.Text, "ZEBRACORN") {
+		t.Fatalf("before the edit: topic %q", before.Topic)
+	}
+	<-s.st.watching
+
+	// 1. An edit changes the answer within 2 seconds, without a restart.
+	edited := bytes.Replace(orig, []byte(anchor), []byte("ZEBRACORN "+anchor), 1)
+	writeFileAtomic(t, path, edited)
+	took := eventually(t, reloadDeadline, "edited article served", func() bool {
+		return strings.Contains(firstReply(s.ad.send(t, "u1", pgwpQuestion, "")).Text, "ZEBRACORN")
+	})
+	t.Logf("edit served after %v", took)
+
+	// 2. A broken edit keeps the old answer and reports file and line.
+	broken := bytes.Replace(edited, []byte("\nkind: topic\n"), []byte("\nkind: bogus\n"), 1)
+	if bytes.Equal(broken, edited) {
+		t.Fatal("pgwp.md has no `kind: topic` line: update the test")
+	}
+	line := 1 + bytes.Count(broken[:bytes.Index(broken, []byte("kind: bogus"))], []byte("\n"))
+	if err := os.WriteFile(path, broken, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	where := fmt.Sprintf("en/pgwp.md:%d: ", line)
+	var body string
+	eventually(t, reloadDeadline, "/readyz reports the broken file", func() bool {
+		var code int
+		code, body = s.get(t, "/readyz")
+		return code == http.StatusOK && strings.Contains(body, where)
+	})
+	var ready map[string]string
+	if err := json.Unmarshal([]byte(body), &ready); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(ready["knowledge"], "warning: ") || !strings.Contains(ready["knowledge"], "bogus") {
+		t.Fatalf("/readyz knowledge = %q", ready["knowledge"])
+	}
+	if !strings.Contains(s.log.String(), where) {
+		t.Fatalf("the log does not name %s:\n%s", where, s.log)
+	}
+	if got := firstReply(s.ad.send(t, "u1", pgwpQuestion, "")); got.Topic != "pgwp" || !strings.Contains(got.Text, "ZEBRACORN") {
+		t.Fatalf("after a broken edit the previous answer must stay: topic %q", got.Topic)
+	}
+
+	// 3. Fixing it reloads again and /readyz is clean.
+	writeFileAtomic(t, path, orig)
+	eventually(t, reloadDeadline, "fixed article served", func() bool {
+		return !strings.Contains(firstReply(s.ad.send(t, "u1", pgwpQuestion, "")).Text, "ZEBRACORN")
+	})
+	eventually(t, reloadDeadline, "/readyz ok", func() bool {
+		code, body := s.get(t, "/readyz")
+		return code == http.StatusOK && strings.Contains(body, `"knowledge": "ok"`)
+	})
+
+	// 4. A new language folder is watched too.
+	fr := bytes.Replace(orig, []byte("\nlang: en\n"), []byte("\nlang: fr\n"), 1)
+	prev := s.st.last.Load()
+	if err := os.MkdirAll(filepath.Join(cfg.Knowledge.Dir, "fr"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// Let the watcher pick up the new folder before the file lands in it.
+	eventually(t, reloadDeadline, "reload after mkdir", func() bool { return s.st.last.Load() != prev })
+	if s.app.Router.Index().Has("fr") {
+		t.Fatal("French served before any French article")
+	}
+	if err := os.WriteFile(filepath.Join(cfg.Knowledge.Dir, "fr", "pgwp.md"), fr, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, reloadDeadline, "French article served", func() bool { return s.app.Router.Index().Has("fr") })
+}
+
+// TestReloadBurst asks questions from several users while the knowledge is
+// reloaded again and again: every question gets its answer, and the
+// replaced indexes are all closed. Run with -race.
+func TestReloadBurst(t *testing.T) {
+	cfg := opsConfig(t)
+	s := startServe(t, cfg)
+	questions := map[string]string{
+		pgwpQuestion:                              "pgwp",
+		"what is the IEC working holiday":         "iec-overview",
+		"how much is the employer compliance fee": "employer-compliance-fee",
+		"what is a bridging open work permit":     "bowp",
+		"do I need biometrics":                    "biometrics",
+	}
+	var stop atomic.Bool
+	var asked atomic.Int64
+	var wg sync.WaitGroup
+	i := 0
+	for q, want := range questions {
+		i++
+		user := fmt.Sprintf("burst-%d", i)
+		wg.Go(func() {
+			for !stop.Load() {
+				r := firstReply(s.ad.send(t, user, q, ""))
+				asked.Add(1)
+				time.Sleep(time.Millisecond) // leave the reload some CPU
+				if r.Topic != want {
+					t.Errorf("%q during reloads: topic %q, want %q (%.40q)", q, r.Topic, want, r.Text)
+					return
+				}
+			}
+		})
+	}
+	const reloads = 4
+	for n := range reloads {
+		if err := s.st.reload(fmt.Sprintf("test %d", n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Keep asking until at least one question ran after the last swap.
+	target := asked.Load() + int64(len(questions))
+	eventually(t, 5*time.Second, "questions after the last reload", func() bool { return asked.Load() >= target })
+	stop.Store(true)
+	wg.Wait()
+	t.Logf("%d questions answered during %d reloads", asked.Load(), reloads)
+	eventually(t, 5*time.Second, "replaced indexes closed", func() bool {
+		s.st.retire.mu.Lock()
+		defer s.st.retire.mu.Unlock()
+		return s.st.retire.closed == reloads && len(s.st.retire.pending) == 0
+	})
+}
+
+// TestRetirer checks that an index stays open while a request that started
+// before the swap runs, and no longer.
+func TestRetirer(t *testing.T) {
+	r := newRetirer(0)
+	release := map[string]chan struct{}{"a": make(chan struct{}), "b": make(chan struct{})}
+	entered := make(chan struct{})
+	h := r.middleware()(bot.HandlerFunc(func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+		entered <- struct{}{}
+		<-release[req.UserID]
+		return &bot.Response{}, nil
+	}))
+	ix1, ix2 := &index.Index{}, &index.Index{}
+	var wg sync.WaitGroup
+	wg.Go(func() { h.Handle(context.Background(), &bot.Request{UserID: "a"}) }) // epoch 0
+	<-entered
+	r.retire(ix1) // swapped out while request a runs
+	if got := r.due(time.Now(), false); len(got) != 0 {
+		t.Fatalf("closed %d index(es) under a running request", len(got))
+	}
+	wg.Go(func() { h.Handle(context.Background(), &bot.Request{UserID: "b"}) }) // epoch 1
+	<-entered
+	close(release["a"])
+	eventually(t, 2*time.Second, "ix1 due once request a is done", func() bool {
+		got := r.due(time.Now(), false)
+		if len(got) > 1 || (len(got) == 1 && got[0] != ix1) {
+			t.Fatalf("due: %v", got)
+		}
+		return len(got) == 1
+	})
+	r.retire(ix2) // request b may be using ix2
+	if got := r.due(time.Now(), false); len(got) != 0 {
+		t.Fatalf("closed ix2 under a running request")
+	}
+	if got := r.due(time.Now(), true); len(got) != 1 || got[0] != ix2 {
+		t.Fatalf("force: %v", got)
+	}
+	close(release["b"])
+	wg.Wait()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.active) != 0 || r.closed != 2 {
+		t.Fatalf("active %v closed %d", r.active, r.closed)
+	}
+}
+
+func TestSIGHUPReloads(t *testing.T) {
+	cfg := opsConfig(t)
+	s := startServe(t, cfg)
+	<-s.st.watching
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "reload on SIGHUP", func() bool {
+		res := s.st.last.Load()
+		return res != nil && res.Reason == "SIGHUP" && res.Err == nil
+	})
+}
+
+// parseMetrics reads the Prometheus text format into samples by
+// `name{labels}`.
+func parseMetrics(t testing.TB, text string) map[string]float64 {
+	t.Helper()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(strings.NewReader(text))
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			t.Fatalf("bad sample %q", line)
+		}
+		out[line[:i]] = v
+	}
+	return out
+}
+
+func TestMetricsScrape(t *testing.T) {
+	cfg := opsConfig(t)
+	s := startServe(t, cfg)
+	sent := 0
+	for _, in := range []struct{ text, action string }{
+		{pgwpQuestion, ""},
+		{"how do I bake sourdough bread", ""},
+		{"", bot.ActFeedback + "+:pgwp"},
+		{"", bot.ActFeedback + "-:pgwp"},
+		{"", bot.ActFeedback + "-:pgwp"},
+	} {
+		sent += len(s.ad.send(t, "m1", in.text, in.action).Replies)
+	}
+	elig := s.ad.send(t, "m2", "/eligibility", "")
+	sent += len(elig.Replies)
+	// What the real adapters report through App.Stats.
+	s.ad.stats.APIError("telegram", "429")
+	s.ad.stats.APIError("discord", "5xx")
+	s.ad.stats.Reconnect("discord")
+	if err := s.st.reload("test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(cfg.Knowledge.Dir, "en", "broken.md"), []byte("no front matter"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.st.reload("test"); err == nil {
+		t.Fatal("reload of a broken folder succeeded")
+	}
+
+	code, body := s.get(t, "/metrics")
+	if code != http.StatusOK {
+		t.Fatalf("/metrics: %d", code)
+	}
+	got := parseMetrics(t, body)
+	if elig.Dialogue != nil && elig.Dialogue.Started {
+		want := `impbot_dialogue_starts_total{platform="opstest"}`
+		if got[want] != 1 {
+			t.Errorf("%s = %v, want 1", want, got[want])
+		}
+	}
+	want := map[string]float64{
+		`impbot_messages_received_total{platform="opstest"}`:             6,
+		`impbot_messages_sent_total{platform="opstest"}`:                 float64(sent),
+		`impbot_messages_received_total{platform="telegram"}`:            0,
+		`impbot_messages_sent_total{platform="discord"}`:                 0,
+		`impbot_api_errors_total{kind="429",platform="telegram"}`:        1,
+		`impbot_api_errors_total{kind="5xx",platform="discord"}`:         1,
+		`impbot_reconnects_total{platform="discord"}`:                    1,
+		`impbot_requests_total{platform="opstest"}`:                      6,
+		`impbot_answer_duration_seconds_count{platform="opstest"}`:       6,
+		`impbot_search_duration_seconds_count`:                           2,
+		`impbot_questions_total{outcome="answered",platform="opstest"}`:  1,
+		`impbot_questions_total{outcome="unrelated",platform="opstest"}`: 1,
+		`impbot_questions_total{outcome="unsure",platform="telegram"}`:   0,
+		`impbot_questions_total{outcome="redirect",platform="discord"}`:  0,
+		`impbot_dialogue_completions_total{platform="telegram"}`:         0,
+		`impbot_feedback_total{article="pgwp",vote="helpful"}`:           1,
+		`impbot_feedback_total{article="pgwp",vote="unhelpful"}`:         2,
+		`impbot_knowledge_reloads_total`:                                 2,
+		`impbot_knowledge_reload_failures_total`:                         1,
+		`impbot_knowledge_last_reload_ok`:                                0,
+		`impbot_knowledge_articles`:                                      float64(s.app.Base.Count()),
+		`impbot_unanswered_dropped_total`:                                0,
+	}
+	for series, v := range want {
+		if g, ok := got[series]; !ok {
+			t.Errorf("series %s missing", series)
+		} else if g != v {
+			t.Errorf("%s = %v, want %v", series, g, v)
+		}
+	}
+	if ts := got[`impbot_knowledge_last_reload_timestamp_seconds`]; ts < float64(time.Now().Add(-time.Minute).Unix()) {
+		t.Errorf("last reload timestamp = %v", ts)
+	}
+	if _, ok := got[`go_goroutines`]; !ok {
+		t.Error("Go runtime metrics missing")
+	}
+}

@@ -246,7 +246,7 @@ func (a *Adapter) handleInteraction(ctx context.Context, i *discordgo.Interactio
 		switch {
 		case !ok:
 			a.notice(ctx, i, "expired")
-		case owner != "" && owner != u.ID && strings.HasPrefix(action, bot.ActDialogue):
+		case owner != "" && owner != u.ID && dialogueAction(action):
 			// Someone else's dialogue: never move it.
 			a.notice(ctx, i, "not_yours")
 		case owner != "" && owner != u.ID:
@@ -257,12 +257,22 @@ func (a *Adapter) handleInteraction(ctx context.Context, i *discordgo.Interactio
 		default:
 			req.Action = action
 			m := modeNew
-			if strings.HasPrefix(action, bot.ActDialogue) {
+			if dialogueAction(action) {
 				m = modeUpdate // the question becomes the next one
 			}
 			a.answer(ctx, i, req, received, m, ephemeral, u.ID)
 		}
 	}
+}
+
+// dialogueAction reports whether a button belongs to the eligibility
+// dialogue: an answer, or a control shown under a question.
+func dialogueAction(action string) bool {
+	switch action {
+	case bot.CommandAction("back"), bot.CommandAction("cancel"), bot.CommandAction("restart"):
+		return true
+	}
+	return strings.HasPrefix(action, bot.ActDialogue)
 }
 
 // commandText turns a slash command into the text the router understands.

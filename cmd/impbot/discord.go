@@ -1,0 +1,36 @@
+package main
+
+import (
+	"context"
+
+	"github.com/impbot/impbot/bot/discord"
+	"github.com/impbot/impbot/index"
+)
+
+func init() {
+	adapterFactories = append(adapterFactories, newDiscordAdapter)
+}
+
+// newDiscordAdapter builds the Discord adapter from the discord section of
+// the config (nil when discord.enabled is false). /ask's autocomplete
+// suggests from the index in use, so it follows hot reloads.
+func newDiscordAdapter(a *App) (Adapter, error) {
+	c := a.Cfg.Discord
+	if !c.Enabled {
+		return nil, nil
+	}
+	ephemeral := c.Ephemeral == nil || *c.Ephemeral
+	return discord.New(discord.Config{
+		Token:         c.Token,
+		ApplicationID: c.ApplicationID,
+		GuildIDs:      c.GuildIDs,
+		Channels:      c.Channels,
+		Ephemeral:     ephemeral,
+		APIURL:        c.APIURL,
+		Suggest: func(ctx context.Context, lang, typed string, n int) []index.Suggestion {
+			return a.Router.Index().Suggest(ctx, lang, typed, n)
+		},
+		Log:   a.Log.With("platform", discord.Platform),
+		Stats: a.Stats,
+	}, a.Handler)
+}

@@ -170,6 +170,9 @@ func adminBaseURL(flagAddr, cfgAddr string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("bad server address %q (want host:port): %w", a, err)
 	}
+	if port == "0" {
+		return "", fmt.Errorf("the server address %q has no fixed port: pass it with --addr", a)
+	}
 	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
 		host = "127.0.0.1"
 	}

@@ -29,80 +29,80 @@ import (
 // starts only for them.
 const opsTestPrefix = "ops-test:"
 
-// testAdapter stands in for a platform adapter: built by serve like the real
+// opsAdapter stands in for a platform adapter: built by serve like the real
 // ones (so it gets the app's Stats), it sends requests through the app's
 // handler.
-type testAdapter struct {
+type opsAdapter struct {
 	app   *App
 	stats bot.Stats
 }
 
-var testAdapters sync.Map // org name → *testAdapter
+var opsAdapters sync.Map // org name → *opsAdapter
 
 func init() {
 	adapterFactories = append(adapterFactories, func(a *App) (Adapter, error) {
 		if !strings.HasPrefix(a.Cfg.Organization.Name, opsTestPrefix) {
 			return nil, nil
 		}
-		ad := &testAdapter{app: a, stats: a.Stats}
-		testAdapters.Store(a.Cfg.Organization.Name, ad)
+		ad := &opsAdapter{app: a, stats: a.Stats}
+		opsAdapters.Store(a.Cfg.Organization.Name, ad)
 		return ad, nil
 	})
 }
 
-func (ad *testAdapter) Name() string { return "opstest" }
-func (ad *testAdapter) Ready() error { return nil }
-func (ad *testAdapter) Run(ctx context.Context) error {
+func (ad *opsAdapter) Name() string { return "opstest" }
+func (ad *opsAdapter) Ready() error { return nil }
+func (ad *opsAdapter) Run(ctx context.Context) error {
 	<-ctx.Done()
 	return nil
 }
 
-const testPlatform = "opstest"
+const opsPlatform = "opstest"
 
 // send handles one message or button press as an adapter would.
-func (ad *testAdapter) send(t testing.TB, user, text, action string) *bot.Response {
+func (ad *opsAdapter) send(t testing.TB, user, text, action string) *bot.Response {
 	t.Helper()
-	ad.stats.MessageIn(testPlatform)
+	ad.stats.MessageIn(opsPlatform)
 	resp, err := ad.app.Handler.Handle(context.Background(), &bot.Request{
-		Platform: testPlatform, ChatID: "chat-" + user, UserID: user, Text: text, Action: action, Lang: "en",
+		Platform: opsPlatform, ChatID: "chat-" + user, UserID: user, Text: text, Action: action, Lang: "en",
 	})
 	if err != nil {
 		t.Errorf("handle %q: %v", text, err)
 		return &bot.Response{}
 	}
 	for range resp.Replies {
-		ad.stats.MessageOut(testPlatform)
+		ad.stats.MessageOut(opsPlatform)
 	}
 	return resp
 }
 
-func firstReply(resp *bot.Response) bot.Reply {
+func opsFirstReply(resp *bot.Response) bot.Reply {
 	if resp == nil || len(resp.Replies) == 0 {
 		return bot.Reply{}
 	}
 	return resp.Replies[0]
 }
 
-// syncBuffer is a concurrency-safe log sink.
-type syncBuffer struct {
+// opsLogBuffer is a concurrency-safe log sink.
+type opsLogBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *opsLogBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+func (s *opsLogBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
 }
 
-// copyKnowledge writes the shipped knowledge into dir.
-func copyKnowledge(t testing.TB, dir string) string {
+// opsCopyKnowledge writes the shipped knowledge into dir.
+func opsCopyKnowledge(t testing.TB, dir string) string {
 	t.Helper()
 	err := fs.WalkDir(knowledge.Shipped, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -133,33 +133,33 @@ func opsConfig(t testing.TB) Config {
 	cfg := DefaultConfig()
 	cfg.HTTP.Addr = "127.0.0.1:0"
 	cfg.Sessions.Path = filepath.Join(dir, "data", "sessions.db")
-	cfg.Knowledge.Dir = copyKnowledge(t, filepath.Join(dir, "knowledge"))
+	cfg.Knowledge.Dir = opsCopyKnowledge(t, filepath.Join(dir, "knowledge"))
 	cfg.Organization.Name = opsTestPrefix + t.Name()
 	cfg.RateLimit.PerSecond = 0
 	cfg.Log.Level = "debug"
 	return cfg
 }
 
-// served is a running `serve`.
-type served struct {
+// opsServed is a running `serve`.
+type opsServed struct {
 	addr string
 	app  *App
 	st   *opsState
-	ad   *testAdapter
-	log  *syncBuffer
+	ad   *opsAdapter
+	log  *opsLogBuffer
 	stop func() error
 }
 
-// startServe runs serve with cfg until the test ends (or stop is called).
-func startServe(t testing.TB, cfg Config) *served {
+// opsStartServe runs serve with cfg until the test ends (or stop is called).
+func opsStartServe(t testing.TB, cfg Config) *opsServed {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &opsLogBuffer{}
 	log := newLogger(logs, "debug", "json")
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() { done <- serve(ctx, cfg, log, ready) }()
-	s := &served{log: logs}
+	s := &opsServed{log: logs}
 	select {
 	case s.addr = <-ready:
 	case err := <-done:
@@ -169,12 +169,12 @@ func startServe(t testing.TB, cfg Config) *served {
 		cancel()
 		t.Fatal("serve did not start")
 	}
-	v, ok := testAdapters.Load(cfg.Organization.Name)
+	v, ok := opsAdapters.Load(cfg.Organization.Name)
 	if !ok {
 		cancel()
 		t.Fatal("test adapter not built")
 	}
-	s.ad = v.(*testAdapter)
+	s.ad = v.(*opsAdapter)
 	s.app = s.ad.app
 	s.st = opsOf(s.app)
 	if s.st == nil {
@@ -191,7 +191,7 @@ func startServe(t testing.TB, cfg Config) *served {
 			case <-time.After(30 * time.Second):
 				stopErr = errors.New("serve did not stop")
 			}
-			testAdapters.Delete(cfg.Organization.Name)
+			opsAdapters.Delete(cfg.Organization.Name)
 		})
 		return stopErr
 	}
@@ -203,7 +203,7 @@ func startServe(t testing.TB, cfg Config) *served {
 	return s
 }
 
-func (s *served) get(t testing.TB, path string) (int, string) {
+func (s *opsServed) get(t testing.TB, path string) (int, string) {
 	t.Helper()
 	resp, err := http.Get("http://" + s.addr + path)
 	if err != nil {
@@ -217,9 +217,9 @@ func (s *served) get(t testing.TB, path string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-// eventually polls cond every 20 ms until it holds or the deadline passes,
+// opsEventually polls cond every 20 ms until it holds or the deadline passes,
 // and returns how long it took.
-func eventually(t testing.TB, within time.Duration, what string, cond func() bool) time.Duration {
+func opsEventually(t testing.TB, within time.Duration, what string, cond func() bool) time.Duration {
 	t.Helper()
 	start := time.Now()
 	for !cond() {
@@ -231,9 +231,9 @@ func eventually(t testing.TB, within time.Duration, what string, cond func() boo
 	return time.Since(start)
 }
 
-// writeFileAtomic writes like many editors: a temporary file renamed over
+// opsWriteAtomic writes like many editors: a temporary file renamed over
 // the original.
-func writeFileAtomic(t testing.TB, path string, data []byte) {
+func opsWriteAtomic(t testing.TB, path string, data []byte) {
 	t.Helper()
 	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
 	if err := os.WriteFile(tmp, data, 0o644); err != nil {
@@ -244,16 +244,16 @@ func writeFileAtomic(t testing.TB, path string, data []byte) {
 	}
 }
 
-const pgwpQuestion = "how long is a pgwp valid"
+const opsPGWPQuestion = "how long is a pgwp valid"
 
-// reloadDeadline is the promise: an edit is served within 2 seconds. The
+// opsReloadDeadline is the promise: an edit is served within 2 seconds. The
 // race detector slows the index build five to ten times, so under -race the
 // test allows more (and logs what it measured).
-var reloadDeadline = map[bool]time.Duration{false: 2 * time.Second, true: 8 * time.Second}[raceEnabled]
+var opsReloadDeadline = map[bool]time.Duration{false: 2 * time.Second, true: 8 * time.Second}[opsRace]
 
-func TestHotReload(t *testing.T) {
+func TestOpsHotReload(t *testing.T) {
 	cfg := opsConfig(t)
-	s := startServe(t, cfg)
+	s := opsStartServe(t, cfg)
 	path := filepath.Join(cfg.Knowledge.Dir, "en", "pgwp.md")
 	orig, err := os.ReadFile(path)
 	if err != nil {
@@ -263,7 +263,7 @@ func TestHotReload(t *testing.T) {
 	if !bytes.Contains(orig, []byte(anchor)) {
 		t.Fatalf("pgwp.md no longer contains %q: update the test", anchor)
 	}
-	before := firstReply(s.ad.send(t, "u1", pgwpQuestion, ""))
+	before := opsFirstReply(s.ad.send(t, "u1", opsPGWPQuestion, ""))
 	if before.Topic != "pgwp" || strings.Contains(before.Text, "ZEBRACORN") {
 		t.Fatalf("before the edit: topic %q", before.Topic)
 	}
@@ -271,9 +271,9 @@ func TestHotReload(t *testing.T) {
 
 	// 1. An edit changes the answer within 2 seconds, without a restart.
 	edited := bytes.Replace(orig, []byte(anchor), []byte("ZEBRACORN "+anchor), 1)
-	writeFileAtomic(t, path, edited)
-	took := eventually(t, reloadDeadline, "edited article served", func() bool {
-		return strings.Contains(firstReply(s.ad.send(t, "u1", pgwpQuestion, "")).Text, "ZEBRACORN")
+	opsWriteAtomic(t, path, edited)
+	took := opsEventually(t, opsReloadDeadline, "edited article served", func() bool {
+		return strings.Contains(opsFirstReply(s.ad.send(t, "u1", opsPGWPQuestion, "")).Text, "ZEBRACORN")
 	})
 	t.Logf("edit served after %v", took)
 
@@ -288,7 +288,7 @@ func TestHotReload(t *testing.T) {
 	}
 	where := fmt.Sprintf("en/pgwp.md:%d: ", line)
 	var body string
-	eventually(t, reloadDeadline, "/readyz reports the broken file", func() bool {
+	opsEventually(t, opsReloadDeadline, "/readyz reports the broken file", func() bool {
 		var code int
 		code, body = s.get(t, "/readyz")
 		return code == http.StatusOK && strings.Contains(body, where)
@@ -303,16 +303,16 @@ func TestHotReload(t *testing.T) {
 	if !strings.Contains(s.log.String(), where) {
 		t.Fatalf("the log does not name %s:\n%s", where, s.log)
 	}
-	if got := firstReply(s.ad.send(t, "u1", pgwpQuestion, "")); got.Topic != "pgwp" || !strings.Contains(got.Text, "ZEBRACORN") {
+	if got := opsFirstReply(s.ad.send(t, "u1", opsPGWPQuestion, "")); got.Topic != "pgwp" || !strings.Contains(got.Text, "ZEBRACORN") {
 		t.Fatalf("after a broken edit the previous answer must stay: topic %q", got.Topic)
 	}
 
 	// 3. Fixing it reloads again and /readyz is clean.
-	writeFileAtomic(t, path, orig)
-	eventually(t, reloadDeadline, "fixed article served", func() bool {
-		return !strings.Contains(firstReply(s.ad.send(t, "u1", pgwpQuestion, "")).Text, "ZEBRACORN")
+	opsWriteAtomic(t, path, orig)
+	opsEventually(t, opsReloadDeadline, "fixed article served", func() bool {
+		return !strings.Contains(opsFirstReply(s.ad.send(t, "u1", opsPGWPQuestion, "")).Text, "ZEBRACORN")
 	})
-	eventually(t, reloadDeadline, "/readyz ok", func() bool {
+	opsEventually(t, opsReloadDeadline, "/readyz ok", func() bool {
 		code, body := s.get(t, "/readyz")
 		return code == http.StatusOK && strings.Contains(body, `"knowledge": "ok"`)
 	})
@@ -324,24 +324,24 @@ func TestHotReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Let the watcher pick up the new folder before the file lands in it.
-	eventually(t, reloadDeadline, "reload after mkdir", func() bool { return s.st.last.Load() != prev })
+	opsEventually(t, opsReloadDeadline, "reload after mkdir", func() bool { return s.st.last.Load() != prev })
 	if s.app.Router.Index().Has("fr") {
 		t.Fatal("French served before any French article")
 	}
 	if err := os.WriteFile(filepath.Join(cfg.Knowledge.Dir, "fr", "pgwp.md"), fr, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, reloadDeadline, "French article served", func() bool { return s.app.Router.Index().Has("fr") })
+	opsEventually(t, opsReloadDeadline, "French article served", func() bool { return s.app.Router.Index().Has("fr") })
 }
 
 // TestReloadBurst asks questions from several users while the knowledge is
 // reloaded again and again: every question gets its answer, and the
 // replaced indexes are all closed. Run with -race.
-func TestReloadBurst(t *testing.T) {
+func TestOpsReloadBurst(t *testing.T) {
 	cfg := opsConfig(t)
-	s := startServe(t, cfg)
+	s := opsStartServe(t, cfg)
 	questions := map[string]string{
-		pgwpQuestion:                              "pgwp",
+		opsPGWPQuestion:                           "pgwp",
 		"what is the IEC working holiday":         "iec-overview",
 		"how much is the employer compliance fee": "employer-compliance-fee",
 		"what is a bridging open work permit":     "bowp",
@@ -356,7 +356,7 @@ func TestReloadBurst(t *testing.T) {
 		user := fmt.Sprintf("burst-%d", i)
 		wg.Go(func() {
 			for !stop.Load() {
-				r := firstReply(s.ad.send(t, user, q, ""))
+				r := opsFirstReply(s.ad.send(t, user, q, ""))
 				asked.Add(1)
 				time.Sleep(time.Millisecond) // leave the reload some CPU
 				if r.Topic != want {
@@ -374,11 +374,11 @@ func TestReloadBurst(t *testing.T) {
 	}
 	// Keep asking until at least one question ran after the last swap.
 	target := asked.Load() + int64(len(questions))
-	eventually(t, 5*time.Second, "questions after the last reload", func() bool { return asked.Load() >= target })
+	opsEventually(t, 5*time.Second, "questions after the last reload", func() bool { return asked.Load() >= target })
 	stop.Store(true)
 	wg.Wait()
 	t.Logf("%d questions answered during %d reloads", asked.Load(), reloads)
-	eventually(t, 5*time.Second, "replaced indexes closed", func() bool {
+	opsEventually(t, 5*time.Second, "replaced indexes closed", func() bool {
 		s.st.retire.mu.Lock()
 		defer s.st.retire.mu.Unlock()
 		return s.st.retire.closed == reloads && len(s.st.retire.pending) == 0
@@ -387,7 +387,7 @@ func TestReloadBurst(t *testing.T) {
 
 // TestRetirer checks that an index stays open while a request that started
 // before the swap runs, and no longer.
-func TestRetirer(t *testing.T) {
+func TestOpsRetirer(t *testing.T) {
 	r := newRetirer(0)
 	release := map[string]chan struct{}{"a": make(chan struct{}), "b": make(chan struct{})}
 	entered := make(chan struct{})
@@ -407,7 +407,7 @@ func TestRetirer(t *testing.T) {
 	wg.Go(func() { h.Handle(context.Background(), &bot.Request{UserID: "b"}) }) // epoch 1
 	<-entered
 	close(release["a"])
-	eventually(t, 2*time.Second, "ix1 due once request a is done", func() bool {
+	opsEventually(t, 2*time.Second, "ix1 due once request a is done", func() bool {
 		got := r.due(time.Now(), false)
 		if len(got) > 1 || (len(got) == 1 && got[0] != ix1) {
 			t.Fatalf("due: %v", got)
@@ -430,22 +430,22 @@ func TestRetirer(t *testing.T) {
 	}
 }
 
-func TestSIGHUPReloads(t *testing.T) {
+func TestOpsSIGHUPReloads(t *testing.T) {
 	cfg := opsConfig(t)
-	s := startServe(t, cfg)
+	s := opsStartServe(t, cfg)
 	<-s.st.watching
 	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "reload on SIGHUP", func() bool {
+	opsEventually(t, 5*time.Second, "reload on SIGHUP", func() bool {
 		res := s.st.last.Load()
 		return res != nil && res.Reason == "SIGHUP" && res.Err == nil
 	})
 }
 
-// parseMetrics reads the Prometheus text format into samples by
+// opsParseMetrics reads the Prometheus text format into samples by
 // `name{labels}`.
-func parseMetrics(t testing.TB, text string) map[string]float64 {
+func opsParseMetrics(t testing.TB, text string) map[string]float64 {
 	t.Helper()
 	out := map[string]float64{}
 	sc := bufio.NewScanner(strings.NewReader(text))
@@ -464,12 +464,12 @@ func parseMetrics(t testing.TB, text string) map[string]float64 {
 	return out
 }
 
-func TestMetricsScrape(t *testing.T) {
+func TestOpsMetricsScrape(t *testing.T) {
 	cfg := opsConfig(t)
-	s := startServe(t, cfg)
+	s := opsStartServe(t, cfg)
 	sent := 0
 	for _, in := range []struct{ text, action string }{
-		{pgwpQuestion, ""},
+		{opsPGWPQuestion, ""},
 		{"how do I bake sourdough bread", ""},
 		{"", bot.ActFeedback + "+:pgwp"},
 		{"", bot.ActFeedback + "-:pgwp"},
@@ -497,7 +497,7 @@ func TestMetricsScrape(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("/metrics: %d", code)
 	}
-	got := parseMetrics(t, body)
+	got := opsParseMetrics(t, body)
 	if elig.Dialogue != nil && elig.Dialogue.Started {
 		want := `impbot_dialogue_starts_total{platform="opstest"}`
 		if got[want] != 1 {

@@ -285,7 +285,7 @@ func (a *Adapter) api(ctx context.Context) *tgbotapi.BotAPI {
 // when Telegram refuses the token or the webhook.
 func (a *Adapter) Run(ctx context.Context) error {
 	if !a.started.CompareAndSwap(false, true) {
-		return errors.New("telegram: Run called twice")
+		return errors.New("Run called twice")
 	}
 	defer a.setStatus("stopped")
 	if err := a.connect(ctx); err != nil {
@@ -346,10 +346,10 @@ func (a *Adapter) connect(ctx context.Context) error {
 			return ctx.Err()
 		case errAuth:
 			a.stats.APIError(platform, e.kind.label())
-			return fmt.Errorf("telegram: %w (getMe: %s); get a valid token from @BotFather", ErrUnauthorized, e)
+			return fmt.Errorf("%w (getMe: %s); get a valid token from @BotFather", ErrUnauthorized, e)
 		case errPermanent:
 			a.stats.APIError(platform, e.kind.label())
-			return fmt.Errorf("telegram: getMe failed: %s (check the token and the API URL)", e)
+			return fmt.Errorf("getMe failed: %s (check the token and the API URL)", e)
 		}
 		a.stats.APIError(platform, e.kind.label())
 		wait := bo.next()

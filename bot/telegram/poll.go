@@ -43,7 +43,7 @@ func (a *Adapter) poll(ctx context.Context) error {
 			}
 			a.stats.APIError(platform, e.kind.label())
 			if e.kind == errAuth {
-				return fmt.Errorf("telegram: %w (getUpdates: %s)", ErrUnauthorized, e)
+				return fmt.Errorf("%w (getUpdates: %s)", ErrUnauthorized, e)
 			}
 			fails++
 			wait := bo.next()
@@ -185,9 +185,9 @@ func (a *Adapter) runWebhook(ctx context.Context) error {
 		if errors.As(err, &ce) {
 			switch ce.e.kind {
 			case errAuth:
-				return fmt.Errorf("telegram: %w (%s)", ErrUnauthorized, err)
+				return fmt.Errorf("%w (%s)", ErrUnauthorized, err)
 			case errPermanent, errConflict, errMigrated:
-				return fmt.Errorf("telegram: Telegram refused the webhook: %w", err)
+				return fmt.Errorf("Telegram refused the webhook: %w", err)
 			}
 		}
 		wait := bo.next()

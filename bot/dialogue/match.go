@@ -65,9 +65,10 @@ func matchChoice(f *Fact, text string) (value string, ok bool, question bool) {
 		return "", false, true
 	}
 	if yn {
-		if v, ok := leadingYesNo(n); ok {
-			return v, true, false
-		}
+		// Yes/no questions: only a leading yes or no counts ("no idea" is
+		// not "no").
+		v, ok := leadingYesNo(n)
+		return v, ok, false
 	}
 	// An answer that mentions exactly one option ("TEER 2", "I'm an employer").
 	found := ""

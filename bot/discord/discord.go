@@ -246,7 +246,7 @@ func libraryLog(level, _ int, format string, args ...any) {
 		return
 	}
 	msg := format
-	if !strings.Contains(format, "Data:") && !strings.Contains(format, "message:") {
+	if !strings.Contains(format, "Data:") && !strings.Contains(format, "message:") && !strings.Contains(format, "%#v") {
 		msg = fmt.Sprintf(format, args...)
 	}
 	msg = strings.TrimSpace(msg)
@@ -334,6 +334,8 @@ func (a *Adapter) Run(ctx context.Context) error {
 		return err
 	}
 	if ctx.Err() != nil {
+		a.stopping.Store(true)
+		a.s.Close()
 		return nil
 	}
 	self, app := a.ids()
@@ -351,10 +353,9 @@ loop:
 			if ctx.Err() != nil {
 				break loop
 			}
-			if a.connected.Load() {
-				continue // a stale signal: already reconnected
-			}
-			a.log.Warn("Discord gateway connection lost: reconnecting")
+			// Open tells a stale signal (the connection is already open
+			// again) from a real loss: discordgo's heartbeat and read
+			// loops may both close the connection.
 			if err := a.connect(ctx, true); err != nil {
 				failure = err
 				break loop
@@ -376,11 +377,15 @@ func (a *Adapter) connect(ctx context.Context, reconnect bool) error {
 	wait := a.backoffBase
 	for attempt := 1; ; attempt++ {
 		err := a.open()
-		if err == nil || errors.Is(err, discordgo.ErrWSAlreadyOpen) {
+		if errors.Is(err, discordgo.ErrWSAlreadyOpen) {
+			a.connected.Store(true)
+			return nil
+		}
+		if err == nil {
 			a.connected.Store(true)
 			if reconnect {
 				a.stats.Reconnect(Platform)
-				a.log.Info("reconnected to the Discord gateway", "attempts", attempt)
+				a.log.Warn("the Discord gateway connection was lost and is open again", "attempts", attempt)
 			}
 			return nil
 		}

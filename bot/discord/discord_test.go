@@ -170,6 +170,7 @@ func TestEndToEnd(t *testing.T) {
 		Suggest:   ix.Suggest,
 		Log:       testLog(t),
 		Stats:     stats,
+		Workers:   1,
 	}, h)
 	if err != nil {
 		t.Fatal(err)
@@ -409,31 +410,45 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 
-	t.Run("a slow answer is deferred, then edited in", func(t *testing.T) {
-		in, err := fake.SendInteraction(discordtest.Interaction{Type: 2, ChannelID: chGuild, GuildID: guild,
+	t.Run("slow answers and answers stuck behind them are deferred, then edited in", func(t *testing.T) {
+		// One worker: bob's /help waits behind alice's slow question, and
+		// must be deferred all the same.
+		slow, err := fake.SendInteraction(discordtest.Interaction{Type: 2, ChannelID: chGuild, GuildID: guild,
 			User: discordtest.User{ID: alice}, Data: discordtest.Slash("ask", map[string]string{"question": "please wait"})})
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := fake.WaitResponse(in.ID, wait)
+		queued, err := fake.SendInteraction(discordtest.Interaction{Type: 2, ChannelID: chGuild, GuildID: guild,
+			User: discordtest.User{ID: bob}, Data: discordtest.Slash("help", nil)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.Type != 5 || r.Data == nil || r.Data.Flags&64 == 0 {
-			t.Fatalf("response %+v, want a private deferral (type 5)", r)
+		for _, in := range []discordtest.Interaction{slow, queued} {
+			r, err := fake.WaitResponse(in.ID, wait)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Type != 5 || r.Data == nil || r.Data.Flags&64 == 0 {
+				t.Fatalf("response %+v, want a private deferral (type 5)", r)
+			}
 		}
 		close(release)
-		edit, err := fake.WaitCall(wait, func(c discordtest.Call) bool {
-			return c.Method == "PATCH" && c.Path == discordtest.WebhookPrefix(in.Token)+"/messages/@original"
-		})
-		if err != nil {
-			t.Fatal("deferred answer never edited in:", err)
+		for _, in := range []discordtest.Interaction{slow, queued} {
+			edit, err := fake.WaitCall(wait, func(c discordtest.Call) bool {
+				return c.Method == "PATCH" && c.Path == discordtest.WebhookPrefix(in.Token)+"/messages/@original"
+			})
+			if err != nil {
+				t.Fatal("deferred answer never edited in:", err)
+			}
+			m, err := edit.Message()
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkMessage(t, m, in.User.ID)
+			if in.ID == queued.ID && !strings.Contains(m.Content, "/eligibility") {
+				t.Errorf("/help answer lacks the commands:\n%s", m.Content)
+			}
 		}
-		m, err := edit.Message()
-		if err != nil {
-			t.Fatal(err)
-		}
-		checkMessage(t, m, alice)
 	})
 
 	t.Run("a long answer is split into follow-ups", func(t *testing.T) {
@@ -536,6 +551,9 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 
+	if fake.Heartbeats() == 0 {
+		t.Error("no heartbeats sent")
+	}
 	if err := stop(); err != nil {
 		t.Errorf("Run returned %v after cancel, want nil", err)
 	}

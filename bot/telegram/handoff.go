@@ -31,6 +31,9 @@ const actStaffReply = "hr:"
 // maxQuestion bounds the text forwarded to staff.
 const maxQuestion = 1500
 
+// maxRemembered bounds the questions remembered for a possible handoff.
+const maxRemembered = 20000
+
 var handoffBucket = []byte("telegram_handoffs")
 
 type handoff struct {
@@ -257,6 +260,12 @@ func (h *handoffs) intercept(ctx context.Context, req *bot.Request) *bot.Respons
 		delete(h.awaiting, key)
 		question = req.Text
 	case hasWord(req.Text):
+		if len(h.last) >= maxRemembered {
+			for k := range h.last { // evict an arbitrary entry
+				delete(h.last, k)
+				break
+			}
+		}
 		h.last[key] = lastQuestion{text: req.Text, at: now}
 	}
 	h.mu.Unlock()

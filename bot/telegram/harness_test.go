@@ -222,3 +222,14 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		time.Sleep(2 * time.Millisecond)
 	}
 }
+
+// settle waits until the adapter has processed the answer to every message
+// the fake recorded (the fake records a message before the adapter reads
+// Telegram's answer, e.g. the new message's id).
+func (h *harness) settle() {
+	h.t.Helper()
+	eventually(h.t, "the adapter to see every sent message", func() bool {
+		_, out, _ := h.stats.get()
+		return out >= len(h.srv.Sent())
+	})
+}

@@ -101,12 +101,12 @@ func (o *outbox) enqueue(msgs ...*outMsg) {
 		if !q.running {
 			q.running = true
 			o.wg.Add(1)
-			go o.run(q, o.ctx)
+			go o.run(o.ctx, q)
 		}
 	}
 }
 
-func (o *outbox) run(q *chatQueue, ctx context.Context) {
+func (o *outbox) run(ctx context.Context, q *chatQueue) {
 	defer o.wg.Done()
 	for {
 		o.mu.Lock()
@@ -180,10 +180,10 @@ func (o *outbox) deliver(ctx context.Context, q *chatQueue, m *outMsg) {
 		sent, err := a.api(cctx).Send(cfg)
 		cancel()
 		if err == nil {
-			a.stats.MessageOut(platform)
 			if m.sent != nil {
 				m.sent(sent)
 			}
+			a.stats.MessageOut(platform)
 			return
 		}
 		e := classify(ctx, err)

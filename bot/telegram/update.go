@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -215,7 +216,8 @@ func (a *Adapter) answerCallback(id string) {
 	if id == "" {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), a.t.RequestTimeout)
+	// Telegram refuses answers to queries older than about 15 seconds.
+	ctx, cancel := context.WithTimeout(context.Background(), min(a.t.RequestTimeout, 10*time.Second))
 	defer cancel()
 	err := a.call(ctx, "answerCallbackQuery", 3, func(api *tgbotapi.BotAPI) error {
 		_, err := api.Request(tgbotapi.NewCallback(id, ""))

@@ -56,12 +56,13 @@ func opsOf(a *App) *opsState {
 	return v.(*opsState)
 }
 
-// retentionDays is unanswered.retention_days, 30 when unset.
+// retentionDays is unanswered.retention_days: 30 when unset, at most a
+// century.
 func retentionDays(cfg Config) int {
 	if cfg.Unanswered.RetentionDays == nil {
 		return 30
 	}
-	return *cfg.Unanswered.RetentionDays
+	return min(*cfg.Unanswered.RetentionDays, 36500)
 }
 
 // setupOps plugs metrics and the insights store into the app.

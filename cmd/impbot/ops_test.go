@@ -443,6 +443,24 @@ func TestOpsSIGHUPReloads(t *testing.T) {
 	})
 }
 
+// TestOpsSIGHUPEmbedded: with the embedded knowledge there is nothing to
+// reload, and SIGHUP must not stop the bot.
+func TestOpsSIGHUPEmbedded(t *testing.T) {
+	cfg := opsConfig(t)
+	cfg.Knowledge.Dir = ""
+	s := opsStartServe(t, cfg)
+	<-s.st.watching
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	opsEventually(t, 5*time.Second, "SIGHUP logged", func() bool {
+		return strings.Contains(s.log.String(), "nothing to reload")
+	})
+	if r := opsFirstReply(s.ad.send(t, "h", opsPGWPQuestion, "")); r.Topic != "pgwp" {
+		t.Fatalf("after SIGHUP: topic %q", r.Topic)
+	}
+}
+
 // opsParseMetrics reads the Prometheus text format into samples by
 // `name{labels}`.
 func opsParseMetrics(t testing.TB, text string) map[string]float64 {

@@ -127,14 +127,21 @@ func watchKnowledge(ctx context.Context, a *App) error {
 		return nil
 	}
 	dir := a.Cfg.Knowledge.Dir
-	if dir == "" {
-		a.Log.Debug("knowledge is embedded in the binary: hot reload is off")
-		close(st.watching)
-		return nil
-	}
+	// Take SIGHUP in every case: its default action would stop the bot.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	if dir == "" {
+		close(st.watching)
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-hup:
+				a.Log.Info("SIGHUP: the knowledge is embedded in the binary (no knowledge.dir): nothing to reload")
+			}
+		}
+	}
 
 	var events <-chan fsnotify.Event
 	var werrs <-chan error

@@ -568,8 +568,7 @@ func TestEndToEnd(t *testing.T) {
 func TestFatalCloseCode(t *testing.T) {
 	fake := discordtest.NewServer(t)
 	fake.CloseOnIdentify(4014)
-	router, _ := testKnowledge(t)
-	a, err := New(Config{Token: discordtest.Token, APIURL: fake.URL, Channels: []string{chOpen}, Log: testLog(t)}, router)
+	a, err := New(Config{Token: discordtest.Token, APIURL: fake.URL, Channels: []string{chOpen}, Log: testLog(t)}, echo)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -584,10 +583,14 @@ func TestFatalCloseCode(t *testing.T) {
 	}
 }
 
+// echo answers with the text it gets.
+var echo = bot.HandlerFunc(func(_ context.Context, req *bot.Request) (*bot.Response, error) {
+	return &bot.Response{Replies: []bot.Reply{{Text: req.Text}}}, nil
+})
+
 func TestNewRejectsBadConfig(t *testing.T) {
-	router, _ := testKnowledge(t)
-	for _, c := range []Config{{}, {Token: "Bot "}, {Token: "t", APIURL: "ftp://x"}, {Token: "t", APIURL: "http://"}} {
-		if _, err := New(c, router); err == nil {
+	for _, c := range []Config{{}, {Token: "Bot "}, {Token: "a b"}, {Token: "t", APIURL: "ftp://x"}, {Token: "t", APIURL: "http://"}} {
+		if _, err := New(c, echo); err == nil {
 			t.Errorf("New(%+v) accepted", c)
 		}
 	}

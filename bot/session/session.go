@@ -71,8 +71,10 @@ func hashKey(key string) []byte {
 	return h[:]
 }
 
-// Run sweeps s every interval until ctx is cancelled.
-func Run(ctx context.Context, s Store, every time.Duration) error {
+// Run sweeps s every interval until ctx is cancelled. A failed sweep is
+// reported to onErr (when not nil) and retried at the next tick: expired
+// sessions are never returned anyway, so a late sweep only costs space.
+func Run(ctx context.Context, s Store, every time.Duration, onErr func(error)) {
 	if every <= 0 {
 		every = time.Minute
 	}
@@ -81,10 +83,10 @@ func Run(ctx context.Context, s Store, every time.Duration) error {
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-t.C:
-			if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
-				return err
+			if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil && onErr != nil {
+				onErr(err)
 			}
 		}
 	}

@@ -232,3 +232,37 @@ func TestMemorySweepsOnWrites(t *testing.T) {
 		t.Fatalf("len = %d after %d writes, want the expired entries swept", n, sweepEvery)
 	}
 }
+
+// failingStore fails every sweep.
+type failingStore struct {
+	Store
+	sweeps atomic.Int32
+}
+
+func (f *failingStore) Sweep(context.Context) (int, error) {
+	f.sweeps.Add(1)
+	return 0, fmt.Errorf("disk on fire")
+}
+
+func TestRunKeepsSweepingAfterErrors(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &failingStore{Store: NewMemory(0)}
+	errs := make(chan error, 10)
+	done := make(chan struct{})
+	go func() {
+		Run(ctx, s, time.Millisecond, func(err error) {
+			select {
+			case errs <- err:
+			default: // the test has seen enough
+			}
+		})
+		close(done)
+	}()
+	for range 3 { // three failures reported, and Run still going
+		if err := <-errs; err == nil || err.Error() != "disk on fire" {
+			t.Fatalf("reported %v", err)
+		}
+	}
+	cancel()
+	<-done
+}

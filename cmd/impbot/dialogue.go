@@ -93,7 +93,10 @@ func sweepSessions(ctx context.Context, a *App) error {
 	if !ok {
 		return nil
 	}
-	return session.Run(ctx, s.(session.Store), sweepInterval)
+	session.Run(ctx, s.(session.Store), sweepInterval, func(err error) {
+		a.Log.Warn("session sweep failed", "err", err)
+	})
+	return nil
 }
 
 // checkEligibilityRules validates the rules file of a knowledge folder for

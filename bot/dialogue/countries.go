@@ -61,6 +61,11 @@ var preferredNames = map[string]string{
 	"coreen":   "KR",
 	"coreenne": "KR",
 	"america":  "US",
+	// "Dominican" is also Dominica's demonym, but the Dominican Republic
+	// (11 million people, against 70,000) is what it almost always means.
+	"dominican":   "DO",
+	"dominicain":  "DO",
+	"dominicaine": "DO",
 }
 
 // wordCodes are codes that are also common English or French words. Typed

@@ -120,18 +120,18 @@ func containsPhrase(n, p string) bool {
 	return n == p || strings.HasPrefix(n, p+" ") || strings.HasSuffix(n, " "+p) || strings.Contains(n, " "+p+" ")
 }
 
-var numberRE = regexp.MustCompile(`\d+`)
+var numberRE = regexp.MustCompile(`\d+(?:[.,]\d+)?`)
 
 // matchNumber reads a whole number in [min, max] from a short answer such
-// as "32", "I'm 32" or "32 ans". ok is false for no number, several
+// as "32", "I'm 32", "32.0" or "32 ans". ok is false for no number, several
 // numbers, or a number out of range.
 func matchNumber(f *Fact, text string) (value string, ok bool, question bool) {
 	n := normalize(text)
-	nums := numberRE.FindAllString(n, -1)
+	nums := numberRE.FindAllString(text, -1)
 	if len(nums) == 1 && len(strings.Fields(n)) <= 6 && !strings.Contains(text, "?") {
-		v, err := strconv.Atoi(nums[0])
-		if err == nil && v >= f.Min && v <= f.Max {
-			return strconv.Itoa(v), true, false
+		x, err := strconv.ParseFloat(strings.Replace(nums[0], ",", ".", 1), 64)
+		if v := int(x); err == nil && x < 1e6 && v >= f.Min && v <= f.Max {
+			return strconv.Itoa(v), true, false // whole years: 32.5 is 32
 		}
 		return "", false, false
 	}

@@ -343,7 +343,7 @@ func TestOnlyNeededQuestions(t *testing.T) {
 		}
 	}
 	_, asked := play(t, &chat{t: t, e: e, user: "employer"}, base(map[string]string{"asker": "employer", "job_offer": "yes", "teer": "1"}))
-	never(asked, "spouse", "canadian_graduate", "pr_applicant", "abuse")
+	never(asked, "spouse", "abuse")
 	_, asked = play(t, &chat{t: t, e: e, user: "no-offer"}, base(nil))
 	never(asked, "age", "teer", "related_company_year", "role", "french", "job_in_quebec", "work_kind", "pr_applicant", "abuse")
 	_, asked = play(t, &chat{t: t, e: e, user: "old-irish"}, base(map[string]string{"citizenship": "Irish", "age": "45"}))
@@ -376,6 +376,8 @@ func TestOutcomes(t *testing.T) {
 			[]string{"lmia-vs-imp"}, []string{"employer-steps-portal", "significant-benefit-c10"}},
 		{"exceptional case", base(map[string]string{"job_offer": "yes", "teer": "0"}), []string{"lmia-vs-imp", "significant-benefit-c10"}, []string{"global-skills-strategy"}},
 		{"francophone in Quebec", base(map[string]string{"job_offer": "yes", "french": "yes", "job_in_quebec": "yes"}), nil, []string{"francophone-mobility-c16"}},
+		{"employer hiring a graduate", base(map[string]string{"asker": "employer", "in_canada": "yes", "canadian_graduate": "yes"}),
+			[]string{"pgwp"}, []string{"lmia-vs-imp", "employer-steps-portal"}},
 		{"religious", base(map[string]string{"job_offer": "yes", "work_kind": "religious"}), []string{"charitable-religious"}, nil},
 		{"academic", base(map[string]string{"job_offer": "yes", "work_kind": "academic"}), []string{"academic-research"}, nil},
 		{"business visitor without offer", base(map[string]string{"short_visit": "yes"}), []string{"business-visitors"}, []string{"lmia-vs-imp", "gss-short-term-exemption"}},

@@ -227,10 +227,10 @@ func TestPersonasThroughChatJSONL(t *testing.T) {
 			if len(got) == 0 {
 				t.Errorf("%s: no outcome", p.Name)
 			}
-			// Only what is needed: employers are never asked about their own family or studies.
+			// Only what is needed: employers are never asked about a spouse or abuse.
 			if v, _ := dlgProfileValue(p, "asker"); v == "employer" {
 				for _, f := range asked {
-					if f == "spouse" || f == "canadian_graduate" || f == "pr_applicant" || f == "abuse" {
+					if f == "spouse" || f == "abuse" {
 						t.Errorf("%s: an employer was asked %q", p.Name, f)
 					}
 				}

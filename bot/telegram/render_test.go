@@ -278,3 +278,12 @@ func checkParts(t *testing.T, plain string, parts []string, limit int) {
 		t.Fatalf("parts lost or changed text:\n got %q\nwant %q", strip(got.String()), strip(plain))
 	}
 }
+
+func BenchmarkRenderAndSplit(b *testing.B) {
+	para := "**Working Holiday**: open work permit, no job offer needed; see [IEC](https://www.canada.ca/iec) & `C21`. "
+	md := strings.Repeat(strings.Repeat(para, 8)+"\n\n- one\n- two 😀\n\n", 10) // ~9,000 characters
+	b.SetBytes(int64(len(md)))
+	for b.Loop() {
+		_ = Split(Render(md), MaxMessageLen)
+	}
+}

@@ -40,14 +40,17 @@ func Render(markdown string) string {
 type tgRenderer struct {
 	src []byte
 	buf bytes.Buffer
+	w   *bufio.Writer // writes to buf, flushed after each use
 }
 
 // text writes Markdown text: backslash escapes and entity references are
 // resolved, then the result is escaped for HTML.
 func (r *tgRenderer) text(v []byte) {
-	w := bufio.NewWriter(&r.buf)
-	html.DefaultWriter.Write(w, v)
-	_ = w.Flush()
+	if r.w == nil {
+		r.w = bufio.NewWriterSize(&r.buf, 512)
+	}
+	html.DefaultWriter.Write(r.w, v)
+	_ = r.w.Flush()
 }
 
 // raw writes literal text (code, raw HTML) escaped for HTML.
@@ -400,6 +403,12 @@ type stack struct {
 func Split(htmlText string, limit int) []string {
 	if limit < 8 {
 		limit = 8
+	}
+	if len(htmlText) <= limit { // UTF-16 units never outnumber UTF-8 bytes
+		if t := strings.TrimSpace(htmlText); VisibleLen(t) > 0 {
+			return []string{t}
+		}
+		return nil
 	}
 	toks := tokenize(htmlText)
 	// open[i] is the stack of tags open before token i.

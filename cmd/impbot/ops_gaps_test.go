@@ -49,7 +49,7 @@ var opsBread = []string{
 	"HOW DO I BAKE SOURDOUGH BREAD IN CANADA!!",
 }
 
-// TestKBGaps records unanswered questions and feedback through serve and
+// TestOpsKBGaps records unanswered questions and feedback through serve and
 // reads the report with `kb gaps`: over HTTP while serve holds the store,
 // from the file once it has stopped.
 func TestOpsKBGaps(t *testing.T) {
@@ -270,7 +270,7 @@ func TestOpsAdminBaseURLAndSafeText(t *testing.T) {
 	}
 }
 
-// TestForgetKeepsNoIdentity checks that /forget succeeds with the recorder
+// TestOpsForgetKeepsNoIdentity checks that /forget succeeds with the recorder
 // plugged in, and that what the recorder keeps identifies nobody.
 func TestOpsForgetKeepsNoIdentity(t *testing.T) {
 	cfg := opsConfig(t)
@@ -315,7 +315,7 @@ func TestOpsForgetKeepsNoIdentity(t *testing.T) {
 	}
 }
 
-// TestLogsKeepNoTextOrTokens runs serve over a burst of questions, feedback,
+// TestOpsLogsKeepNoTextOrTokens runs serve over a burst of questions, feedback,
 // /forget and a rejected reload, and checks that the log holds neither the
 // message texts nor any token. The control run with log.message_text on
 // shows that the check would see them.

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,6 +48,37 @@ func init() {
 		ad := &opsAdapter{app: a, stats: a.Stats}
 		opsAdapters.Store(a.Cfg.Organization.Name, ad)
 		return ad, nil
+	})
+}
+
+// opsGate holds a request inside the handler chain (just around the
+// router) until released, to test what a reload does to requests in flight.
+type opsGate struct {
+	entered chan struct{}
+	release chan struct{}
+}
+
+const opsBlockText = "hold this request"
+
+var opsGates sync.Map // org name → *opsGate
+
+func init() {
+	appHooks = append(appHooks, func(a *App) error {
+		if !strings.HasPrefix(a.Cfg.Organization.Name, opsTestPrefix) {
+			return nil
+		}
+		g := &opsGate{entered: make(chan struct{}), release: make(chan struct{})}
+		opsGates.Store(a.Cfg.Organization.Name, g)
+		a.Middleware = append(a.Middleware, func(next bot.Handler) bot.Handler {
+			return bot.HandlerFunc(func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+				if req.Text == opsBlockText {
+					g.entered <- struct{}{}
+					<-g.release
+				}
+				return next.Handle(ctx, req)
+			})
+		})
+		return nil
 	})
 }
 
@@ -334,18 +366,51 @@ func TestOpsHotReload(t *testing.T) {
 	opsEventually(t, opsReloadDeadline, "French article served", func() bool { return s.app.Router.Index().Has("fr") })
 }
 
-// TestReloadBurst asks questions from several users while the knowledge is
-// reloaded again and again: every question gets its answer, and the
-// replaced indexes are all closed. Run with -race.
+// opsSmallKnowledge replaces the knowledge in dir with a few of the shipped
+// articles (their related links dropped) and the shipped synonyms and domain
+// words: it reloads in milliseconds.
+func opsSmallKnowledge(t testing.TB, dir string, ids ...string) {
+	t.Helper()
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "en"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{knowledge.SynonymsFile, "domain.yaml"} {
+		if data, err := fs.ReadFile(knowledge.Shipped, f); err == nil {
+			if err := os.WriteFile(filepath.Join(dir, f), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	related := regexp.MustCompile(`(?m)^related:.*\n`)
+	for _, id := range ids {
+		data, err := fs.ReadFile(knowledge.Shipped, "en/"+id+".md")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "en", id+".md"), related.ReplaceAll(data, nil), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestOpsReloadBurst asks questions from several users while the knowledge
+// is reloaded again and again: every question gets the same answer as
+// before, and the replaced indexes are all closed. Run with -race.
 func TestOpsReloadBurst(t *testing.T) {
 	cfg := opsConfig(t)
+	opsSmallKnowledge(t, cfg.Knowledge.Dir, "pgwp", "iec-overview", "employer-compliance-fee", "bowp", "biometrics")
 	s := opsStartServe(t, cfg)
-	questions := map[string]string{
-		opsPGWPQuestion:                           "pgwp",
-		"what is the IEC working holiday":         "iec-overview",
-		"how much is the employer compliance fee": "employer-compliance-fee",
-		"what is a bridging open work permit":     "bowp",
-		"do I need biometrics":                    "biometrics",
+	questions := map[string]string{}
+	for _, q := range []string{opsPGWPQuestion, "what is the IEC working holiday", "how much is the employer compliance fee",
+		"what is a bridging open work permit", "do I need biometrics"} {
+		r := opsFirstReply(s.ad.send(t, "baseline", q, ""))
+		if r.Topic == "" {
+			t.Fatalf("%q is not answered from the small knowledge: %.60q", q, r.Text)
+		}
+		questions[q] = r.Topic
 	}
 	var stop atomic.Bool
 	var asked atomic.Int64
@@ -358,7 +423,6 @@ func TestOpsReloadBurst(t *testing.T) {
 			for !stop.Load() {
 				r := opsFirstReply(s.ad.send(t, user, q, ""))
 				asked.Add(1)
-				time.Sleep(time.Millisecond) // leave the reload some CPU
 				if r.Topic != want {
 					t.Errorf("%q during reloads: topic %q, want %q (%.40q)", q, r.Topic, want, r.Text)
 					return
@@ -366,26 +430,54 @@ func TestOpsReloadBurst(t *testing.T) {
 			}
 		})
 	}
-	const reloads = 4
+	const reloads = 12
 	for n := range reloads {
 		if err := s.st.reload(fmt.Sprintf("test %d", n)); err != nil {
 			t.Fatal(err)
 		}
+		time.Sleep(5 * time.Millisecond) // let some questions run on each index
 	}
-	// Keep asking until at least one question ran after the last swap.
-	target := asked.Load() + int64(len(questions))
+	// Keep asking until every user ran a question after the last swap.
+	target := asked.Load() + int64(2*len(questions))
 	opsEventually(t, 5*time.Second, "questions after the last reload", func() bool { return asked.Load() >= target })
 	stop.Store(true)
 	wg.Wait()
 	t.Logf("%d questions answered during %d reloads", asked.Load(), reloads)
-	opsEventually(t, 5*time.Second, "replaced indexes closed", func() bool {
+	closed := func() (int, int) {
 		s.st.retire.mu.Lock()
 		defer s.st.retire.mu.Unlock()
-		return s.st.retire.closed == reloads && len(s.st.retire.pending) == 0
+		return s.st.retire.closed, len(s.st.retire.pending)
+	}
+	opsEventually(t, 5*time.Second, "replaced indexes closed", func() bool {
+		n, pending := closed()
+		return n == reloads && pending == 0
+	})
+
+	// A request in flight during a reload keeps the index it may use open
+	// until it finishes.
+	v, _ := opsGates.Load(cfg.Organization.Name)
+	gate := v.(*opsGate)
+	held := make(chan *bot.Response, 1)
+	go func() { held <- s.ad.send(t, "held", opsBlockText, "") }()
+	<-gate.entered
+	if err := s.st.reload("while a request runs"); err != nil {
+		t.Fatal(err)
+	}
+	s.st.retire.closeDue(time.Now().Add(time.Hour), s.app) // whatever the grace period
+	if n, pending := closed(); n != reloads || pending != 1 {
+		t.Fatalf("with a request in flight: %d closed, %d pending; want %d and 1", n, pending, reloads)
+	}
+	close(gate.release)
+	if r := opsFirstReply(<-held); r.Text == bot.Msg("en", "error") {
+		t.Fatalf("the held request failed: %q", r.Text)
+	}
+	opsEventually(t, 5*time.Second, "index closed after the request", func() bool {
+		n, pending := closed()
+		return n == reloads+1 && pending == 0
 	})
 }
 
-// TestRetirer checks that an index stays open while a request that started
+// TestOpsRetirer checks that an index stays open while a request that started
 // before the swap runs, and no longer.
 func TestOpsRetirer(t *testing.T) {
 	r := newRetirer(0)

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"go.etcd.io/bbolt"
 
@@ -53,7 +54,9 @@ var opsBread = []string{
 // reads the report with `kb gaps`: over HTTP while serve holds the store,
 // from the file once it has stopped.
 func TestOpsKBGaps(t *testing.T) {
-	cfg := opsConfig(t)
+	defer func(d time.Duration) { gapsLockWait = d }(gapsLockWait)
+	gapsLockWait = 50 * time.Millisecond
+	cfg := opsSmallConfig(t)
 	cfgFile := opsConfigFile(t, cfg)
 	s := opsStartServe(t, cfg)
 	for i, q := range opsBread {

@@ -172,6 +172,19 @@ func opsConfig(t testing.TB) Config {
 	return cfg
 }
 
+// opsSmallIDs are the articles of the small test knowledge.
+var opsSmallIDs = []string{"pgwp", "iec-overview", "employer-compliance-fee", "bowp", "biometrics"}
+
+// opsSmallConfig is opsConfig with a knowledge of five articles and no
+// eligibility rules, for tests where the size of the knowledge does not
+// matter: it starts and reloads faster.
+func opsSmallConfig(t testing.TB) Config {
+	t.Helper()
+	cfg := opsConfig(t)
+	opsSmallKnowledge(t, cfg.Knowledge.Dir, opsSmallIDs...)
+	return cfg
+}
+
 // opsServed is a running `serve`.
 type opsServed struct {
 	addr string
@@ -400,8 +413,7 @@ func opsSmallKnowledge(t testing.TB, dir string, ids ...string) {
 // is reloaded again and again: every question gets the same answer as
 // before, and the replaced indexes are all closed. Run with -race.
 func TestOpsReloadBurst(t *testing.T) {
-	cfg := opsConfig(t)
-	opsSmallKnowledge(t, cfg.Knowledge.Dir, "pgwp", "iec-overview", "employer-compliance-fee", "bowp", "biometrics")
+	cfg := opsSmallConfig(t)
 	s := opsStartServe(t, cfg)
 	questions := map[string]string{}
 	for _, q := range []string{opsPGWPQuestion, "what is the IEC working holiday", "how much is the employer compliance fee",
@@ -523,7 +535,7 @@ func TestOpsRetirer(t *testing.T) {
 }
 
 func TestOpsSIGHUPReloads(t *testing.T) {
-	cfg := opsConfig(t)
+	cfg := opsSmallConfig(t)
 	s := opsStartServe(t, cfg)
 	<-s.st.watching
 	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
@@ -538,7 +550,7 @@ func TestOpsSIGHUPReloads(t *testing.T) {
 // TestOpsSIGHUPEmbedded: with the embedded knowledge there is nothing to
 // reload, and SIGHUP must not stop the bot.
 func TestOpsSIGHUPEmbedded(t *testing.T) {
-	cfg := opsConfig(t)
+	cfg := opsSmallConfig(t)
 	cfg.Knowledge.Dir = ""
 	s := opsStartServe(t, cfg)
 	<-s.st.watching
@@ -575,7 +587,7 @@ func opsParseMetrics(t testing.TB, text string) map[string]float64 {
 }
 
 func TestOpsMetricsScrape(t *testing.T) {
-	cfg := opsConfig(t)
+	cfg := opsSmallConfig(t)
 	s := opsStartServe(t, cfg)
 	sent := 0
 	for _, in := range []struct{ text, action string }{

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -60,7 +61,7 @@ func Logging(log *slog.Logger, logText bool) Middleware {
 				"ms", float64(time.Since(start).Microseconds()) / 1000,
 			}
 			if req.Action != "" {
-				attrs = append(attrs, "action", req.Action)
+				attrs = append(attrs, "action", logAction(req.Action, logText))
 			}
 			if logText {
 				attrs = append(attrs, "text", req.Text)
@@ -77,6 +78,15 @@ func Logging(log *slog.Logger, logText bool) Middleware {
 			return resp, err
 		})
 	}
+}
+
+// logAction keeps a dialogue answer (the user's own data, such as a
+// country) out of the log unless message text is logged.
+func logAction(action string, logText bool) string {
+	if !logText && strings.HasPrefix(action, ActDialogue) {
+		return ActDialogue + "…"
+	}
+	return action
 }
 
 // Pseudonym is a short stable hash of an identifier, for logs.

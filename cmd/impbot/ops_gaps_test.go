@@ -349,6 +349,9 @@ func TestOpsLogsKeepNoTextOrTokens(t *testing.T) {
 						s.ad.send(t, user, fmt.Sprintf("%s%d bake sourdough bread", marker, i), "")
 					}
 					s.ad.send(t, user, "", bot.ActFeedback+"+:pgwp")
+					// A dialogue answer is the user's own data too.
+					s.ad.send(t, user, "/eligibility", "")
+					s.ad.send(t, user, "", bot.ActDialogue+marker+"land")
 					s.ad.send(t, user, "/forget", "")
 				})
 			}
@@ -361,16 +364,16 @@ func TestOpsLogsKeepNoTextOrTokens(t *testing.T) {
 				t.Fatal(err)
 			}
 			log := s.log.String()
-			if n := strings.Count(log, `"msg":"request"`); n < 48 {
-				t.Fatalf("%d request lines logged, want 48:\n%s", n, log)
+			if n := strings.Count(log, `"msg":"request"`); n < 56 {
+				t.Fatalf("%d request lines logged, want 56:\n%s", n, log)
 			}
 			if logText {
-				if !strings.Contains(log, marker+"3 how long") {
+				if !strings.Contains(log, marker+"3 how long") || !strings.Contains(log, marker+"land") {
 					t.Fatalf("message text not logged with log.message_text on:\n%s", log)
 				}
 				return
 			}
-			for _, secret := range []string{marker + "0", "sourdough", "pgwp valid", tgToken, dcToken,
+			for _, secret := range []string{marker, "sourdough", "pgwp valid", tgToken, dcToken,
 				"FakeWebhookSecretForLogTest", strings.TrimSpace(string(tok))} {
 				if strings.Contains(log, secret) {
 					t.Errorf("the log contains %q", secret)

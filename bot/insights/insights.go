@@ -78,7 +78,6 @@ type Store struct {
 	queue   chan any
 	done    chan struct{}
 	dropped atomic.Uint64
-	written atomic.Uint64
 
 	// memory mode.
 	memMu    sync.Mutex
@@ -362,8 +361,6 @@ func (s *Store) writeBatch(batch []any) {
 	if err != nil {
 		err = fmt.Errorf("insights: write %d record(s): %w", n, err)
 		s.opt.Log.Error("insights: write failed", "err", err)
-	} else {
-		s.written.Add(uint64(n))
 	}
 	for _, f := range flushes {
 		f <- err

@@ -89,8 +89,8 @@ type Options struct {
 
 // Default thresholds, calibrated on the development question set.
 const (
-	DefaultConfident = 0.46
-	DefaultUnsure    = 0.38
+	DefaultConfident = 0.50
+	DefaultUnsure    = 0.35
 )
 
 // Router answers requests from every platform.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -19,6 +20,9 @@ func TestCalibrationDump(t *testing.T) {
 	sets, outPath := os.Getenv("IMPBOT_CALIBRATE"), os.Getenv("IMPBOT_CALIBRATE_OUT")
 	if sets == "" || outPath == "" {
 		t.Skip("set IMPBOT_CALIBRATE and IMPBOT_CALIBRATE_OUT to dump calibration data")
+	}
+	if v := os.Getenv("IMPBOT_FLOOR"); v != "" {
+		fmt.Sscan(v, &weightFloor)
 	}
 	b, err := knowledge.LoadShipped()
 	if err != nil {

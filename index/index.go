@@ -354,20 +354,23 @@ func (ix *Index) Search(ctx context.Context, lang, text string, n int) (res Resu
 	if len(concepts) == 0 {
 		return res, nil
 	}
-	totalW, knownW, anchorW := 0.0, 0.0, 0.0
+	// Whether the question is about this domain at all is judged by
+	// counting words, not by rarity: the domain's most common words (work,
+	// permit, employer, lmia) are its strongest signals.
+	totalW, knownW := 0.0, 0.0
+	nKnown, nAnchor := 0, 0
 	for _, c := range concepts {
 		totalW += c.weight
 		if li.known(c) {
 			knownW += c.weight
+			nKnown++
 		}
 		if c.anchor {
-			anchorW += c.weight
+			nAnchor++
 		}
 	}
-	if totalW > 0 {
-		res.Known = knownW / totalW
-		res.Anchored = anchorW / totalW
-	}
+	res.Known = float64(nKnown) / float64(len(concepts))
+	res.Anchored = float64(nAnchor) / float64(len(concepts))
 	// Words the knowledge has never seen (names, places, other subjects)
 	// count half against the match: a question mostly about something else
 	// should not look like a good match.
@@ -542,13 +545,21 @@ func (li *langIndex) computeIDF(t string) float64 {
 
 func (li *langIndex) conceptWeight(c concept) float64 {
 	// The user's own words set the weight; synonyms only help to match.
-	// An unknown own word weighs like the rarest term.
+	// An unknown own word weighs like the rarest term. Every word counts
+	// at least weightFloor, so frequent domain words still matter; bare
+	// numbers (years, ages) count little.
 	best := 0.0
 	for _, t := range c.alts[0] {
 		best = max(best, li.idf(t))
 	}
-	return best
+	if len(c.alts[0]) == 1 && isNumber(c.alts[0][0]) {
+		return weightFloor
+	}
+	return weightFloor + best
 }
+
+// weightFloor is the weight every word has before its rarity is added.
+var weightFloor = 1.0
 
 func (li *langIndex) known(c concept) bool {
 	for _, alt := range c.alts {
@@ -635,6 +646,8 @@ func (li *langIndex) match(cs []concept, ds *docStats, knownW float64) (coverage
 // domain: few words the knowledge knows (known), or none of the domain's own
 // words (anchored). The weights were calibrated on the development set.
 func score(hits []Hit, known, anchored float64) {
+	// A question with none of the domain's own words is most likely about
+	// something else; one with few words the knowledge knows, too.
 	if len(hits) == 0 {
 		return
 	}
@@ -642,16 +655,19 @@ func score(hits []Hit, known, anchored float64) {
 	for _, h := range hits {
 		top = max(top, h.Score)
 	}
-	domain := min(1, 0.5+2*anchored) * min(1, max(0, (known-0.25)/0.3))
+	domain := min(1, max(0, (known-0.2)/0.2))
+	if anchored == 0 {
+		domain *= 0.2
+	}
 	raw := make([]float64, len(hits))
 	for i := range hits {
 		rel := 0.0
 		if top > 0 {
 			rel = hits[i].Score / top
 		}
-		raw[i] = (0.2*rel + 0.2*hits[i].Coverage + 0.6*hits[i].QuestionMatch) * domain
+		raw[i] = (0.2*rel + 0.3*hits[i].Coverage + 0.5*hits[i].QuestionMatch) * domain
 		// Scaled so that the usual thresholds sit near the middle of 0..1.
-		hits[i].Confidence = math.Round(min(1, 2*raw[i])*1000) / 1000
+		hits[i].Confidence = math.Round(min(1, raw[i]/0.4)*1000) / 1000
 	}
 	order := make([]int, len(hits))
 	for i := range order {

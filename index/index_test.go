@@ -43,17 +43,17 @@ func top(t *testing.T, ix *Index, q string) Hit {
 func TestFindsArticlesByAbbreviationSynonymAndTypo(t *testing.T) {
 	ix := shipped(t)
 	cases := map[string]string{
-		"sowp":                                        "spousal-owp-workers",
-		"bridging open work permit":                   "bowp",
-		"BOWP":                                        "bowp",
-		"usmca professional":                          "cusma-professionals",
-		"T-MEC profesional":                           "cusma-professionals",
-		"working holiday visa age limit":              "iec-overview",
-		"pvt canada":                                  "iec-overview",
-		"employer complience fee refund":              "employer-compliance-fee",
-		"post graduation work permit lenght":          "pgwp",
-		"flagpoling":                                  "port-of-entry-and-flagpoling",
-		"implied status":                              "extensions-maintained-status",
+		"sowp":                               "spousal-owp-workers",
+		"bridging open work permit":          "bowp",
+		"BOWP":                               "bowp",
+		"usmca professional":                 "cusma-professionals",
+		"T-MEC profesional":                  "cusma-professionals",
+		"working holiday visa age limit":     "iec-overview",
+		"pvt canada":                         "iec-overview",
+		"employer complience fee refund":     "employer-compliance-fee",
+		"post graduation work permit lenght": "pgwp",
+		"flagpoling":                         "port-of-entry-and-flagpoling",
+		"implied status":                     "extensions-maintained-status",
 		"intracompany transfer specialized knowledge": "intra-company-transferees",
 	}
 	for q, want := range cases {

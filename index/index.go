@@ -48,6 +48,9 @@ const unknownFactor = 0.5
 // MaxQueryRunes bounds the user text that is analyzed; longer text is cut.
 const MaxQueryRunes = 2000
 
+// maxBleveTerms bounds the terms sent to Bleve for one question.
+const maxBleveTerms = 16
+
 // candidates is how many articles Bleve returns for re-ranking.
 const candidates = 24
 
@@ -399,8 +402,25 @@ func (ix *Index) Search(ctx context.Context, lang, text string, n int) (res Resu
 	if len(weights) == 0 {
 		return res, nil
 	}
+	// Bleve only gathers candidates (the ranking below uses every concept),
+	// so the most informative terms are enough and keep the query cheap.
+	bterms := make([]string, 0, len(weights))
+	for t := range weights {
+		bterms = append(bterms, t)
+	}
+	sort.Slice(bterms, func(i, j int) bool {
+		wi, wj := weights[bterms[i]]*li.idf(bterms[i]), weights[bterms[j]]*li.idf(bterms[j])
+		if wi != wj {
+			return wi > wj
+		}
+		return bterms[i] < bterms[j]
+	})
+	if len(bterms) > maxBleveTerms {
+		bterms = bterms[:maxBleveTerms]
+	}
 	var qs []query.Query
-	for t, w := range weights {
+	for _, t := range bterms {
+		w := weights[t]
 		for _, f := range fieldBoosts {
 			tq := bleve.NewTermQuery(t)
 			tq.SetField(f.name)

@@ -209,7 +209,18 @@ func (e *Engine) Handle(ctx context.Context, req *bot.Request, faq bot.Handler) 
 		if !strings.HasPrefix(req.Action, bot.ActDialogue) {
 			return nil, false, nil // article, feedback, handoff: the router answers; the dialogue stays
 		}
-		resp, err := e.answer(ctx, key, st, rules, strings.TrimPrefix(req.Action, bot.ActDialogue), true, req, faq)
+		payload := strings.TrimPrefix(req.Action, bot.ActDialogue)
+		// Buttons carry the fact they answer ("d:teer=1"), so a button left
+		// from an earlier question cannot answer the current one. A bare
+		// value ("d:1") is still accepted for the current question.
+		if fact, val, scoped := strings.Cut(payload, "="); scoped && rules.Fact(fact) != nil {
+			if fact != st.Ask {
+				resp, err := e.step(ctx, key, st, rules, "")
+				return resp, err == nil, err
+			}
+			payload = val
+		}
+		resp, err := e.answer(ctx, key, st, rules, payload, true, req, faq)
 		return resp, err == nil, err
 	}
 	ctl := ""
@@ -296,7 +307,7 @@ func (e *Engine) answer(ctx context.Context, key string, st *state, rules *Rules
 			rep := bot.Reply{Text: fmt.Sprintf(format, clip(plainText(input), 40))}
 			for _, c := range cands {
 				if co, ok := CountryByCode(c); ok {
-					rep.Buttons = append(rep.Buttons, bot.Button{Label: co.DisplayName(lang), Action: bot.ActDialogue + c})
+					rep.Buttons = append(rep.Buttons, bot.Button{Label: co.DisplayName(lang), Action: bot.ActDialogue + st.Ask + "=" + c})
 				}
 			}
 			rep.Buttons = append(rep.Buttons, e.controls(st, lang)...)
@@ -411,7 +422,7 @@ func (e *Engine) question(rules *Rules, st *state, f *Fact, pre string) (bot.Rep
 	if f.Type == TypeChoice {
 		ds.Options = f.Values()
 		for _, o := range f.Options {
-			rep.Buttons = append(rep.Buttons, bot.Button{Label: o.Label.In(st.Lang), Action: bot.ActDialogue + o.Value})
+			rep.Buttons = append(rep.Buttons, bot.Button{Label: o.Label.In(st.Lang), Action: bot.ActDialogue + f.Name + "=" + o.Value})
 		}
 	}
 	rep.Buttons = append(rep.Buttons, e.controls(st, st.Lang)...)

@@ -111,7 +111,7 @@ func TestStartAndOptions(t *testing.T) {
 		t.Errorf("options = %s", got)
 	}
 	bs := resp.Replies[0].Buttons
-	if len(bs) != 3 || bs[0].Action != "d:worker" || bs[1].Action != "d:employer" || bs[2].Action != "c:cancel" {
+	if len(bs) != 3 || bs[0].Action != "d:asker=worker" || bs[1].Action != "d:asker=employer" || bs[2].Action != "c:cancel" {
 		t.Errorf("buttons = %+v", bs)
 	}
 	for _, b := range bs {
@@ -222,7 +222,7 @@ func TestAgeAndCountryClarification(t *testing.T) {
 	c.say("worker")
 	resp := c.say("IN")
 	asks(t, resp, "citizenship")
-	if !strings.Contains(lastText(resp), "Which country") || resp.Replies[0].Buttons[0].Action != "d:IN" {
+	if !strings.Contains(lastText(resp), "Which country") || resp.Replies[0].Buttons[0].Action != "d:citizenship=IN" {
 		t.Fatalf("clarification: %q %+v", lastText(resp), resp.Replies[0].Buttons)
 	}
 	asks(t, c.say("1"), "in_canada") // the first offered country: India
@@ -235,7 +235,7 @@ func TestAgeAndCountryClarification(t *testing.T) {
 	asks(t, c.press("d:CD"), "in_canada")
 	c.say("back")
 	resp = c.say("Irland")
-	if !strings.Contains(lastText(resp), "Did you mean") || resp.Replies[0].Buttons[0].Action != "d:IE" {
+	if !strings.Contains(lastText(resp), "Did you mean") || resp.Replies[0].Buttons[0].Action != "d:citizenship=IE" {
 		t.Fatalf("typo: %q %+v", lastText(resp), resp.Replies[0].Buttons)
 	}
 	asks(t, c.press("d:IE"), "age")
@@ -572,4 +572,26 @@ func TestCorruptStateIsDropped(t *testing.T) {
 		t.Error("corrupt state kept")
 	}
 	asks(t, c.say("/eligibility"), "asker")
+}
+
+func TestStaleButtonDoesNotAnswerALaterQuestion(t *testing.T) {
+	c := &chat{t: t, e: newEngine(t, session.NewMemory(0)), user: "u", faq: &faqCalls{}}
+	resp := c.say("/eligibility")
+	asks(t, resp, "asker")
+	stale := resp.Replies[0].Buttons[1].Action // "I'm an employer", from the first question
+	resp = c.press(resp.Replies[0].Buttons[0].Action)
+	next := resp.Dialogue.Ask
+	if next == "asker" {
+		t.Fatal("the first answer was not taken")
+	}
+	// Pressing the old button again must not answer the current question:
+	// the current question is asked again.
+	asks(t, c.press(stale), next)
+	// A bare value (no fact) still answers the current question.
+	if f := c.e.rules.Load().Fact(next); f != nil && f.Type == TypeChoice {
+		resp = c.press(bot.ActDialogue + f.Options[0].Value)
+		if resp.Dialogue != nil && resp.Dialogue.Ask == next {
+			t.Fatalf("bare value %q was not accepted for %s", f.Options[0].Value, next)
+		}
+	}
 }

@@ -166,7 +166,7 @@ func TestDiscordEligibilityDialogue(t *testing.T) {
 			}
 			choice := answers[0]
 			for _, b := range answers {
-				if a := actionOf(b); a == "d:no" || a == "d:none" {
+				if a := actionOf(b); strings.HasSuffix(a, "=no") || strings.HasSuffix(a, "=none") || a == "d:no" || a == "d:none" {
 					choice = b
 				}
 			}

@@ -14,7 +14,7 @@ import (
 
 // Shipped is the knowledge embedded in the binary.
 //
-//go:embed en *.yaml
+//go:embed en fr *.yaml
 var Shipped embed.FS
 
 // DomainFile is the name of the file listing the domain's own words.

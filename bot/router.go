@@ -217,6 +217,20 @@ func (r *Router) answer(ctx context.Context, req *Request) (*Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
+	// Short or mixed-language questions ("pvt 35 ans", an English term in a
+	// French sentence) may be better matched in another language; the
+	// answer is still given in the user's language when it exists.
+	if res.Top().Confidence < r.opt.Confident {
+		for _, other := range ix.Base().Langs() {
+			if other == res.Lang {
+				continue
+			}
+			alt, err := ix.Search(ctx, other, text, 6)
+			if err == nil && alt.Top().Confidence > res.Top().Confidence {
+				res = alt
+			}
+		}
+	}
 	top := res.Top()
 	var resp *Response
 	outcome := OutcomeUnrelated

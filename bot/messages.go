@@ -47,6 +47,11 @@ var messages = map[string]map[string]string{
 		"btn_unhelpful": "👎 Not helpful",
 		"feedback":      "Thanks for your feedback!",
 		"outside":       "This is outside what I cover in detail.",
+		"src_laws":      "Justice Laws",
+		"src_gc":        "Government of Canada",
+		"src_quebec":    "Québec",
+		"src_cicc":      "CICC",
+		"src_other":     "source",
 	},
 	"fr": {
 		"start": "Bonjour ! Je réponds aux questions sur le **Programme de mobilité internationale** du Canada : les permis de travail " +
@@ -86,6 +91,11 @@ var messages = map[string]map[string]string{
 		"btn_unhelpful": "👎 Pas utile",
 		"feedback":      "Merci pour votre avis !",
 		"outside":       "Ce sujet dépasse ce que je couvre en détail.",
+		"src_laws":      "Lois du Canada",
+		"src_gc":        "Gouvernement du Canada",
+		"src_quebec":    "Québec",
+		"src_cicc":      "CCIC",
+		"src_other":     "source",
 	},
 }
 

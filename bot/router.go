@@ -339,11 +339,17 @@ func (r *Router) articleReply(lang string, a *knowledge.Article, score float64, 
 	var tail strings.Builder
 	if len(a.Sources) > 0 {
 		tail.WriteString(msg(lang, "sources") + ": ")
+		seen := map[string]int{}
 		for i, s := range a.Sources {
 			if i > 0 {
 				tail.WriteString(" · ")
 			}
-			tail.WriteString("[" + sourceLabel(s) + "](" + s + ")")
+			label := sourceLabel(lang, s)
+			seen[label]++
+			if seen[label] > 1 {
+				label = fmt.Sprintf("%s (%d)", label, seen[label])
+			}
+			tail.WriteString("[" + label + "](" + s + ")")
 		}
 		tail.WriteString("\n")
 	}
@@ -391,12 +397,29 @@ func (r *Router) articleReply(lang string, a *knowledge.Article, score float64, 
 	return rep
 }
 
-func sourceLabel(s string) string {
+// sourceLabel names a source by its publisher rather than its domain: chat
+// platforms (Discord's AutoMod among them) distrust link texts that look
+// like a different address.
+func sourceLabel(lang, s string) string {
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" {
-		return "link"
+		return msg(lang, "src_other")
 	}
-	return strings.TrimPrefix(u.Host, "www.")
+	host := strings.TrimPrefix(strings.ToLower(u.Host), "www.")
+	switch {
+	case host == "ircc.canada.ca" || host == "cic.gc.ca" ||
+		(host == "canada.ca" && (strings.Contains(u.Path, "immigration-refugees-citizenship") || strings.Contains(u.Path, "immigration-refugies-citoyennete"))):
+		return "IRCC"
+	case host == "laws-lois.justice.gc.ca":
+		return msg(lang, "src_laws")
+	case host == "canada.ca" || strings.HasSuffix(host, ".gc.ca"):
+		return msg(lang, "src_gc")
+	case strings.HasSuffix(host, "quebec.ca") || strings.HasSuffix(host, "gouv.qc.ca"):
+		return msg(lang, "src_quebec")
+	case host == "college-ic.ca":
+		return msg(lang, "src_cicc")
+	}
+	return msg(lang, "src_other")
 }
 
 // fitBody trims Markdown to at most budget runes, at a paragraph (or line)

@@ -50,7 +50,7 @@ func TestConfidentAnswerHasSummarySourcesNoticeAndButtons(t *testing.T) {
 		t.Fatalf("topic %q, want employer-compliance-fee", rep.Topic)
 	}
 	a := r.Index().Base().Article("en", rep.Topic)
-	for _, want := range []string{"**" + a.Title + "**", a.Summary, "Sources: [canada.ca](", "Reviewed " + a.Reviewed, "not legal advice", "Maple Law (hello@maple.example)"} {
+	for _, want := range []string{"**" + a.Title + "**", a.Summary, "Sources: [IRCC](", "Reviewed " + a.Reviewed, "not legal advice", "Maple Law (hello@maple.example)"} {
 		if !strings.Contains(rep.Text, want) {
 			t.Errorf("answer lacks %q:\n%s", want, rep.Text)
 		}

@@ -363,20 +363,20 @@ func TestOpsHotReload(t *testing.T) {
 	})
 
 	// 4. A new language folder is watched too.
-	fr := bytes.Replace(orig, []byte("\nlang: en\n"), []byte("\nlang: fr\n"), 1)
+	de := bytes.Replace(orig, []byte("\nlang: en\n"), []byte("\nlang: de\n"), 1)
 	prev := s.st.last.Load()
-	if err := os.MkdirAll(filepath.Join(cfg.Knowledge.Dir, "fr"), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(cfg.Knowledge.Dir, "de"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	// Let the watcher pick up the new folder before the file lands in it.
 	opsEventually(t, opsReloadDeadline, "reload after mkdir", func() bool { return s.st.last.Load() != prev })
-	if s.app.Router.Index().Has("fr") {
-		t.Fatal("French served before any French article")
+	if s.app.Router.Index().Has("de") {
+		t.Fatal("German served before any German article")
 	}
-	if err := os.WriteFile(filepath.Join(cfg.Knowledge.Dir, "fr", "pgwp.md"), fr, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(cfg.Knowledge.Dir, "de", "pgwp.md"), de, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	opsEventually(t, opsReloadDeadline, "French article served", func() bool { return s.app.Router.Index().Has("fr") })
+	opsEventually(t, opsReloadDeadline, "German article served", func() bool { return s.app.Router.Index().Has("de") })
 }
 
 // opsSmallKnowledge replaces the knowledge in dir with a few of the shipped

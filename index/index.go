@@ -22,7 +22,9 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/lang/fr"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
 	"github.com/blevesearch/bleve/v2/analysis/token/porter"
+	"github.com/blevesearch/bleve/v2/analysis/token/stop"
 	utok "github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	"github.com/blevesearch/bleve/v2/analysis/tokenmap"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/search/query"
 
@@ -44,6 +46,12 @@ var fieldBoosts = []struct {
 // unknownFactor is how much a word unknown to the knowledge weighs against a
 // match, relative to a known word of the same rarity.
 const unknownFactor = 0.5
+
+// frenchExtraStop lists French words that carry no subject.
+const frenchExtraStop = `a ai as avez avoir ont comment faire fait fais faites peux peut puis pouvez peuvent
+dois doit devez doivent faut quel quelle quels quelles quoi est-ce ça ca cela ceci svp stp merci bonjour salut
+bonsoir oui non si alors donc aussi encore tres très bien tout tous toute toutes chez sais savoir veux veut
+voudrais aimerais j'ai c'est qu'est-ce vraiment juste genre lol`
 
 // MaxQueryRunes bounds the user text that is analyzed; longer text is cut.
 const MaxQueryRunes = 2000
@@ -103,11 +111,12 @@ type bleveDoc struct {
 func analyzerFor(lang string) (name string, def map[string]any) {
 	switch lang {
 	case "fr":
+		// No accent folding before the stop filter (French stop words
+		// carry accents); the light stemmer folds accents itself.
 		return "imp_fr", map[string]any{
 			"type":          custom.Name,
-			"char_filters":  []any{asciifolding.Name},
 			"tokenizer":     utok.Name,
-			"token_filters": []any{fr.ElisionName, lowercase.Name, fr.StopName, fr.LightStemmerName},
+			"token_filters": []any{fr.ElisionName, lowercase.Name, fr.StopName, "imp_fr_stop", fr.LightStemmerName},
 		}
 	default:
 		return "imp_en", map[string]any{
@@ -136,6 +145,20 @@ func Build(b *knowledge.Base) (*Index, error) {
 func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain []string) (*langIndex, error) {
 	aname, adef := analyzerFor(lang)
 	im := bleve.NewIndexMapping()
+	if lang == "fr" {
+		// Question and filler words the standard list lacks (unaccented
+		// forms, as people type them on phones).
+		toks := []any{}
+		for _, w := range strings.Fields(frenchExtraStop) {
+			toks = append(toks, w)
+		}
+		if err := im.AddCustomTokenMap("imp_fr_stop_words", map[string]any{"type": tokenmap.Name, "tokens": toks}); err != nil {
+			return nil, fmt.Errorf("token map: %w", err)
+		}
+		if err := im.AddCustomTokenFilter("imp_fr_stop", map[string]any{"type": stop.Name, "stop_token_map": "imp_fr_stop_words"}); err != nil {
+			return nil, fmt.Errorf("stop filter: %w", err)
+		}
+	}
 	if err := im.AddCustomAnalyzer(aname, adef); err != nil {
 		return nil, fmt.Errorf("analyzer: %w", err)
 	}

@@ -160,6 +160,39 @@ func TestKBExport(t *testing.T) {
 	}
 }
 
+// TestDevSetQualityFrench guards the French answers against regressions. The
+// issue sets no French targets yet; the floors are a little under what the
+// shipped knowledge reaches (top-1 84 %, top-3 99 %, rejected 90 %).
+func TestDevSetQualityFrench(t *testing.T) {
+	path := filepath.Join("..", "..", "..", "shared", "eval", "dev-fr.jsonl")
+	f, err := os.Open(path)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("French dev set missing in CI: %v", err)
+		}
+		t.Skipf("French dev set not found: %v", err)
+	}
+	defer f.Close()
+	cases, err := ReadEval(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := localConfig("", "")
+	app, err := newApp(cfg, newLogger(os.Stderr, "error", "text"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	rep, err := Evaluate(context.Background(), app.Handler, app.Base, cases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("French: top-1 %.1f%%, top-3 %.1f%%, unrelated rejected %.1f%%, redirects %.1f%%", rep.Top1Rate(), rep.Top3Rate(), rep.RejectRate(), rep.RedirectRate())
+	if rep.Top1Rate() < 80 || rep.Top3Rate() < 95 || rep.RejectRate() < 80 {
+		t.Fatalf("French answers regressed below the floors (top-1 ≥80, top-3 ≥95, rejected ≥80)")
+	}
+}
+
 // TestDevSetQuality runs the development question set through the bot and
 // fails below the quality targets, so an edit cannot silently degrade the
 // answers. The set lives in ../shared/eval beside the repository.

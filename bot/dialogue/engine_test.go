@@ -345,12 +345,18 @@ func TestOnlyNeededQuestions(t *testing.T) {
 	_, asked := play(t, &chat{t: t, e: e, user: "employer"}, base(map[string]string{"asker": "employer", "job_offer": "yes", "teer": "1"}))
 	never(asked, "spouse", "abuse")
 	_, asked = play(t, &chat{t: t, e: e, user: "no-offer"}, base(nil))
-	never(asked, "age", "teer", "related_company_year", "role", "french", "job_in_quebec", "work_kind", "pr_applicant", "abuse")
+	// work_kind is still asked: a business owner (C11) has no job offer
+	// from someone else.
+	never(asked, "age", "teer", "related_company_year", "role", "french", "job_in_quebec", "pr_applicant", "abuse")
+	out, _ := play(t, &chat{t: t, e: e, user: "owner"}, base(map[string]string{"citizenship": "Brazil", "age": "45", "work_kind": "own_business"}))
+	if !contains(out, "entrepreneurs-c11") {
+		t.Errorf("a business owner without a job offer did not get entrepreneurs-c11: %v", out)
+	}
 	_, asked = play(t, &chat{t: t, e: e, user: "old-irish"}, base(map[string]string{"citizenship": "Irish", "age": "45"}))
 	if !contains(asked, "age") {
 		t.Error("an Irish citizen was not asked the age (IEC)")
 	}
-	out, asked := play(t, &chat{t: t, e: e, user: "related"}, base(map[string]string{"job_offer": "yes", "related_company_year": "yes", "role": "specialized_knowledge", "teer": "1"}))
+	out, asked = play(t, &chat{t: t, e: e, user: "related"}, base(map[string]string{"job_offer": "yes", "related_company_year": "yes", "role": "specialized_knowledge", "teer": "1"}))
 	if !contains(asked, "role") || !contains(out, "intra-company-transferees") || !contains(out, "global-skills-strategy") {
 		t.Errorf("ICT path: asked %v, outcomes %v", asked, out)
 	}

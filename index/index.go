@@ -60,7 +60,7 @@ const MaxQueryRunes = 2000
 const maxBleveTerms = 16
 
 // candidates is how many articles Bleve returns for re-ranking.
-const candidates = 24
+const candidates = 12
 
 // maxTerms bounds the terms of one query.
 const maxTerms = 48

@@ -131,13 +131,28 @@ func analyzerFor(lang string) (name string, def map[string]any) {
 // Build indexes every language of the knowledge base.
 func Build(b *knowledge.Base) (*Index, error) {
 	ix := &Index{base: b, langs: map[string]*langIndex{}}
-	for _, lang := range b.Langs() {
-		li, err := buildLang(lang, b.Articles[lang], b.Synonyms[lang], b.Domain[lang])
-		if err != nil {
-			ix.Close()
-			return nil, fmt.Errorf("index %s articles: %w", lang, err)
+	langs := b.Langs()
+	built := make([]*langIndex, len(langs))
+	errs := make([]error, len(langs))
+	var wg sync.WaitGroup
+	for i, lang := range langs { // languages are independent: build them in parallel
+		wg.Go(func() {
+			built[i], errs[i] = buildLang(lang, b.Articles[lang], b.Synonyms[lang], b.Domain[lang])
+		})
+	}
+	wg.Wait()
+	var first error
+	for i, lang := range langs {
+		if built[i] != nil {
+			ix.langs[lang] = built[i]
 		}
-		ix.langs[lang] = li
+		if errs[i] != nil && first == nil {
+			first = fmt.Errorf("index %s articles: %w", lang, errs[i])
+		}
+	}
+	if first != nil {
+		ix.Close()
+		return nil, first
 	}
 	return ix, nil
 }

@@ -123,31 +123,24 @@ func Load(fsys fs.FS, name string) (*Base, Problems) {
 		case e.IsDir() && langRE.MatchString(n):
 			ps := b.loadLang(fsys, n, disp)
 			probs = append(probs, ps...)
-		case !e.IsDir() && n == SynonymsFile:
+		case e.IsDir():
+			continue
+		case n == SynonymsFile || n == DomainFile || strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml"):
 			data, err := fs.ReadFile(fsys, n)
 			if err != nil {
 				probs = append(probs, Problem{File: disp(n), Message: err.Error()})
 				continue
 			}
-			syn, ps := ParseSynonyms(disp(n), data)
+			var ps Problems
+			switch n {
+			case SynonymsFile:
+				b.Synonyms, ps = ParseSynonyms(disp(n), data)
+			case DomainFile:
+				b.Domain, ps = ParseDomain(disp(n), data)
+			default:
+				b.Files[n] = data
+			}
 			probs = append(probs, ps...)
-			b.Synonyms = syn
-		case !e.IsDir() && n == DomainFile:
-			data, err := fs.ReadFile(fsys, n)
-			if err != nil {
-				probs = append(probs, Problem{File: disp(n), Message: err.Error()})
-				continue
-			}
-			dom, ps := ParseDomain(disp(n), data)
-			probs = append(probs, ps...)
-			b.Domain = dom
-		case !e.IsDir() && (strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml")):
-			data, err := fs.ReadFile(fsys, n)
-			if err != nil {
-				probs = append(probs, Problem{File: disp(n), Message: err.Error()})
-				continue
-			}
-			b.Files[n] = data
 		}
 	}
 	if b.Count() == 0 && len(probs) == 0 {

@@ -39,6 +39,15 @@ func localConfig(cfgPath, knowledgeDir string) (Config, error) {
 	return cfg, nil
 }
 
+// localApp builds the app for a terminal command.
+func localApp(cfgPath, knowledgeDir string, stderr io.Writer) (*App, error) {
+	cfg, err := localConfig(cfgPath, knowledgeDir)
+	if err != nil {
+		return nil, err
+	}
+	return newApp(cfg, newLogger(stderr, cfg.Log.Level, cfg.Log.Format))
+}
+
 // lookupNoAdapters reads the environment but tolerates missing tokens: the
 // terminal commands do not start the adapters.
 func lookupNoAdapters(name string) (string, bool) {
@@ -58,11 +67,7 @@ func cmdChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := localConfig(*cfgPath, *kdir)
-	if err != nil {
-		return err
-	}
-	app, err := newApp(cfg, newLogger(stderr, cfg.Log.Level, cfg.Log.Format))
+	app, err := localApp(*cfgPath, *kdir, stderr)
 	if err != nil {
 		return err
 	}
@@ -87,11 +92,7 @@ func cmdAsk(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		fmt.Fprintln(stderr, "usage: impbot ask [--json] TEXT")
 		return exitError{2}
 	}
-	cfg, err := localConfig(*cfgPath, *kdir)
-	if err != nil {
-		return err
-	}
-	app, err := newApp(cfg, newLogger(stderr, cfg.Log.Level, cfg.Log.Format))
+	app, err := localApp(*cfgPath, *kdir, stderr)
 	if err != nil {
 		return err
 	}

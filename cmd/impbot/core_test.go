@@ -160,17 +160,17 @@ func TestKBExport(t *testing.T) {
 	}
 }
 
-// TestDevSetQualityFrench guards the French answers against regressions. The
-// issue sets no French targets yet; the floors are a little under what the
-// shipped knowledge reaches (top-1 84 %, top-3 99 %, rejected 90 %).
-func TestDevSetQualityFrench(t *testing.T) {
-	path := filepath.Join("..", "..", "..", "shared", "eval", "dev-fr.jsonl")
+// runDevSet runs a question set from ../shared/eval through the bot. It
+// fails when the set is missing in CI, and skips elsewhere.
+func runDevSet(t *testing.T, name string) EvalReport {
+	t.Helper()
+	path := filepath.Join("..", "..", "..", "shared", "eval", name)
 	f, err := os.Open(path)
 	if err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatalf("French dev set missing in CI: %v", err)
+			t.Fatalf("%s missing in CI: %v", name, err)
 		}
-		t.Skipf("French dev set not found: %v", err)
+		t.Skipf("%s not found: %v", name, err)
 	}
 	defer f.Close()
 	cases, err := ReadEval(f)
@@ -187,7 +187,18 @@ func TestDevSetQualityFrench(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("French: top-1 %.1f%%, top-3 %.1f%%, unrelated rejected %.1f%%, redirects %.1f%%", rep.Top1Rate(), rep.Top3Rate(), rep.RejectRate(), rep.RedirectRate())
+	t.Logf("%s: top-1 %.1f%%, top-3 %.1f%%, unrelated rejected %.1f%%, redirects %.1f%%", name, rep.Top1Rate(), rep.Top3Rate(), rep.RejectRate(), rep.RedirectRate())
+	for _, m := range rep.Misses {
+		t.Log(m)
+	}
+	return rep
+}
+
+// TestDevSetQualityFrench guards the French answers against regressions. The
+// issue sets no French targets yet; the floors are a little under what the
+// shipped knowledge reaches (top-1 84 %, top-3 99 %, rejected 90 %).
+func TestDevSetQualityFrench(t *testing.T) {
+	rep := runDevSet(t, "dev-fr.jsonl")
 	if rep.Top1Rate() < 80 || rep.Top3Rate() < 95 || rep.RejectRate() < 80 {
 		t.Fatalf("French answers regressed below the floors (top-1 ≥80, top-3 ≥95, rejected ≥80)")
 	}
@@ -197,33 +208,7 @@ func TestDevSetQualityFrench(t *testing.T) {
 // fails below the quality targets, so an edit cannot silently degrade the
 // answers. The set lives in ../shared/eval beside the repository.
 func TestDevSetQuality(t *testing.T) {
-	path := filepath.Join("..", "..", "..", "shared", "eval", "dev.jsonl")
-	f, err := os.Open(path)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("dev set missing in CI: %v", err)
-		}
-		t.Skipf("dev set not found: %v", err)
-	}
-	defer f.Close()
-	cases, err := ReadEval(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, _ := localConfig("", "")
-	app, err := newApp(cfg, newLogger(os.Stderr, "error", "text"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer app.Close()
-	rep, err := Evaluate(context.Background(), app.Handler, app.Base, cases)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("top-1 %.1f%%, top-3 %.1f%%, unrelated rejected %.1f%%, redirects %.1f%%", rep.Top1Rate(), rep.Top3Rate(), rep.RejectRate(), rep.RedirectRate())
-	for _, m := range rep.Misses {
-		t.Log(m)
-	}
+	rep := runDevSet(t, "dev.jsonl")
 	if rep.Top1Rate() < 95 || rep.Top3Rate() < 99 || rep.RejectRate() < 95 || rep.RedirectRate() < 90 {
 		t.Fatalf("below targets (top-1 ≥95, top-3 ≥99, rejected ≥95, redirects ≥90)")
 	}

@@ -146,9 +146,22 @@ func ParseConfig(name string, data []byte, lookup func(string) (string, bool)) (
 
 func (c *Config) validate(missingEnv []string) error {
 	var errs []string
-	unset := ""
-	if len(missingEnv) > 0 {
-		unset = " (unset in the environment: " + strings.Join(missingEnv, ", ") + ")"
+	// unset names the variables a platform's token may have come from: those
+	// that mention the platform, or all the unset ones if none does.
+	unset := func(platform string) string {
+		var names []string
+		for _, m := range missingEnv {
+			if strings.Contains(strings.ToUpper(m), platform) {
+				names = append(names, m)
+			}
+		}
+		if len(names) == 0 {
+			names = missingEnv
+		}
+		if len(names) == 0 {
+			return ""
+		}
+		return " (unset in the environment: " + strings.Join(names, ", ") + ")"
 	}
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, key+": "+fmt.Sprintf(format, args...))
@@ -174,7 +187,7 @@ func (c *Config) validate(missingEnv []string) error {
 	}
 	if c.Telegram.Enabled {
 		if c.Telegram.Token == "" {
-			bad("telegram.token", "is empty: set the environment variable named in the config, e.g. TELEGRAM_BOT_TOKEN%s", unset)
+			bad("telegram.token", "is empty: set the environment variable named in the config, e.g. TELEGRAM_BOT_TOKEN%s", unset("TELEGRAM"))
 		}
 		switch c.Telegram.Mode {
 		case "polling":
@@ -194,7 +207,7 @@ func (c *Config) validate(missingEnv []string) error {
 	}
 	if c.Discord.Enabled {
 		if c.Discord.Token == "" {
-			bad("discord.token", "is empty: set the environment variable named in the config, e.g. DISCORD_BOT_TOKEN%s", unset)
+			bad("discord.token", "is empty: set the environment variable named in the config, e.g. DISCORD_BOT_TOKEN%s", unset("DISCORD"))
 		}
 		if c.Discord.APIURL != "" && !strings.HasPrefix(c.Discord.APIURL, "http://") && !strings.HasPrefix(c.Discord.APIURL, "https://") {
 			bad("discord.api_url", "%q must be an http(s) URL", c.Discord.APIURL)

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(vars map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		v, ok := vars[k]
+		return v, ok
+	}
+}
+
+func TestParseConfigExpandsSecretsAndDefaults(t *testing.T) {
+	c, err := ParseConfig("c.yaml", []byte("telegram:\n  enabled: true\n  token: ${TG}\norganization: {name: Maple, contact: hi@example.com}\n"), env(map[string]string{"TG": "123:abc"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Telegram.Token != "123:abc" || c.Organization.Name != "Maple" {
+		t.Fatalf("config: %+v", c)
+	}
+	if c.HTTP.Addr != "127.0.0.1:8080" || c.Sessions.Path != "data/sessions.db" || time.Duration(c.Sessions.IdleTimeout) != 30*time.Minute || c.Telegram.Mode != "polling" {
+		t.Fatalf("defaults not applied: %+v", c)
+	}
+}
+
+func TestParseConfigErrorsNameTheKey(t *testing.T) {
+	cases := []struct{ yaml, want string }{
+		{"telegram:\n  enabld: true\n", "enabld"},
+		{"telegram:\n  enabled: true\n  token: ${TG}\ndiscord:\n  token: ${DC}\n", "telegram.token: is empty: set the environment variable named in the config, e.g. TELEGRAM_BOT_TOKEN (unset in the environment: TG, DC)"},
+		{"telegram:\n  enabled: true\n  token: ${TELEGRAM_BOT_TOKEN}\ndiscord:\n  token: ${DISCORD_BOT_TOKEN}\n", "(unset in the environment: TELEGRAM_BOT_TOKEN)"},
+		{"telegram:\n  enabled: true\n  token: x\n  mode: carrier-pigeon\n", "telegram.mode"},
+		{"telegram:\n  enabled: true\n  token: x\n  mode: webhook\n", "telegram.webhook.url"},
+		{"sessions:\n  idle_timeout: soon\n", "not a duration"},
+		{"log:\n  level: loud\n", "log.level"},
+		{"rate_limit:\n  per_second: -1\n", "rate_limit.per_second"},
+		{"unanswered:\n  retention_days: -3\n", "unanswered.retention_days"},
+		{"discord:\n  enabled: true\n  token: x\n  api_url: ftp://x\n", "discord.api_url"},
+	}
+	for _, c := range cases {
+		_, err := ParseConfig("c.yaml", []byte(c.yaml), env(nil))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: error %v, want it to contain %q", c.yaml, err, c.want)
+		}
+	}
+}
+
+func TestParseConfigNeverEchoesTheToken(t *testing.T) {
+	_, err := ParseConfig("c.yaml", []byte("telegram:\n  enabled: true\n  token: ${TG}\n  mode: nope\n"), env(map[string]string{"TG": "123:SECRET"}))
+	if err == nil || strings.Contains(err.Error(), "SECRET") {
+		t.Fatalf("error %v", err)
+	}
+}

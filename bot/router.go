@@ -89,8 +89,8 @@ type Options struct {
 
 // Default thresholds, calibrated on the development question set.
 const (
-	DefaultConfident = 0.50
-	DefaultUnsure    = 0.35
+	DefaultConfident = 0.45
+	DefaultUnsure    = 0.38
 )
 
 // Router answers requests from every platform.

@@ -769,6 +769,9 @@ func (li *langIndex) correct(t string) string {
 			if f, _ := utf8.DecodeRuneInString(v); f != first {
 				continue // typos rarely change the first letter
 			}
+			if li.df[v] < 2 {
+				continue // a word of a single article is too weak a guess
+			}
 			d := editDistance(t, v, maxD)
 			if d < bestD || (d == bestD && li.df[v] > bestDF) {
 				best, bestD, bestDF = v, d, li.df[v]

@@ -122,10 +122,12 @@ type bleveDoc struct {
 func analyzerFor(lang string) (name string, def map[string]any) {
 	switch lang {
 	case "fr":
-		// No accent folding before the stop filter (French stop words
-		// carry accents); the light stemmer folds accents itself.
+		// Accents are folded first, on articles and questions alike (people
+		// type "infirmiere", "lie", "frontiere" on phones); the stop list
+		// below holds the folded forms of the standard French stop words.
 		return "imp_fr", map[string]any{
 			"type":          custom.Name,
+			"char_filters":  []any{asciifolding.Name},
 			"tokenizer":     utok.Name,
 			"token_filters": []any{fr.ElisionName, lowercase.Name, fr.StopName, "imp_fr_stop", fr.LightStemmerName},
 		}
@@ -177,6 +179,13 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain []
 		toks := []any{}
 		for _, w := range strings.Fields(frenchExtraStop) {
 			toks = append(toks, w)
+		}
+		// The standard list, folded like the text it filters.
+		for _, line := range strings.Split(string(fr.FrenchStopWords), "\n") {
+			w, _, _ := strings.Cut(line, "|")
+			if w = strings.TrimSpace(w); w != "" {
+				toks = append(toks, foldAccents(w))
+			}
 		}
 		if err := im.AddCustomTokenMap("imp_fr_stop_words", map[string]any{"type": tokenmap.Name, "tokens": toks}); err != nil {
 			return nil, fmt.Errorf("token map: %w", err)

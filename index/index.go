@@ -692,15 +692,24 @@ func hasConcept(set map[string]bool, c concept) bool { return conceptMatch(set, 
 // best overlap with one of the article's questions.
 func (li *langIndex) match(cs []concept, ds *docStats, knownW float64) (coverage, qmatch float64) {
 	got := 0.0
+	// A question's terms are all in its article, so only the concepts the
+	// article has can match one of its questions.
+	present := make([]concept, 0, len(cs))
 	for _, c := range cs {
-		got += c.weight * conceptMatch(ds.terms, c)
+		if m := conceptMatch(ds.terms, c); m > 0 {
+			got += c.weight * m
+			present = append(present, c)
+		}
 	}
 	if knownW > 0 {
 		coverage = got / knownW
 	}
+	if len(present) == 0 {
+		return coverage, 0
+	}
 	for qi, q := range ds.questions {
 		inter, qw := 0.0, ds.qweights[qi]
-		for _, c := range cs {
+		for _, c := range present {
 			inter += c.weight * conceptMatch(q, c)
 		}
 		if qw == 0 || knownW == 0 {

@@ -365,6 +365,11 @@ func readCountry(st *state, input string, button bool) (codes string, cands []st
 	if looksLikeQuestion(input) {
 		return "", nil, false, true
 	}
+	// The same ambiguous answer twice: take the first candidate rather than
+	// ask forever (the user can still go back).
+	if len(st.Clar) > 0 && len(r.Candidates) > 0 && strings.Join(r.Candidates, ",") == strings.Join(st.Clar, ",") {
+		return r.Candidates[0], nil, false, false
+	}
 	return "", r.Candidates, r.Typo, false
 }
 

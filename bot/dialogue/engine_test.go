@@ -601,3 +601,14 @@ func TestStaleButtonDoesNotAnswerALaterQuestion(t *testing.T) {
 		}
 	}
 }
+
+func TestRepeatedAmbiguousCountryIsResolved(t *testing.T) {
+	c := &chat{t: t, e: newEngine(t, session.NewMemory(0)), user: "u", faq: &faqCalls{}}
+	c.say("/eligibility")
+	c.say("worker")
+	asks(t, c.say("Congo"), "citizenship") // which Congo?
+	resp := c.say("Congo")                 // the same answer again: take the first candidate
+	if resp.Dialogue == nil || resp.Dialogue.Ask == "citizenship" {
+		t.Fatalf("the dialogue is stuck on the ambiguous country: %+v", resp.Dialogue)
+	}
+}

@@ -89,8 +89,8 @@ type Options struct {
 
 // Default thresholds, calibrated on the development question set.
 const (
-	DefaultConfident = 0.45
-	DefaultUnsure    = 0.38
+	DefaultConfident = 0.40
+	DefaultUnsure    = 0.30
 )
 
 // Router answers requests from every platform.

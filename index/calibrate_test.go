@@ -24,6 +24,9 @@ func TestCalibrationDump(t *testing.T) {
 	if v := os.Getenv("IMPBOT_FLOOR"); v != "" {
 		fmt.Sscan(v, &weightFloor)
 	}
+	if v := os.Getenv("IMPBOT_RELFLOOR"); v != "" {
+		fmt.Sscan(v, &relFloor)
+	}
 	b, err := knowledge.LoadShipped()
 	if err != nil {
 		t.Fatal(err)

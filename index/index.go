@@ -67,6 +67,9 @@ voudrais aimerais j'ai c'est qu'est-ce vraiment juste genre lol`
 // MaxQueryRunes bounds the user text that is analyzed; longer text is cut.
 const MaxQueryRunes = 2000
 
+// relFloor is the Bleve score from which the best hit counts as a full match.
+var relFloor = 1.0
+
 // maxBleveTerms bounds the terms sent to Bleve for one question.
 const maxBleveTerms = 16
 
@@ -745,15 +748,14 @@ func score(hits []Hit, known, anchored float64) {
 	}
 	domain := min(1, max(0, (known-0.2)/0.2))
 	if anchored == 0 {
-		domain *= 0.2
+		domain *= 0.1
 	}
 	raw := make([]float64, len(hits))
 	for i := range hits {
-		rel := 0.0
-		if top > 0 {
-			rel = hits[i].Score / top
-		}
-		raw[i] = (0.2*rel + 0.3*hits[i].Coverage + 0.5*hits[i].QuestionMatch) * domain
+		// Relative to the best hit, but a weak best hit (every article
+		// matching a word or two) does not count as a strong one.
+		rel := hits[i].Score / max(top, relFloor)
+		raw[i] = (0.1*rel + 0.3*hits[i].Coverage + 0.6*hits[i].QuestionMatch) * domain
 		// Scaled so that the usual thresholds sit near the middle of 0..1.
 		hits[i].Confidence = math.Round(min(1, raw[i]/0.4)*1000) / 1000
 	}

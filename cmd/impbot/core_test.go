@@ -165,12 +165,22 @@ func TestKBExport(t *testing.T) {
 func runDevSet(t *testing.T, name string) EvalReport {
 	t.Helper()
 	path := filepath.Join("..", "..", "..", "shared", "eval", name)
-	f, err := os.Open(path)
-	if err != nil {
+	if _, err := os.Stat(path); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("%s missing in CI: %v", name, err)
 		}
 		t.Skipf("%s not found: %v", name, err)
+	}
+	return runQuestionSet(t, path)
+}
+
+// runQuestionSet runs the question set at path through the bot and logs the
+// figures and misses.
+func runQuestionSet(t *testing.T, path string) EvalReport {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
 	}
 	defer f.Close()
 	cases, err := ReadEval(f)
@@ -187,7 +197,7 @@ func runDevSet(t *testing.T, name string) EvalReport {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%s: top-1 %.1f%%, top-3 %.1f%%, unrelated rejected %.1f%%, redirects %.1f%%", name, rep.Top1Rate(), rep.Top3Rate(), rep.RejectRate(), rep.RedirectRate())
+	t.Logf("%s: top-1 %.1f%%, top-3 %.1f%%, unrelated rejected %.1f%%, redirects %.1f%%", filepath.Base(path), rep.Top1Rate(), rep.Top3Rate(), rep.RejectRate(), rep.RedirectRate())
 	for _, m := range rep.Misses {
 		t.Log(m)
 	}
@@ -211,5 +221,16 @@ func TestDevSetQuality(t *testing.T) {
 	rep := runDevSet(t, "dev.jsonl")
 	if rep.Top1Rate() < 95 || rep.Top3Rate() < 99 || rep.RejectRate() < 95 || rep.RedirectRate() < 90 {
 		t.Fatalf("below targets (top-1 ≥95, top-3 ≥99, rejected ≥95, redirects ≥90)")
+	}
+}
+
+// TestExtraQuestionSet runs a second, independent English question set kept
+// in testdata (240 questions written without seeing the dev set or the
+// articles) as a regression floor a little under what the shipped knowledge
+// reaches (top-1 93 %, top-3 99 %, rejected 97 %).
+func TestExtraQuestionSet(t *testing.T) {
+	rep := runQuestionSet(t, filepath.Join("testdata", "questions-extra.jsonl"))
+	if rep.Top1Rate() < 90 || rep.Top3Rate() < 97 || rep.RejectRate() < 92 {
+		t.Fatalf("answers regressed below the floors (top-1 ≥90, top-3 ≥97, rejected ≥92)")
 	}
 }

@@ -200,26 +200,26 @@ func (b *Base) loadLang(fsys fs.FS, lang string, disp func(string) string) Probl
 	return probs
 }
 
-// ParseSynonyms parses the synonyms file: for each language, a list of groups
-// of terms that mean the same thing, e.g. `en: [[owp, open work permit]]`.
-func ParseSynonyms(file string, data []byte) (map[string][][]string, Problems) {
-	var probs Problems
+// perLanguage parses a file that maps language codes to lists, e.g.
+// `en: [...]`, checks its shape and calls each for every language's list.
+// what names the list's items for messages ("synonym groups").
+func perLanguage(file string, data []byte, what string, each func(lang string, list *yaml.Node) Problems) Problems {
 	var node yaml.Node
 	if err := yaml.Unmarshal(data, &node); err != nil {
 		line := 1
 		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
 			fmt.Sscan(m[1], &line)
 		}
-		return nil, Problems{{File: file, Line: line, Message: strings.TrimPrefix(err.Error(), "yaml: ")}}
+		return Problems{{File: file, Line: line, Message: strings.TrimPrefix(err.Error(), "yaml: ")}}
 	}
-	out := map[string][][]string{}
 	if len(node.Content) == 0 {
-		return out, nil
+		return nil
 	}
 	top := node.Content[0]
 	if top.Kind != yaml.MappingNode {
-		return nil, Problems{{File: file, Line: top.Line, Message: "expected a mapping of language code to synonym groups"}}
+		return Problems{{File: file, Line: top.Line, Message: "expected a mapping of language code to a list of " + what}}
 	}
+	var probs Problems
 	for i := 0; i+1 < len(top.Content); i += 2 {
 		k, v := top.Content[i], top.Content[i+1]
 		if !langRE.MatchString(k.Value) {
@@ -227,11 +227,22 @@ func ParseSynonyms(file string, data []byte) (map[string][][]string, Problems) {
 			continue
 		}
 		if v.Kind != yaml.SequenceNode {
-			probs = append(probs, Problem{File: file, Line: v.Line, Message: "expected a list of groups"})
+			probs = append(probs, Problem{File: file, Line: v.Line, Message: "expected a list of " + what})
 			continue
 		}
+		probs = append(probs, each(k.Value, v)...)
+	}
+	return probs
+}
+
+// ParseSynonyms parses the synonyms file: for each language, a list of groups
+// of terms that mean the same thing, e.g. `en: [[owp, open work permit]]`.
+func ParseSynonyms(file string, data []byte) (map[string][][]string, Problems) {
+	out := map[string][][]string{}
+	probs := perLanguage(file, data, "synonym groups", func(lang string, list *yaml.Node) Problems {
+		var probs Problems
 		seen := map[string]int{}
-		for _, g := range v.Content {
+		for _, g := range list.Content {
 			if g.Kind != yaml.SequenceNode {
 				probs = append(probs, Problem{File: file, Line: g.Line, Message: "a group must be a list of terms, e.g. [owp, open work permit]"})
 				continue
@@ -254,50 +265,28 @@ func ParseSynonyms(file string, data []byte) (map[string][][]string, Problems) {
 				probs = append(probs, Problem{File: file, Line: g.Line, Message: "a group needs at least two terms"})
 				continue
 			}
-			out[k.Value] = append(out[k.Value], group)
+			out[lang] = append(out[lang], group)
 		}
-	}
+		return probs
+	})
 	return out, probs
 }
 
 // ParseDomain parses the domain-words file: for each language, a list of
 // words or short phrases.
 func ParseDomain(file string, data []byte) (map[string][]string, Problems) {
-	var node yaml.Node
-	if err := yaml.Unmarshal(data, &node); err != nil {
-		line := 1
-		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
-			fmt.Sscan(m[1], &line)
-		}
-		return nil, Problems{{File: file, Line: line, Message: strings.TrimPrefix(err.Error(), "yaml: ")}}
-	}
 	out := map[string][]string{}
-	if len(node.Content) == 0 {
-		return out, nil
-	}
-	top := node.Content[0]
-	if top.Kind != yaml.MappingNode {
-		return nil, Problems{{File: file, Line: top.Line, Message: "expected a mapping of language code to a list of words"}}
-	}
-	var probs Problems
-	for i := 0; i+1 < len(top.Content); i += 2 {
-		k, v := top.Content[i], top.Content[i+1]
-		if !langRE.MatchString(k.Value) {
-			probs = append(probs, Problem{File: file, Line: k.Line, Message: fmt.Sprintf("%q is not a two-letter language code", k.Value)})
-			continue
-		}
-		if v.Kind != yaml.SequenceNode {
-			probs = append(probs, Problem{File: file, Line: v.Line, Message: "expected a list of words"})
-			continue
-		}
-		for _, t := range v.Content {
+	probs := perLanguage(file, data, "words", func(lang string, list *yaml.Node) Problems {
+		var probs Problems
+		for _, t := range list.Content {
 			w := strings.ToLower(strings.TrimSpace(t.Value))
 			if t.Kind != yaml.ScalarNode || w == "" {
 				probs = append(probs, Problem{File: file, Line: t.Line, Message: "empty or non-text word"})
 				continue
 			}
-			out[k.Value] = append(out[k.Value], w)
+			out[lang] = append(out[lang], w)
 		}
-	}
+		return probs
+	})
 	return out, probs
 }

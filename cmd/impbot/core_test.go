@@ -160,18 +160,11 @@ func TestKBExport(t *testing.T) {
 	}
 }
 
-// runDevSet runs a question set from ../shared/eval through the bot. It
-// fails when the set is missing in CI, and skips elsewhere.
+// runDevSet runs a development question set kept in testdata (a copy of
+// the shared development sets, so that CI runs it in a clean clone).
 func runDevSet(t *testing.T, name string) EvalReport {
 	t.Helper()
-	path := filepath.Join("..", "..", "..", "shared", "eval", name)
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s missing in CI: %v", name, err)
-		}
-		t.Skipf("%s not found: %v", name, err)
-	}
-	return runQuestionSet(t, path)
+	return runQuestionSet(t, filepath.Join("testdata", name))
 }
 
 // runQuestionSet runs the question set at path through the bot and logs the
@@ -216,7 +209,7 @@ func TestDevSetQualityFrench(t *testing.T) {
 
 // TestDevSetQuality runs the development question set through the bot and
 // fails below the quality targets, so an edit cannot silently degrade the
-// answers. The set lives in ../shared/eval beside the repository.
+// answers. The set is a copy of the shared development set, in testdata.
 func TestDevSetQuality(t *testing.T) {
 	rep := runDevSet(t, "dev.jsonl")
 	if rep.Top1Rate() < 95 || rep.Top3Rate() < 99 || rep.RejectRate() < 95 || rep.RedirectRate() < 90 {

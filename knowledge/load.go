@@ -33,6 +33,10 @@ type Base struct {
 	Synonyms map[string][][]string
 	// Domain by language: words that signal a question is in scope.
 	Domain map[string][]string
+	// Unrelated by language: examples of questions the bot must not answer
+	// with an article (<lang>/unrelated.yaml), learned as a class of their
+	// own by the ranker.
+	Unrelated map[string][]string
 	// Files holds the other top-level files (e.g. eligibility.yaml) by name,
 	// for the packages that interpret them.
 	Files map[string][]byte
@@ -105,11 +109,12 @@ func LoadDir(dir string) (*Base, Problems) {
 // there are none.
 func Load(fsys fs.FS, name string) (*Base, Problems) {
 	b := &Base{
-		Articles: map[string][]*Article{},
-		Synonyms: map[string][][]string{},
-		Domain:   map[string][]string{},
-		Files:    map[string][]byte{},
-		byID:     map[string]map[string]*Article{},
+		Articles:  map[string][]*Article{},
+		Synonyms:  map[string][][]string{},
+		Domain:    map[string][]string{},
+		Unrelated: map[string][]string{},
+		Files:     map[string][]byte{},
+		byID:      map[string]map[string]*Article{},
 	}
 	var probs Problems
 	disp := func(p string) string { return path.Join(name, p) }
@@ -146,6 +151,21 @@ func Load(fsys fs.FS, name string) (*Base, Problems) {
 	if b.Count() == 0 && len(probs) == 0 {
 		probs = append(probs, Problem{File: name, Message: "no articles found (expected <lang>/<id>.md, e.g. en/pgwp.md)"})
 	}
+	// An unrelated example that is also an article's question would teach
+	// the ranker two answers for one question.
+	for lang, exs := range b.Unrelated {
+		qs := map[string]string{}
+		for _, a := range b.Articles[lang] {
+			for _, q := range a.Questions {
+				qs[strings.ToLower(strings.Join(strings.Fields(q), " "))] = a.ID
+			}
+		}
+		for _, ex := range exs {
+			if id, ok := qs[strings.ToLower(ex)]; ok {
+				probs = append(probs, Problem{File: disp(path.Join(lang, UnrelatedFile)), Line: 1, Message: fmt.Sprintf("example %q is also a question of article %q", ex, id)})
+			}
+		}
+	}
 	// Cross-file checks: related IDs must exist in the same language.
 	for _, lang := range b.Langs() {
 		for _, a := range b.Articles[lang] {
@@ -169,6 +189,18 @@ func (b *Base) loadLang(fsys fs.FS, lang string, disp func(string) string) Probl
 		b.byID[lang] = map[string]*Article{}
 	}
 	for _, e := range entries {
+		if e.Name() == UnrelatedFile && !e.IsDir() {
+			p := path.Join(lang, e.Name())
+			data, err := fs.ReadFile(fsys, p)
+			if err != nil {
+				probs = append(probs, Problem{File: disp(p), Message: err.Error()})
+				continue
+			}
+			var ps Problems
+			b.Unrelated[lang], ps = ParseUnrelated(disp(p), data)
+			probs = append(probs, ps...)
+			continue
+		}
 		if e.IsDir() || !strings.HasSuffix(e.Name(), ".md") || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
@@ -269,6 +301,47 @@ func ParseSynonyms(file string, data []byte) (map[string][][]string, Problems) {
 		}
 		return probs
 	})
+	return out, probs
+}
+
+// UnrelatedFile is the per-language file (<lang>/unrelated.yaml) of
+// questions the bot must not answer with an article.
+const UnrelatedFile = "unrelated.yaml"
+
+// ParseUnrelated parses an unrelated-examples file: a YAML list of questions.
+func ParseUnrelated(file string, data []byte) ([]string, Problems) {
+	var node yaml.Node
+	if err := yaml.Unmarshal(data, &node); err != nil {
+		line := 1
+		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+			fmt.Sscan(m[1], &line)
+		}
+		return nil, Problems{{File: file, Line: line, Message: strings.TrimPrefix(err.Error(), "yaml: ")}}
+	}
+	if len(node.Content) == 0 {
+		return nil, nil
+	}
+	top := node.Content[0]
+	if top.Kind != yaml.SequenceNode {
+		return nil, Problems{{File: file, Line: top.Line, Message: "expected a list of example questions, e.g. - Where can I buy a fishing licence?"}}
+	}
+	var out []string
+	var probs Problems
+	seen := map[string]int{}
+	for _, t := range top.Content {
+		q := strings.Join(strings.Fields(t.Value), " ")
+		if t.Kind != yaml.ScalarNode || q == "" {
+			probs = append(probs, Problem{File: file, Line: t.Line, Message: "empty or non-text example"})
+			continue
+		}
+		k := strings.ToLower(q)
+		if prev, ok := seen[k]; ok {
+			probs = append(probs, Problem{File: file, Line: t.Line, Message: fmt.Sprintf("example repeated (first on line %d)", prev)})
+			continue
+		}
+		seen[k] = t.Line
+		out = append(out, q)
+	}
 	return out, probs
 }
 

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/impbot/impbot/index/spell"
 )
 
 // countriesTSV is the country table: every ISO 3166-1 country and territory
@@ -305,7 +307,7 @@ func (t *countryTable) suggest(n string) []string {
 		if kl-l > limit || l-kl > limit {
 			continue
 		}
-		d := levenshtein(n, k, best)
+		d := spell.Distance(n, k, best)
 		if d > limit || d > best {
 			continue
 		}
@@ -322,34 +324,6 @@ func (t *countryTable) suggest(n string) []string {
 		return nil
 	}
 	return codes
-}
-
-// levenshtein returns the edit distance of a and b, or a value above max
-// as soon as it is certain to exceed limit.
-func levenshtein(a, b string, limit int) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		rowMin := cur[0]
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			rowMin = min(rowMin, cur[j])
-		}
-		if rowMin > limit {
-			return limit + 1
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 func contains(list []string, s string) bool {

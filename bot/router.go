@@ -87,10 +87,11 @@ type Options struct {
 	Forget    []Forgetter
 }
 
-// Default thresholds, calibrated on the development question set.
+// Default thresholds on the calibrated confidence, chosen by
+// cross-validation over the knowledge's own questions (see index/tuned.go).
 const (
-	DefaultConfident = 0.40
-	DefaultUnsure    = 0.30
+	DefaultConfident = index.AnswerThreshold
+	DefaultUnsure    = index.UnsureThreshold
 )
 
 // Router answers requests from every platform.

@@ -121,22 +121,6 @@ func TestUnknownLanguageFallsBackToEnglish(t *testing.T) {
 	}
 }
 
-func TestEditDistance(t *testing.T) {
-	cases := []struct {
-		a, b string
-		max  int
-		want int
-	}{
-		{"permit", "permit", 1, 0}, {"permt", "permit", 1, 1}, {"pemrit", "permit", 1, 1},
-		{"procesing", "processing", 2, 1}, {"abc", "xyz", 1, 2}, {"a", "abcdef", 2, 3},
-	}
-	for _, c := range cases {
-		if got := editDistance(c.a, c.b, c.max); got != c.want {
-			t.Errorf("editDistance(%q,%q,%d)=%d want %d", c.a, c.b, c.max, got, c.want)
-		}
-	}
-}
-
 func TestConcurrentSearch(t *testing.T) {
 	ix := shipped(t)
 	var wg sync.WaitGroup

@@ -363,3 +363,40 @@ func ParseDomain(file string, data []byte) (map[string][]string, Problems) {
 	})
 	return out, probs
 }
+
+// Subset returns a copy of the base that keeps only the article questions
+// and unrelated examples the functions accept (i is the item's position).
+// Cross-validation uses it to hold phrasings out.
+func (b *Base) Subset(keepQuestion func(lang, id string, i int) bool, keepUnrelated func(lang string, i int) bool) *Base {
+	nb := &Base{
+		Source:    b.Source,
+		Articles:  map[string][]*Article{},
+		Synonyms:  b.Synonyms,
+		Domain:    b.Domain,
+		Unrelated: map[string][]string{},
+		Files:     b.Files,
+		byID:      map[string]map[string]*Article{},
+	}
+	for lang, as := range b.Articles {
+		nb.byID[lang] = map[string]*Article{}
+		for _, a := range as {
+			c := *a
+			c.Questions = nil
+			for i, q := range a.Questions {
+				if keepQuestion(lang, a.ID, i) {
+					c.Questions = append(c.Questions, q)
+				}
+			}
+			nb.Articles[lang] = append(nb.Articles[lang], &c)
+			nb.byID[lang][c.ID] = &c
+		}
+	}
+	for lang, us := range b.Unrelated {
+		for i, u := range us {
+			if keepUnrelated(lang, i) {
+				nb.Unrelated[lang] = append(nb.Unrelated[lang], u)
+			}
+		}
+	}
+	return nb
+}

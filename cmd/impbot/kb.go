@@ -320,9 +320,28 @@ func cmdKBWhy(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "lang %s, terms %v, known %.2f\n", res.Lang, res.Terms, res.Known)
-	for _, h := range res.Hits {
-		fmt.Fprintf(stdout, "  %-34s conf %.3f  bleve %.3f  coverage %.2f  question %.2f\n", h.ID, h.Confidence, h.Score, h.Coverage, h.QuestionMatch)
+	fmt.Fprintf(stdout, "lang        %s\n", res.Lang)
+	fmt.Fprintf(stdout, "normalised  %q\n", res.Normalized)
+	if len(res.Corrections) == 0 {
+		fmt.Fprintf(stdout, "corrections none\n")
 	}
+	for _, c := range res.Corrections {
+		fmt.Fprintf(stdout, "corrected   %s -> %s\n", c.From, c.To)
+	}
+	fmt.Fprintf(stdout, "terms       %v\n", res.Terms)
+	fmt.Fprintf(stdout, "domain      known %.2f, anchored %.2f (share of the question's concepts)\n", res.Known, res.Anchored)
+	fmt.Fprintf(stdout, "classifier  P(unrelated) %.3f\n", res.None)
+	fmt.Fprintf(stdout, "gate        answer from confidence %.2f, \"did you mean\" from %.2f\n", index.AnswerThreshold, index.UnsureThreshold)
+	fmt.Fprintf(stdout, "%-34s %7s %6s %5s %8s %5s %7s\n", "candidate (fused order)", "conf", "P", "rank", "bleve", "rank", "fused")
+	for _, h := range res.Hits {
+		fmt.Fprintf(stdout, "%-34s %7.3f %6.3f %5d %8.3f %5d %7.4f\n", h.ID, h.Confidence, h.Prob, h.RankerRank, h.Score, h.BleveRank, h.Fused)
+	}
+	verdict := "unrelated: no article"
+	if top := res.Top(); top.Confidence >= index.AnswerThreshold {
+		verdict = "answer " + top.ID
+	} else if top.Confidence >= index.UnsureThreshold {
+		verdict = "did you mean (buttons)"
+	}
+	fmt.Fprintf(stdout, "verdict     %s\n", verdict)
 	return nil
 }

@@ -1,0 +1,373 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/impbot/impbot/knowledge"
+)
+
+// Cross-validation over the knowledge's own questions: each article's
+// phrasings (and the unrelated examples) are split into k folds; for each
+// fold the whole index (Bleve and ranker) is built without it and asked the
+// held-out phrasings. What it measures is how the bot does on wordings it has
+// not seen, which is what the thresholds and the calibration are fitted to.
+
+// CVRecord is one held-out question's outcome.
+type CVRecord struct {
+	Lang, Text string
+	// Want is the right article, "" for an unrelated example.
+	Want     string
+	Redirect bool
+	// Hits are the candidates as the search returned them.
+	Hits []Hit
+	// Signals of each hit, for fitting the calibration.
+	Vectors [][calibN]float64
+}
+
+// CVFigures are the cross-validated figures of one language.
+type CVFigures struct {
+	Lang                      string
+	Questions, Unrelated      int
+	Top1, Top3, Ranked1       float64 // answered right; right among answer and suggestions; ranked first
+	Rejected, Redirects       float64
+	Brier                     float64 // mean squared error of the top confidence
+	Answered, AnsweredCorrect int
+}
+
+func (f CVFigures) String() string {
+	return fmt.Sprintf("%s: %d questions, %d unrelated: ranked first %.3f, top-1 %.3f, top-3 %.3f, unrelated rejected %.3f, redirects %.3f, Brier %.3f, answered %d (%.3f right)",
+		f.Lang, f.Questions, f.Unrelated, f.Ranked1, f.Top1, f.Top3, f.Rejected, f.Redirects, f.Brier, f.Answered, div(f.AnsweredCorrect, f.Answered))
+}
+
+func div(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// CrossValidate runs k-fold cross-validation with the ranker configuration
+// cfg and returns the held-out records of every language.
+func CrossValidate(ctx context.Context, b *knowledge.Base, k int, cfg RankConfig) ([]CVRecord, error) {
+	var recs []CVRecord
+	for f := 0; f < k; f++ {
+		sub := b.Subset(
+			func(lang, id string, i int) bool { return foldOf(id, i, k) != f },
+			func(lang string, i int) bool { return i%k != f })
+		ix, err := BuildWith(sub, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("fold %d: %w", f, err)
+		}
+		for _, lang := range b.Langs() {
+			for _, a := range b.Articles[lang] {
+				for i, q := range a.Questions {
+					if foldOf(a.ID, i, k) != f {
+						continue
+					}
+					r, err := cvSearch(ctx, ix, lang, q, a.ID, a.Kind == knowledge.KindRedirect)
+					if err != nil {
+						ix.Close()
+						return nil, err
+					}
+					recs = append(recs, r)
+				}
+			}
+			for i, u := range b.Unrelated[lang] {
+				if i%k != f {
+					continue
+				}
+				r, err := cvSearch(ctx, ix, lang, u, "", false)
+				if err != nil {
+					ix.Close()
+					return nil, err
+				}
+				recs = append(recs, r)
+			}
+		}
+		ix.Close()
+	}
+	return recs, nil
+}
+
+// foldOf spreads an article's questions over the folds, starting at a
+// place that depends on the article so that the folds are balanced.
+func foldOf(id string, i, k int) int {
+	h := 0
+	for _, c := range id {
+		h = h*31 + int(c)
+	}
+	if h < 0 {
+		h = -h
+	}
+	return (i + h) % k
+}
+
+func cvSearch(ctx context.Context, ix *Index, lang, q, want string, redirect bool) (CVRecord, error) {
+	res, err := ix.Search(ctx, lang, q, 6)
+	if err != nil {
+		return CVRecord{}, err
+	}
+	r := CVRecord{Lang: lang, Text: q, Want: want, Redirect: redirect, Hits: res.Hits}
+	for i, h := range res.Hits {
+		r.Vectors = append(r.Vectors, hitSignals(res, i, h).vector())
+	}
+	return r, nil
+}
+
+// hitSignals recomputes the calibrator's input of a hit from a result.
+func hitSignals(res Result, i int, h Hit) signals {
+	other := 0.0
+	for j, o := range res.Hits {
+		if j != i {
+			other = max(other, o.Prob)
+		}
+	}
+	return signals{prob: h.Prob, none: res.None, margin: h.Prob - other, bleveTop: h.BleveRank == 1,
+		bleveIn: h.BleveRank > 0, fusedTop: i == 0, known: res.Known, anchored: res.Anchored > 0}
+}
+
+// Figures computes a language's figures from held-out records with the
+// given calibration and thresholds, as the router would decide.
+func Figures(recs []CVRecord, lang string, cal Calibrator, answer, unsure, suggest float64) CVFigures {
+	f := CVFigures{Lang: lang}
+	var top1, top3, rank1, rej, redir, nredir int
+	var brier float64
+	for _, r := range recs {
+		if r.Lang != lang {
+			continue
+		}
+		confs := make([]float64, len(r.Hits))
+		for i, v := range r.Vectors {
+			confs[i] = cal.apply(v)
+		}
+		top := ""
+		conf := 0.0
+		if len(r.Hits) > 0 {
+			top, conf = r.Hits[0].ID, confs[0]
+		}
+		answered := top != "" && conf >= answer
+		var shown []string
+		if answered {
+			shown = append(shown, top)
+			for i := 1; i < len(r.Hits) && len(shown) < 3; i++ {
+				if confs[i] >= suggest {
+					shown = append(shown, r.Hits[i].ID)
+				}
+			}
+		} else if top != "" && conf >= unsure {
+			for i := 0; i < len(r.Hits) && len(shown) < 3; i++ {
+				if i == 0 || confs[i] >= suggest {
+					shown = append(shown, r.Hits[i].ID)
+				}
+			}
+		}
+		right := 0.0
+		if r.Want != "" && top == r.Want {
+			right = 1
+		}
+		brier += (conf - right) * (conf - right)
+		if r.Want == "" {
+			f.Unrelated++
+			if len(shown) == 0 {
+				rej++
+			}
+			if answered {
+				f.Answered++
+			}
+			continue
+		}
+		f.Questions++
+		if top == r.Want {
+			rank1++
+		}
+		if answered {
+			f.Answered++
+			if top == r.Want {
+				f.AnsweredCorrect++
+				top1++
+			}
+		}
+		for _, id := range shown {
+			if id == r.Want {
+				top3++
+			}
+		}
+		if r.Redirect {
+			nredir++
+			if answered && top == r.Want {
+				redir++
+			}
+		}
+	}
+	f.Top1, f.Top3, f.Ranked1 = div(top1, f.Questions), div(top3, f.Questions), div(rank1, f.Questions)
+	f.Rejected, f.Redirects = div(rej, f.Unrelated), div(redir, nredir)
+	f.Brier = brier / float64(max(1, f.Questions+f.Unrelated))
+	return f
+}
+
+func (c Calibrator) apply(v [calibN]float64) float64 {
+	z := c.Bias
+	for i, x := range v {
+		z += c.W[i] * x
+	}
+	p := 1 / (1 + math.Exp(-z))
+	// Never saturated: a probability of exactly 0 or 1 would be a claim
+	// the folds cannot support.
+	return math.Round(min(max(p, 0.001), 0.99)*1000) / 1000
+}
+
+// FitCalibration fits the logistic calibration on held-out records: every
+// candidate is an example, labelled right when it is the wanted article.
+func FitCalibration(recs []CVRecord) Calibrator {
+	type ex struct {
+		v [calibN]float64
+		y float64
+	}
+	var exs []ex
+	for _, r := range recs {
+		for i, h := range r.Hits {
+			y := 0.0
+			if r.Want != "" && h.ID == r.Want {
+				y = 1
+			}
+			// The top candidate decides the answer: count it more.
+			w := 1
+			if i == 0 {
+				w = 3
+			}
+			for range w {
+				exs = append(exs, ex{r.Vectors[i], y})
+			}
+		}
+	}
+	var c Calibrator
+	const l2 = 1e-3
+	lr := 0.5
+	for it := 0; it < 400; it++ {
+		var g [calibN]float64
+		gb := 0.0
+		for _, e := range exs {
+			z := c.Bias
+			for i, x := range e.v {
+				z += c.W[i] * x
+			}
+			p := 1 / (1 + math.Exp(-z))
+			d := p - e.y
+			for i, x := range e.v {
+				g[i] += d * x
+			}
+			gb += d
+		}
+		n := float64(len(exs))
+		for i := range c.W {
+			c.W[i] -= lr * (g[i]/n + l2*c.W[i])
+		}
+		c.Bias -= lr * gb / n
+	}
+	return c
+}
+
+// ChooseThresholds picks the answer and "did you mean" thresholds that
+// maximise, over the held-out records of all languages, the share of
+// questions answered right plus the share of unrelated examples rejected
+// (each language counting equally), then, among equals, top-3.
+func ChooseThresholds(recs []CVRecord, langs []string, cal Calibrator, suggest float64) (answer, unsure float64) {
+	bestU := -1.0
+	for a := 0.20; a <= 0.901; a += 0.025 {
+		for u := 0.05; u <= a+1e-9; u += 0.025 {
+			score := 0.0
+			for _, l := range langs {
+				f := Figures(recs, l, cal, a, u, suggest)
+				score += f.Top1 + f.Rejected + 0.25*f.Top3
+			}
+			if score > bestU+1e-9 {
+				bestU, answer, unsure = score, a, u
+			}
+		}
+	}
+	return math.Round(answer*1000) / 1000, math.Round(unsure*1000) / 1000
+}
+
+// CVMisses lists the held-out questions ranked wrong, for staff.
+func CVMisses(recs []CVRecord, lang string) []string {
+	var out []string
+	for _, r := range recs {
+		if r.Lang != lang || r.Want == "" {
+			continue
+		}
+		if len(r.Hits) == 0 || r.Hits[0].ID != r.Want {
+			got := "-"
+			if len(r.Hits) > 0 {
+				got = r.Hits[0].ID
+			}
+			out = append(out, fmt.Sprintf("%s: %q -> %s", r.Want, r.Text, got))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// CVResult is one configuration's cross-validation: the calibration and
+// thresholds fitted on its held-out records, and the figures they give.
+type CVResult struct {
+	Config                  RankConfig
+	Calibration             Calibrator
+	Answer, Unsure, Suggest float64
+	Figures                 []CVFigures
+	Score                   float64
+	Records                 []CVRecord
+}
+
+// RunCV cross-validates a configuration, fits the calibration and the
+// thresholds on the held-out records and computes the figures.
+func RunCV(ctx context.Context, b *knowledge.Base, k int, cfg RankConfig) (CVResult, error) {
+	recs, err := CrossValidate(ctx, b, k, cfg)
+	if err != nil {
+		return CVResult{}, err
+	}
+	r := CVResult{Config: cfg, Records: recs, Suggest: SuggestThreshold}
+	r.Calibration = FitCalibration(recs)
+	r.Answer, r.Unsure = ChooseThresholds(recs, b.Langs(), r.Calibration, r.Suggest)
+	for _, l := range b.Langs() {
+		f := Figures(recs, l, r.Calibration, r.Answer, r.Unsure, r.Suggest)
+		r.Figures = append(r.Figures, f)
+		r.Score += f.Top1 + f.Rejected + 0.25*f.Top3
+	}
+	return r, nil
+}
+
+// GoCode prints the result as the values to record in tuned.go.
+func (r CVResult) GoCode() string {
+	s := fmt.Sprintf("DefaultRank = %#v\nCalibration = Calibrator{W: [calibN]float64{", r.Config)
+	for i, w := range r.Calibration.W {
+		if i > 0 {
+			s += ", "
+		}
+		s += fmt.Sprintf("%.3f", w)
+	}
+	s += fmt.Sprintf("}, Bias: %.3f}\nAnswerThreshold = %.3f\nUnsureThreshold = %.3f\n", r.Calibration.Bias, r.Answer, r.Unsure)
+	for _, f := range r.Figures {
+		s += "// " + f.String() + "\n"
+	}
+	return s
+}
+
+// RankGrid is the grid of ranker settings that `impbot kb cv --grid`
+// searches.
+func RankGrid() []RankConfig {
+	var out []RankConfig
+	base := DefaultRank
+	for _, char := range []float64{0.5, 1} {
+		for _, bl := range []float64{0, 0.5, 1} {
+			for _, ep := range []int{4, 8} {
+				c := base
+				c.WChar, c.WBleve, c.Epochs = char, bl, ep
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}

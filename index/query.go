@@ -1,0 +1,170 @@
+package index
+
+import (
+	"regexp"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/impbot/impbot/index/spell"
+)
+
+// Correction is one word the typo corrector replaced.
+type Correction struct {
+	From, To string
+}
+
+// parsed is a text after normalisation, typo correction and analysis.
+type parsed struct {
+	norm        string
+	words       []string // lower-case, accent-folded words after correction
+	corrections []Correction
+	concepts    []concept
+	stems       []string // analyzed terms of the content words, in order
+	groups      []int    // synonym groups named in the text
+	content     []string // words that are not stop words (for character n-grams)
+}
+
+// codeRE matches exemption and regulation codes (C10, T36, A75, R204…),
+// which are the domain's own words.
+var codeRE = regexp.MustCompile(`^[a-z][0-9]{2,3}$`)
+
+// wordTerms analyzes one word, from the cache built with the index when it
+// is a word of the knowledge.
+func (li *langIndex) wordTerms(w string) []string {
+	if ts, ok := li.wordCache[w]; ok {
+		return ts
+	}
+	return li.analyze(w)
+}
+
+// parse normalises text, corrects typos (when correct is set: user text, not
+// the knowledge's own) and analyzes it into concepts and features.
+func (li *langIndex) parse(text string, correct bool) *parsed {
+	p := &parsed{norm: Normalize(text)}
+	ws := words(p.norm)
+	corrected := make([]bool, len(ws))
+	for i, w := range ws {
+		ts := li.wordTerms(w)
+		if len(ts) == 0 {
+			continue
+		}
+		p.content = append(p.content, w)
+		if !correct || utf8.RuneCountInString(w) < spell.MinLen || li.allKnown(ts) {
+			continue
+		}
+		if fix, ok := li.corrector.Correct(w, li.inVocab); ok {
+			p.corrections = append(p.corrections, Correction{From: w, To: fix})
+			ws[i] = fix
+			corrected[i] = true
+			p.content[len(p.content)-1] = fix
+		}
+	}
+	p.words = ws
+	for _, w := range ws {
+		p.stems = append(p.stems, li.wordTerms(w)...)
+	}
+	p.concepts = li.conceptsOf(ws, corrected, &p.groups)
+	return p
+}
+
+func (li *langIndex) inVocab(w string) bool { _, ok := li.wordCache[w]; return ok }
+
+func (li *langIndex) allKnown(ts []string) bool {
+	for _, t := range ts {
+		if li.df[t] == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// conceptsOf turns words into weighted concepts: each word (or synonym
+// phrase) with its alternatives.
+func (li *langIndex) conceptsOf(ws []string, corrected []bool, groups *[]int) []concept {
+	used := make([]bool, len(ws))
+	var cs []concept
+	// Synonym phrases first, longest first.
+	type span struct {
+		start, end, group, term int
+	}
+	var spans []span
+	for gi, g := range li.synonyms {
+		for ti, tw := range g.words {
+			if len(tw) == 0 {
+				continue
+			}
+			for i := 0; i+len(tw) <= len(ws); i++ {
+				match := true
+				for j := range tw {
+					if ws[i+j] != tw[j] {
+						match = false
+						break
+					}
+				}
+				if match {
+					spans = append(spans, span{i, i + len(tw), gi, ti})
+				}
+			}
+		}
+	}
+	sort.SliceStable(spans, func(i, j int) bool {
+		return spans[i].end-spans[i].start > spans[j].end-spans[j].start
+	})
+	for _, sp := range spans {
+		free := true
+		for k := sp.start; k < sp.end; k++ {
+			if used[k] {
+				free = false
+				break
+			}
+		}
+		if !free {
+			continue
+		}
+		corr := false
+		for k := sp.start; k < sp.end; k++ {
+			used[k] = true
+			corr = corr || corrected[k]
+		}
+		*groups = append(*groups, sp.group)
+		g := li.synonyms[sp.group]
+		own := li.analyze(strings.Join(ws[sp.start:sp.end], " "))
+		c := concept{alts: [][]string{own}, anchor: true, corr: corr}
+		for ti, ts := range g.terms {
+			if ti != sp.term && len(ts) > 0 {
+				c.alts = append(c.alts, ts)
+			}
+		}
+		if len(own) == 0 {
+			c.alts = c.alts[1:]
+		}
+		if len(c.alts) == 0 {
+			continue
+		}
+		cs = append(cs, c)
+	}
+	seen := map[string]bool{}
+	for i, w := range ws {
+		if used[i] {
+			continue
+		}
+		for _, t := range li.wordTerms(w) {
+			if seen[t] {
+				continue
+			}
+			seen[t] = true
+			// A corrected word and an exemption code count as the
+			// domain's own words.
+			c := concept{alts: [][]string{{t}}, anchor: li.anchors[t] || corrected[i] || codeRE.MatchString(w), corr: corrected[i]}
+			cs = append(cs, c)
+		}
+	}
+	if len(cs) > maxTerms {
+		cs = cs[:maxTerms]
+	}
+	for i := range cs {
+		cs[i].weight = li.conceptWeight(cs[i])
+	}
+	return cs
+}

@@ -1,0 +1,270 @@
+package index
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/impbot/impbot/knowledge"
+)
+
+// The ranker is a multinomial logistic regression learned from the knowledge
+// itself: every article's questions, title, keywords and summary are
+// examples of its class, and the language's unrelated.yaml examples are one
+// more class, "none". Its features are word stems, pairs of neighbouring
+// stems, synonym groups and character 3–5-grams of the words (which carry
+// typos and inflections the stems miss). It is trained in one pass at build
+// time (a few epochs of SGD), so a knowledge reload retrains it.
+
+// RankConfig holds the ranker's settings. The values in use (DefaultRank)
+// were chosen by cross-validation (see cv.go and `impbot kb cv`).
+type RankConfig struct {
+	Epochs int
+	// LR is the SGD learning rate of the first epoch; it decays linearly.
+	LR float64
+	// L2 shrinks the weights touched by each step.
+	L2 float64
+	// Feature family weights.
+	WStem, WPair, WSyn, WChar float64
+	// How much the ranker's and Bleve's rankings count in the fusion
+	// (weighted reciprocal-rank fusion with constant RRFK).
+	WRanker, WBleve, RRFK float64
+	// How much each kind of example counts in training.
+	WTitle, WKeyword, WSummary float64
+}
+
+// classNone is the class of the unrelated examples.
+const classNone = ""
+
+type example struct {
+	class int
+	w     float64
+	fv    featVec
+}
+
+type featVec struct {
+	keys []uint64
+	vals []float32
+}
+
+type model struct {
+	classes []string // article IDs, then classNone
+	nc      int
+	feat    map[uint64]int32
+	w       []float32 // len(feat) rows of nc
+	b       []float32
+}
+
+const (
+	famStem byte = iota + 1
+	famPair
+	famSyn
+	famChar
+)
+
+func hashFeat(fam byte, parts ...string) uint64 {
+	h := uint64(14695981039346656037) ^ uint64(fam)
+	h *= 1099511628211
+	for i, p := range parts {
+		if i > 0 {
+			h ^= 0xff
+			h *= 1099511628211
+		}
+		for j := 0; j < len(p); j++ {
+			h ^= uint64(p[j])
+			h *= 1099511628211
+		}
+	}
+	return h
+}
+
+// features turns a parsed text into a feature vector: each family's values
+// sum to its weight in squares (binary features, L2-normalised per family).
+func (li *langIndex) features(q *parsed, cfg *RankConfig) featVec {
+	var fv featVec
+	addFam := func(fam byte, keys []uint64, w float64) {
+		if len(keys) == 0 || w == 0 {
+			return
+		}
+		// de-duplicate
+		seen := make(map[uint64]bool, len(keys))
+		uniq := keys[:0]
+		for _, k := range keys {
+			if !seen[k] {
+				seen[k] = true
+				uniq = append(uniq, k)
+			}
+		}
+		v := float32(w / math.Sqrt(float64(len(uniq))))
+		for _, k := range uniq {
+			fv.keys = append(fv.keys, k)
+			fv.vals = append(fv.vals, v)
+		}
+	}
+	var ks []uint64
+	for _, s := range q.stems {
+		ks = append(ks, hashFeat(famStem, s))
+	}
+	addFam(famStem, ks, cfg.WStem)
+	ks = nil
+	for i := 1; i < len(q.stems); i++ {
+		ks = append(ks, hashFeat(famPair, q.stems[i-1], q.stems[i]))
+	}
+	addFam(famPair, ks, cfg.WPair)
+	ks = nil
+	for _, g := range q.groups {
+		ks = append(ks, hashFeat(famSyn, string(rune(g+1))))
+	}
+	addFam(famSyn, ks, cfg.WSyn)
+	ks = nil
+	for _, w := range q.content {
+		p := " " + w + " "
+		rs := []rune(p)
+		for n := 3; n <= 5; n++ {
+			for i := 0; i+n <= len(rs); i++ {
+				ks = append(ks, hashFeat(famChar, string(rs[i:i+n])))
+			}
+		}
+	}
+	addFam(famChar, ks, cfg.WChar)
+	return fv
+}
+
+// trainingExamples lists the examples of each article and the unrelated
+// ones, with the index of their class.
+func (li *langIndex) trainingExamples(arts []*knowledge.Article, unrelated []string, cfg *RankConfig) ([]string, []example) {
+	classes := make([]string, 0, len(arts)+1)
+	var exs []example
+	add := func(c int, text string, w float64) {
+		if w <= 0 || strings.TrimSpace(text) == "" {
+			return
+		}
+		p := li.parse(text, false)
+		fv := li.features(p, cfg)
+		if len(fv.keys) == 0 {
+			return
+		}
+		exs = append(exs, example{class: c, w: w, fv: fv})
+	}
+	for _, a := range arts {
+		c := len(classes)
+		classes = append(classes, a.ID)
+		for _, q := range a.Questions {
+			add(c, q, 1)
+		}
+		add(c, a.Title, cfg.WTitle)
+		for _, k := range a.Keywords {
+			add(c, k, cfg.WKeyword)
+		}
+		add(c, a.Summary, cfg.WSummary)
+	}
+	none := len(classes)
+	classes = append(classes, classNone)
+	for _, u := range unrelated {
+		add(none, u, 1)
+	}
+	return classes, exs
+}
+
+// train fits the model with SGD on the softmax cross-entropy.
+func train(classes []string, exs []example, cfg *RankConfig) *model {
+	m := &model{classes: classes, nc: len(classes), feat: map[uint64]int32{}}
+	for _, e := range exs {
+		for _, k := range e.fv.keys {
+			if _, ok := m.feat[k]; !ok {
+				m.feat[k] = int32(len(m.feat))
+			}
+		}
+	}
+	nc := m.nc
+	m.w = make([]float32, len(m.feat)*nc)
+	m.b = make([]float32, nc)
+	// Class priors: the bias starts at zero; each class has examples.
+	idx := make([][]int32, len(exs))
+	for i, e := range exs {
+		idx[i] = make([]int32, len(e.fv.keys))
+		for j, k := range e.fv.keys {
+			idx[i][j] = m.feat[k]
+		}
+	}
+	order := make([]int, len(exs))
+	for i := range order {
+		order[i] = i
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	z := make([]float32, nc)
+	steps := cfg.Epochs * len(exs)
+	t := 0
+	for ep := 0; ep < cfg.Epochs; ep++ {
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		for _, i := range order {
+			e := &exs[i]
+			lr := float32(cfg.LR * (1 - float64(t)/float64(steps+1)) * e.w)
+			t++
+			copy(z, m.b)
+			for j, f := range idx[i] {
+				v := e.fv.vals[j]
+				row := m.w[int(f)*nc : int(f)*nc+nc]
+				for c := range row {
+					z[c] += v * row[c]
+				}
+			}
+			softmax(z)
+			z[e.class] -= 1 // gradient of the loss on the scores
+			shrink := float32(1 - cfg.L2*float64(lr))
+			for j, f := range idx[i] {
+				v := e.fv.vals[j] * lr
+				row := m.w[int(f)*nc : int(f)*nc+nc]
+				for c := range row {
+					row[c] = row[c]*shrink - v*z[c]
+				}
+			}
+			for c := range m.b {
+				m.b[c] -= lr * z[c] * 0.1
+			}
+		}
+	}
+	return m
+}
+
+func softmax(z []float32) {
+	mx := z[0]
+	for _, v := range z[1:] {
+		mx = max(mx, v)
+	}
+	var s float32
+	for i, v := range z {
+		e := float32(math.Exp(float64(v - mx)))
+		z[i] = e
+		s += e
+	}
+	for i := range z {
+		z[i] /= s
+	}
+}
+
+// predict returns the class probabilities of a feature vector.
+func (m *model) predict(fv featVec, out []float32) []float32 {
+	if cap(out) < m.nc {
+		out = make([]float32, m.nc)
+	}
+	out = out[:m.nc]
+	copy(out, m.b)
+	for j, k := range fv.keys {
+		f, ok := m.feat[k]
+		if !ok {
+			continue
+		}
+		v := fv.vals[j]
+		row := m.w[int(f)*m.nc : int(f)*m.nc+m.nc]
+		for c := range row {
+			out[c] += v * row[c]
+		}
+	}
+	softmax(out)
+	return out
+}
+
+// charCount is the rune length of s.
+func charCount(s string) int { return utf8.RuneCountInString(s) }

@@ -1,0 +1,305 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search/query"
+)
+
+// Hit is one candidate article.
+type Hit struct {
+	ID   string
+	Kind string
+	// Score is Bleve's relevance score (BM25 with field boosts); 0 when
+	// Bleve did not return the article.
+	Score float64
+	// BleveRank is the article's place in Bleve's ranking (1 = first), 0
+	// when Bleve did not return it.
+	BleveRank int
+	// Prob is the ranker's probability for the article.
+	Prob float64
+	// RankerRank is the article's place in the ranker's ranking (1 = first).
+	RankerRank int
+	// Fused is the reciprocal-rank fusion score that orders the hits.
+	Fused float64
+	// Confidence is the calibrated probability that this article is the
+	// right answer, in (0, 1).
+	Confidence float64
+}
+
+// Result is the answer to one search.
+type Result struct {
+	Hits []Hit
+	// Normalized is the text after Unicode normalisation.
+	Normalized string
+	// Corrections are the typos corrected, in order.
+	Corrections []Correction
+	// Terms are the analyzed terms searched for (after typo correction).
+	Terms []string
+	// Known is the share of the question's concepts that occur in the
+	// knowledge at all, 0..1: low for questions on other subjects.
+	Known float64
+	// Anchored is the share of the question's concepts that are the
+	// domain's own words (domain.yaml, synonyms.yaml, exemption codes,
+	// corrected words), 0..1.
+	Anchored float64
+	// None is the ranker's probability that the question is unrelated.
+	None float64
+	// Lang is the language searched.
+	Lang string
+}
+
+// Top returns the best hit, or a zero Hit.
+func (r Result) Top() Hit {
+	if len(r.Hits) == 0 {
+		return Hit{}
+	}
+	return r.Hits[0]
+}
+
+type concept struct {
+	alts   [][]string // each alternative: terms that must all be present
+	weight float64
+	corr   bool
+	anchor bool // one of the domain's own words or phrases
+}
+
+// Search finds up to n articles for the text in lang (falling back to
+// English when lang has no articles), best first.
+func (ix *Index) Search(ctx context.Context, lang, text string, n int) (res Result, err error) {
+	li := ix.langs[lang]
+	if li == nil {
+		li = ix.langs["en"]
+	}
+	if li == nil {
+		return Result{}, fmt.Errorf("no articles in %q", lang)
+	}
+	res.Lang = li.lang
+	defer func() {
+		// Bleve has had panics on odd inputs; never let one escape.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("search panicked: %v", r)
+		}
+	}()
+	text = clip(text, MaxQueryRunes)
+	p := li.parse(text, true)
+	res.Normalized, res.Corrections = p.norm, p.corrections
+	for _, c := range p.concepts {
+		res.Terms = append(res.Terms, c.alts[0]...)
+	}
+	if len(p.concepts) == 0 {
+		return res, nil
+	}
+	nKnown, nAnchor := 0, 0
+	for _, c := range p.concepts {
+		if li.known(c) {
+			nKnown++
+		}
+		if c.anchor {
+			nAnchor++
+		}
+	}
+	res.Known = float64(nKnown) / float64(len(p.concepts))
+	res.Anchored = float64(nAnchor) / float64(len(p.concepts))
+	bhits, err := li.bleveSearch(ctx, p.concepts)
+	if err != nil {
+		return res, err
+	}
+	probs := li.model.predict(li.features(p, &li.rank), nil)
+	res.None = float64(probs[len(probs)-1])
+	res.Hits = li.fuse(bhits, probs, res.Known, res.Anchored)
+	if len(res.Hits) > n {
+		res.Hits = res.Hits[:n]
+	}
+	return res, nil
+}
+
+type bleveHit struct {
+	id    string
+	score float64
+}
+
+// bleveSearch asks Bleve for candidates with one term query per distinct
+// term and field. User text only ever becomes term queries.
+func (li *langIndex) bleveSearch(ctx context.Context, cs []concept) ([]bleveHit, error) {
+	weights := map[string]float64{}
+	for _, c := range cs {
+		for i, alt := range c.alts {
+			w := 1.0
+			if i > 0 {
+				w = 0.6 // synonyms count a little less than the user's own words
+			}
+			if c.corr {
+				w *= 0.8
+			}
+			for _, t := range alt {
+				if li.df[t] == 0 {
+					continue
+				}
+				if w > weights[t] {
+					weights[t] = w
+				}
+			}
+		}
+	}
+	if len(weights) == 0 {
+		return nil, nil
+	}
+	bterms := make([]string, 0, len(weights))
+	for t := range weights {
+		bterms = append(bterms, t)
+	}
+	sort.Slice(bterms, func(i, j int) bool {
+		wi, wj := weights[bterms[i]]*li.idf(bterms[i]), weights[bterms[j]]*li.idf(bterms[j])
+		if wi != wj {
+			return wi > wj
+		}
+		return bterms[i] < bterms[j]
+	})
+	if len(bterms) > maxBleveTerms {
+		bterms = bterms[:maxBleveTerms]
+	}
+	var qs []query.Query
+	for _, t := range bterms {
+		w := weights[t]
+		for _, f := range fieldBoosts {
+			tq := bleve.NewTermQuery(t)
+			tq.SetField(f.name)
+			tq.SetBoost(f.boost * w)
+			qs = append(qs, tq)
+		}
+	}
+	req := bleve.NewSearchRequestOptions(bleve.NewDisjunctionQuery(qs...), candidates, 0, false)
+	req.Fields = nil
+	sr, err := li.bi.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("bleve search: %w", err)
+	}
+	out := make([]bleveHit, 0, len(sr.Hits))
+	for _, h := range sr.Hits {
+		if li.docs[h.ID] != nil {
+			out = append(out, bleveHit{h.ID, h.Score})
+		}
+	}
+	return out, nil
+}
+
+// rankerCandidates is how many of the ranker's best articles join Bleve's.
+const rankerCandidates = 8
+
+// fuse merges Bleve's candidates with the ranker's best articles, orders
+// them by weighted reciprocal-rank fusion and sets each one's calibrated
+// confidence.
+func (li *langIndex) fuse(bhits []bleveHit, probs []float32, known, anchored float64) []Hit {
+	m := li.model
+	nArt := m.nc - 1
+	// The ranker's order over the articles (the none class left out).
+	order := make([]int, nArt)
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(a, b int) bool { return probs[order[a]] > probs[order[b]] })
+	rrank := make(map[string]int, rankerCandidates)
+	byID := map[string]*Hit{}
+	var hits []Hit
+	get := func(id string) *Hit {
+		if h := byID[id]; h != nil {
+			return h
+		}
+		hits = append(hits, Hit{ID: id, Kind: li.docs[id].article.Kind})
+		return &hits[len(hits)-1]
+	}
+	hits = make([]Hit, 0, len(bhits)+rankerCandidates)
+	for r, c := range order {
+		rrank[m.classes[c]] = r + 1
+	}
+	for r, bh := range bhits {
+		h := get(bh.id)
+		h.Score, h.BleveRank = bh.score, r+1
+		byID[bh.id] = h
+	}
+	for r := 0; r < rankerCandidates && r < len(order); r++ {
+		id := m.classes[order[r]]
+		h := get(id)
+		byID[id] = h
+	}
+	cls := make(map[string]int, nArt)
+	for c := 0; c < nArt; c++ {
+		cls[m.classes[c]] = c
+	}
+	cfg := &li.rank
+	for i := range hits {
+		h := &hits[i]
+		h.Prob = float64(probs[cls[h.ID]])
+		h.RankerRank = rrank[h.ID]
+		h.Fused = cfg.WRanker / (cfg.RRFK + float64(h.RankerRank))
+		if h.BleveRank > 0 {
+			h.Fused += cfg.WBleve / (cfg.RRFK + float64(h.BleveRank))
+		}
+	}
+	sort.SliceStable(hits, func(a, b int) bool {
+		if hits[a].Fused != hits[b].Fused {
+			return hits[a].Fused > hits[b].Fused
+		}
+		return hits[a].Prob > hits[b].Prob
+	})
+	best := 0.0
+	for _, h := range hits {
+		best = max(best, h.Prob)
+	}
+	pNone := float64(probs[nArt])
+	for i := range hits {
+		h := &hits[i]
+		other := 0.0
+		for j := range hits {
+			if j != i {
+				other = max(other, hits[j].Prob)
+			}
+		}
+		h.Confidence = calibrate(signals{
+			prob: h.Prob, none: pNone, margin: h.Prob - other, bleveTop: h.BleveRank == 1,
+			bleveIn: h.BleveRank > 0, fusedTop: i == 0, known: known, anchored: anchored > 0,
+		})
+	}
+	return hits
+}
+
+// signals are what the calibrator reads for one candidate.
+type signals struct {
+	prob, none, margin float64
+	bleveTop, bleveIn  bool
+	fusedTop           bool
+	known              float64
+	anchored           bool
+}
+
+func (s signals) vector() [calibN]float64 {
+	b := func(v bool) float64 {
+		if v {
+			return 1
+		}
+		return 0
+	}
+	lg := func(p float64) float64 {
+		p = min(max(p, 1e-4), 1-1e-4)
+		return math.Log(p / (1 - p))
+	}
+	return [calibN]float64{lg(s.prob), s.none, s.margin, b(s.bleveTop), b(s.bleveIn), b(s.fusedTop), s.known, b(s.anchored)}
+}
+
+const calibN = 8
+
+// calibrate maps a candidate's signals to the probability that it is the
+// right article (logistic regression fitted on cross-validation folds).
+func calibrate(s signals) float64 { return Calibration.apply(s.vector()) }
+
+// Calibrator is the logistic map from a candidate's signals to its
+// confidence.
+type Calibrator struct {
+	W    [calibN]float64
+	Bias float64
+}

@@ -242,9 +242,10 @@ func (r *Router) answer(ctx context.Context, req *Request) (*Response, error) {
 		if a.Kind == knowledge.KindRedirect {
 			outcome = OutcomeRedirect
 		}
+		// Close runners-up are offered beside the answer.
 		var sugg []string
 		for _, h := range res.Hits[1:] {
-			if h.Confidence >= r.opt.Unsure && len(sugg) < 3 {
+			if h.Confidence >= index.SuggestThreshold && len(sugg) < 2 {
 				sugg = append(sugg, h.ID)
 			}
 		}
@@ -253,7 +254,7 @@ func (r *Router) answer(ctx context.Context, req *Request) (*Response, error) {
 		outcome = OutcomeUnsure
 		rep := Reply{Text: msg(lang, "unsure"), Score: top.Confidence}
 		for _, h := range res.Hits {
-			if len(rep.Suggestions) == 3 || h.Confidence < r.opt.Unsure*0.75 {
+			if len(rep.Suggestions) == 3 || h.Confidence < index.SuggestThreshold {
 				break
 			}
 			a := ix.Base().Article(lang, h.ID)

@@ -106,7 +106,7 @@ func foldOf(id string, i, k int) int {
 }
 
 func cvSearch(ctx context.Context, ix *Index, lang, q, want string, redirect bool) (CVRecord, error) {
-	res, err := ix.Search(ctx, lang, q, 6)
+	res, err := ix.Search(ctx, lang, q, 64)
 	if err != nil {
 		return CVRecord{}, err
 	}
@@ -119,14 +119,15 @@ func cvSearch(ctx context.Context, ix *Index, lang, q, want string, redirect boo
 
 // hitSignals recomputes the calibrator's input of a hit from a result.
 func hitSignals(res Result, i int, h Hit) signals {
-	other := 0.0
+	other, top := 0.0, 0.0
 	for j, o := range res.Hits {
 		if j != i {
 			other = max(other, o.Prob)
 		}
+		top = max(top, o.Score)
 	}
-	return signals{prob: h.Prob, none: res.None, margin: h.Prob - other, bleveTop: h.BleveRank == 1,
-		bleveIn: h.BleveRank > 0, fusedTop: i == 0, known: res.Known, anchored: res.Anchored > 0}
+	return signals{prob: h.Prob, none: res.None, margin: h.Prob - other, bleveRel: h.Score / max(top, 1e-9),
+		bleveRank: h.BleveRank, fused: h.Fused, coverage: h.Coverage, known: res.Known, anchored: res.Anchored > 0}
 }
 
 // Figures computes a language's figures from held-out records with the
@@ -139,28 +140,42 @@ func Figures(recs []CVRecord, lang string, cal Calibrator, answer, unsure, sugge
 		if r.Lang != lang {
 			continue
 		}
+		// The candidates in the order this calibration gives them.
+		ord := make([]int, len(r.Hits))
 		confs := make([]float64, len(r.Hits))
 		for i, v := range r.Vectors {
-			confs[i] = cal.apply(v)
+			ord[i], confs[i] = i, cal.apply(v)
 		}
+		sort.SliceStable(ord, func(a, b int) bool {
+			if confs[ord[a]] != confs[ord[b]] {
+				return confs[ord[a]] > confs[ord[b]]
+			}
+			return r.Hits[ord[a]].Fused > r.Hits[ord[b]].Fused
+		})
+		hits := make([]Hit, len(ord))
+		cs := make([]float64, len(ord))
+		for i, k := range ord {
+			hits[i], cs[i] = r.Hits[k], confs[k]
+		}
+		confs = cs
 		top := ""
 		conf := 0.0
-		if len(r.Hits) > 0 {
-			top, conf = r.Hits[0].ID, confs[0]
+		if len(hits) > 0 {
+			top, conf = hits[0].ID, confs[0]
 		}
 		answered := top != "" && conf >= answer
 		var shown []string
 		if answered {
 			shown = append(shown, top)
-			for i := 1; i < len(r.Hits) && len(shown) < 3; i++ {
+			for i := 1; i < len(hits) && len(shown) < 3; i++ {
 				if confs[i] >= suggest {
-					shown = append(shown, r.Hits[i].ID)
+					shown = append(shown, hits[i].ID)
 				}
 			}
 		} else if top != "" && conf >= unsure {
-			for i := 0; i < len(r.Hits) && len(shown) < 3; i++ {
+			for i := 0; i < len(hits) && len(shown) < 3; i++ {
 				if i == 0 || confs[i] >= suggest {
-					shown = append(shown, r.Hits[i].ID)
+					shown = append(shown, hits[i].ID)
 				}
 			}
 		}
@@ -270,10 +285,14 @@ func FitCalibration(recs []CVRecord) Calibrator {
 	return c
 }
 
+// cvObjective is what the thresholds maximise for one language: questions
+// answered right, unrelated examples rejected, and half a point for a right
+// article offered among the buttons (answer or "did you mean").
+func cvObjective(f CVFigures) float64 { return 0.5*f.Top1 + 0.5*f.Top3 + f.Rejected }
+
 // ChooseThresholds picks the answer and "did you mean" thresholds that
-// maximise, over the held-out records of all languages, the share of
-// questions answered right plus the share of unrelated examples rejected
-// (each language counting equally), then, among equals, top-3.
+// maximise cvObjective over the held-out records of all languages (each
+// language counting equally).
 func ChooseThresholds(recs []CVRecord, langs []string, cal Calibrator, suggest float64) (answer, unsure float64) {
 	bestU := -1.0
 	for a := 0.20; a <= 0.901; a += 0.025 {
@@ -281,7 +300,7 @@ func ChooseThresholds(recs []CVRecord, langs []string, cal Calibrator, suggest f
 			score := 0.0
 			for _, l := range langs {
 				f := Figures(recs, l, cal, a, u, suggest)
-				score += f.Top1 + f.Rejected + 0.25*f.Top3
+				score += cvObjective(f)
 			}
 			if score > bestU+1e-9 {
 				bestU, answer, unsure = score, a, u
@@ -334,7 +353,7 @@ func RunCV(ctx context.Context, b *knowledge.Base, k int, cfg RankConfig) (CVRes
 	for _, l := range b.Langs() {
 		f := Figures(recs, l, r.Calibration, r.Answer, r.Unsure, r.Suggest)
 		r.Figures = append(r.Figures, f)
-		r.Score += f.Top1 + f.Rejected + 0.25*f.Top3
+		r.Score += cvObjective(f)
 	}
 	return r, nil
 }
@@ -360,11 +379,11 @@ func (r CVResult) GoCode() string {
 func RankGrid() []RankConfig {
 	var out []RankConfig
 	base := DefaultRank
-	for _, char := range []float64{0.5, 1} {
-		for _, bl := range []float64{0, 0.5, 1} {
-			for _, ep := range []int{4, 8} {
+	for _, body := range []float64{0, 0.3} {
+		for _, pair := range []float64{0.5, 1} {
+			for _, bl := range []float64{0.3, 1} {
 				c := base
-				c.WChar, c.WBleve, c.Epochs = char, bl, ep
+				c.WBody, c.WPair, c.WBleve = body, pair, bl
 				out = append(out, c)
 			}
 		}

@@ -31,7 +31,7 @@ type RankConfig struct {
 	// (weighted reciprocal-rank fusion with constant RRFK).
 	WRanker, WBleve, RRFK float64
 	// How much each kind of example counts in training.
-	WTitle, WKeyword, WSummary float64
+	WTitle, WKeyword, WSummary, WBody float64
 }
 
 // classNone is the class of the unrelated examples.
@@ -158,6 +158,11 @@ func (li *langIndex) trainingExamples(arts []*knowledge.Article, unrelated []str
 			add(c, k, cfg.WKeyword)
 		}
 		add(c, a.Summary, cfg.WSummary)
+		if cfg.WBody > 0 {
+			for _, para := range strings.Split(a.Body, "\n\n") {
+				add(c, para, cfg.WBody)
+			}
+		}
 	}
 	none := len(classes)
 	classes = append(classes, classNone)

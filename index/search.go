@@ -24,8 +24,11 @@ type Hit struct {
 	Prob float64
 	// RankerRank is the article's place in the ranker's ranking (1 = first).
 	RankerRank int
-	// Fused is the reciprocal-rank fusion score that orders the hits.
+	// Fused is the reciprocal-rank fusion score of the two rankings.
 	Fused float64
+	// Coverage is the weighted share of the question's concepts that the
+	// article contains.
+	Coverage float64
 	// Confidence is the calibrated probability that this article is the
 	// right answer, in (0, 1).
 	Confidence float64
@@ -111,7 +114,7 @@ func (ix *Index) Search(ctx context.Context, lang, text string, n int) (res Resu
 	}
 	probs := li.model.predict(li.features(p, &li.rank), nil)
 	res.None = float64(probs[len(probs)-1])
-	res.Hits = li.fuse(bhits, probs, res.Known, res.Anchored)
+	res.Hits = li.fuse(bhits, probs, p.concepts, res.Known, res.Anchored)
 	if len(res.Hits) > n {
 		res.Hits = res.Hits[:n]
 	}
@@ -194,7 +197,7 @@ const rankerCandidates = 8
 // fuse merges Bleve's candidates with the ranker's best articles, orders
 // them by weighted reciprocal-rank fusion and sets each one's calibrated
 // confidence.
-func (li *langIndex) fuse(bhits []bleveHit, probs []float32, known, anchored float64) []Hit {
+func (li *langIndex) fuse(bhits []bleveHit, probs []float32, cs []concept, known, anchored float64) []Hit {
 	m := li.model
 	nArt := m.nc - 1
 	// The ranker's order over the articles (the none class left out).
@@ -241,15 +244,9 @@ func (li *langIndex) fuse(bhits []bleveHit, probs []float32, known, anchored flo
 			h.Fused += cfg.WBleve / (cfg.RRFK + float64(h.BleveRank))
 		}
 	}
-	sort.SliceStable(hits, func(a, b int) bool {
-		if hits[a].Fused != hits[b].Fused {
-			return hits[a].Fused > hits[b].Fused
-		}
-		return hits[a].Prob > hits[b].Prob
-	})
-	best := 0.0
+	topScore := 0.0
 	for _, h := range hits {
-		best = max(best, h.Prob)
+		topScore = max(topScore, h.Score)
 	}
 	pNone := float64(probs[nArt])
 	for i := range hits {
@@ -260,19 +257,60 @@ func (li *langIndex) fuse(bhits []bleveHit, probs []float32, known, anchored flo
 				other = max(other, hits[j].Prob)
 			}
 		}
+		h.Coverage = li.coverage(cs, h.ID)
 		h.Confidence = calibrate(signals{
-			prob: h.Prob, none: pNone, margin: h.Prob - other, bleveTop: h.BleveRank == 1,
-			bleveIn: h.BleveRank > 0, fusedTop: i == 0, known: known, anchored: anchored > 0,
+			prob: h.Prob, none: pNone, margin: h.Prob - other, bleveRel: h.Score / max(topScore, 1e-9),
+			bleveRank: h.BleveRank, fused: h.Fused, coverage: h.Coverage, known: known, anchored: anchored > 0,
 		})
 	}
+	// The calibrated confidence is the learned combiner: it orders the
+	// candidates (the fused rank breaking ties).
+	sort.SliceStable(hits, func(a, b int) bool {
+		if hits[a].Confidence != hits[b].Confidence {
+			return hits[a].Confidence > hits[b].Confidence
+		}
+		return hits[a].Fused > hits[b].Fused
+	})
 	return hits
+}
+
+// coverage is the weighted share of the question's concepts that the
+// article's text contains.
+func (li *langIndex) coverage(cs []concept, id string) float64 {
+	ds := li.docs[id]
+	if ds == nil {
+		return 0
+	}
+	got, total := 0.0, 0.0
+	for _, c := range cs {
+		total += c.weight
+		for _, alt := range c.alts {
+			ok := len(alt) > 0
+			for _, t := range alt {
+				if !ds.terms[t] {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				got += c.weight
+				break
+			}
+		}
+	}
+	if total == 0 {
+		return 0
+	}
+	return got / total
 }
 
 // signals are what the calibrator reads for one candidate.
 type signals struct {
 	prob, none, margin float64
-	bleveTop, bleveIn  bool
-	fusedTop           bool
+	bleveRel           float64 // Bleve's score relative to its best
+	bleveRank          int     // 0 when Bleve did not return the article
+	fused              float64 // reciprocal-rank fusion score
+	coverage           float64
 	known              float64
 	anchored           bool
 }
@@ -288,10 +326,14 @@ func (s signals) vector() [calibN]float64 {
 		p = min(max(p, 1e-4), 1-1e-4)
 		return math.Log(p / (1 - p))
 	}
-	return [calibN]float64{lg(s.prob), s.none, s.margin, b(s.bleveTop), b(s.bleveIn), b(s.fusedTop), s.known, b(s.anchored)}
+	recip := 0.0
+	if s.bleveRank > 0 {
+		recip = 1 / float64(s.bleveRank)
+	}
+	return [calibN]float64{lg(s.prob), s.none, s.margin, s.bleveRel, recip, s.fused, s.coverage, s.known, b(s.anchored)}
 }
 
-const calibN = 8
+const calibN = 9
 
 // calibrate maps a candidate's signals to the probability that it is the
 // right article (logistic regression fitted on cross-validation folds).

@@ -127,7 +127,7 @@ func hitSignals(res Result, i int, h Hit) signals {
 		top = max(top, o.Score)
 	}
 	return signals{prob: h.Prob, none: res.None, margin: h.Prob - other, bleveRel: h.Score / max(top, 1e-9),
-		bleveRank: h.BleveRank, fused: h.Fused, coverage: h.Coverage, known: res.Known, anchored: res.Anchored > 0}
+		bleveRank: h.BleveRank, fused: h.Fused, coverage: h.Coverage, qmatch: h.QuestionMatch, known: res.Known, anchored: res.Anchored > 0}
 }
 
 // Figures computes a language's figures from held-out records with the
@@ -258,31 +258,86 @@ func FitCalibration(recs []CVRecord) Calibrator {
 			}
 		}
 	}
-	var c Calibrator
-	const l2 = 1e-3
-	lr := 0.5
-	for it := 0; it < 400; it++ {
-		var g [calibN]float64
-		gb := 0.0
+	// Newton's method (iteratively reweighted least squares) with a small
+	// ridge: the problem is small and convex, so it converges exactly.
+	const d = calibN + 1
+	const ridge = 1e-2
+	var w [d]float64
+	for it := 0; it < 25; it++ {
+		var g [d]float64
+		var h [d][d]float64
 		for _, e := range exs {
-			z := c.Bias
-			for i, x := range e.v {
-				z += c.W[i] * x
+			var x [d]float64
+			copy(x[:], e.v[:])
+			x[calibN] = 1
+			z := 0.0
+			for i := range x {
+				z += w[i] * x[i]
 			}
 			p := 1 / (1 + math.Exp(-z))
-			d := p - e.y
-			for i, x := range e.v {
-				g[i] += d * x
+			for i := range x {
+				g[i] += (p - e.y) * x[i]
+				for j := range x {
+					h[i][j] += p * (1 - p) * x[i] * x[j]
+				}
 			}
-			gb += d
 		}
-		n := float64(len(exs))
-		for i := range c.W {
-			c.W[i] -= lr * (g[i]/n + l2*c.W[i])
+		for i := 0; i < calibN; i++ {
+			g[i] += ridge * w[i]
+			h[i][i] += ridge
 		}
-		c.Bias -= lr * gb / n
+		h[calibN][calibN] += 1e-9
+		step, ok := solve(h, g)
+		if !ok {
+			break
+		}
+		maxStep := 0.0
+		for i := range w {
+			w[i] -= step[i]
+			maxStep = max(maxStep, math.Abs(step[i]))
+		}
+		if maxStep < 1e-6 {
+			break
+		}
 	}
+	var c Calibrator
+	copy(c.W[:], w[:calibN])
+	c.Bias = w[calibN]
 	return c
+}
+
+// solve solves h·x = g by Gaussian elimination with partial pivoting.
+func solve(h [calibN + 1][calibN + 1]float64, g [calibN + 1]float64) ([calibN + 1]float64, bool) {
+	const n = calibN + 1
+	var x [n]float64
+	for col := 0; col < n; col++ {
+		piv := col
+		for r := col + 1; r < n; r++ {
+			if math.Abs(h[r][col]) > math.Abs(h[piv][col]) {
+				piv = r
+			}
+		}
+		if math.Abs(h[piv][col]) < 1e-12 {
+			return x, false
+		}
+		h[col], h[piv] = h[piv], h[col]
+		g[col], g[piv] = g[piv], g[col]
+		for r := col + 1; r < n; r++ {
+			f := h[r][col] / h[col][col]
+			for k := col; k < n; k++ {
+				h[r][k] -= f * h[col][k]
+			}
+			g[r] -= f * g[col]
+		}
+	}
+	for r := n - 1; r >= 0; r-- {
+		v := g[r]
+		for k := r + 1; k < n; k++ {
+			v -= h[r][k] * x[k]
+		}
+		x[r] = v / h[r][r]
+	}
+	return x, true
 }
 
 // cvObjective is what the thresholds maximise for one language: questions
@@ -293,21 +348,22 @@ func cvObjective(f CVFigures) float64 { return 0.5*f.Top1 + 0.5*f.Top3 + f.Rejec
 // ChooseThresholds picks the answer and "did you mean" thresholds that
 // maximise cvObjective over the held-out records of all languages (each
 // language counting equally).
-func ChooseThresholds(recs []CVRecord, langs []string, cal Calibrator, suggest float64) (answer, unsure float64) {
+func ChooseThresholds(recs []CVRecord, langs []string, cal Calibrator) (answer, unsure, suggest float64) {
 	bestU := -1.0
-	for a := 0.20; a <= 0.901; a += 0.025 {
-		for u := 0.05; u <= a+1e-9; u += 0.025 {
-			score := 0.0
-			for _, l := range langs {
-				f := Figures(recs, l, cal, a, u, suggest)
-				score += cvObjective(f)
-			}
-			if score > bestU+1e-9 {
-				bestU, answer, unsure = score, a, u
+	for _, sg := range []float64{0.005, 0.01, 0.02, 0.05} {
+		for a := 0.20; a <= 0.901; a += 0.025 {
+			for u := 0.05; u <= a+1e-9; u += 0.025 {
+				score := 0.0
+				for _, l := range langs {
+					score += cvObjective(Figures(recs, l, cal, a, u, sg))
+				}
+				if score > bestU+1e-9 {
+					bestU, answer, unsure, suggest = score, a, u, sg
+				}
 			}
 		}
 	}
-	return math.Round(answer*1000) / 1000, math.Round(unsure*1000) / 1000
+	return math.Round(answer*1000) / 1000, math.Round(unsure*1000) / 1000, suggest
 }
 
 // CVMisses lists the held-out questions ranked wrong, for staff.
@@ -347,9 +403,9 @@ func RunCV(ctx context.Context, b *knowledge.Base, k int, cfg RankConfig) (CVRes
 	if err != nil {
 		return CVResult{}, err
 	}
-	r := CVResult{Config: cfg, Records: recs, Suggest: SuggestThreshold}
+	r := CVResult{Config: cfg, Records: recs}
 	r.Calibration = FitCalibration(recs)
-	r.Answer, r.Unsure = ChooseThresholds(recs, b.Langs(), r.Calibration, r.Suggest)
+	r.Answer, r.Unsure, r.Suggest = ChooseThresholds(recs, b.Langs(), r.Calibration)
 	for _, l := range b.Langs() {
 		f := Figures(recs, l, r.Calibration, r.Answer, r.Unsure, r.Suggest)
 		r.Figures = append(r.Figures, f)
@@ -367,7 +423,7 @@ func (r CVResult) GoCode() string {
 		}
 		s += fmt.Sprintf("%.3f", w)
 	}
-	s += fmt.Sprintf("}, Bias: %.3f}\nAnswerThreshold = %.3f\nUnsureThreshold = %.3f\n", r.Calibration.Bias, r.Answer, r.Unsure)
+	s += fmt.Sprintf("}, Bias: %.3f}\nAnswerThreshold = %.3f\nUnsureThreshold = %.3f\nSuggestThreshold = %.3f\n", r.Calibration.Bias, r.Answer, r.Unsure, r.Suggest)
 	for _, f := range r.Figures {
 		s += "// " + f.String() + "\n"
 	}
@@ -379,13 +435,11 @@ func (r CVResult) GoCode() string {
 func RankGrid() []RankConfig {
 	var out []RankConfig
 	base := DefaultRank
-	for _, body := range []float64{0, 0.3} {
-		for _, pair := range []float64{0.5, 1} {
-			for _, bl := range []float64{0.3, 1} {
-				c := base
-				c.WBody, c.WPair, c.WBleve = body, pair, bl
-				out = append(out, c)
-			}
+	for _, np := range []float64{0.5, 0.3} {
+		for _, lr := range []float64{1, 2} {
+			c := base
+			c.NormPow, c.LR = np, lr
+			out = append(out, c)
 		}
 	}
 	return out

@@ -32,6 +32,9 @@ type RankConfig struct {
 	WRanker, WBleve, RRFK float64
 	// How much each kind of example counts in training.
 	WTitle, WKeyword, WSummary, WBody float64
+	// NormPow: each feature family's values are its weight divided by the
+	// family's feature count to this power (0.5: L2-normalised).
+	NormPow float64
 }
 
 // classNone is the class of the unrelated examples.
@@ -96,7 +99,7 @@ func (li *langIndex) features(q *parsed, cfg *RankConfig) featVec {
 				uniq = append(uniq, k)
 			}
 		}
-		v := float32(w / math.Sqrt(float64(len(uniq))))
+		v := float32(w / math.Pow(float64(len(uniq)), cfg.NormPow))
 		for _, k := range uniq {
 			fv.keys = append(fv.keys, k)
 			fv.vals = append(fv.vals, v)

@@ -29,6 +29,9 @@ type Hit struct {
 	// Coverage is the weighted share of the question's concepts that the
 	// article contains.
 	Coverage float64
+	// QuestionMatch is the best overlap between the question and one of
+	// the article's own questions or its title, 0..1.
+	QuestionMatch float64
 	// Confidence is the calibrated probability that this article is the
 	// right answer, in (0, 1).
 	Confidence float64
@@ -257,10 +260,10 @@ func (li *langIndex) fuse(bhits []bleveHit, probs []float32, cs []concept, known
 				other = max(other, hits[j].Prob)
 			}
 		}
-		h.Coverage = li.coverage(cs, h.ID)
+		h.Coverage, h.QuestionMatch = li.match(cs, h.ID)
 		h.Confidence = calibrate(signals{
 			prob: h.Prob, none: pNone, margin: h.Prob - other, bleveRel: h.Score / max(topScore, 1e-9),
-			bleveRank: h.BleveRank, fused: h.Fused, coverage: h.Coverage, known: known, anchored: anchored > 0,
+			bleveRank: h.BleveRank, fused: h.Fused, coverage: h.Coverage, qmatch: h.QuestionMatch, known: known, anchored: anchored > 0,
 		})
 	}
 	// The calibrated confidence is the learned combiner: it orders the
@@ -274,34 +277,73 @@ func (li *langIndex) fuse(bhits []bleveHit, probs []float32, cs []concept, known
 	return hits
 }
 
-// coverage is the weighted share of the question's concepts that the
-// article's text contains.
-func (li *langIndex) coverage(cs []concept, id string) float64 {
-	ds := li.docs[id]
-	if ds == nil {
-		return 0
-	}
-	got, total := 0.0, 0.0
-	for _, c := range cs {
-		total += c.weight
-		for _, alt := range c.alts {
-			ok := len(alt) > 0
-			for _, t := range alt {
-				if !ds.terms[t] {
-					ok = false
-					break
-				}
+// synonymMatch is how much a match through a synonym counts, relative to the
+// user's own words.
+const synonymMatch = 0.6
+
+// conceptMatch tells how well a set of terms matches a concept: 1 for the
+// user's own words, synonymMatch for a synonym, 0 for none.
+func conceptMatch(set map[string]bool, c concept) float64 {
+	for i, alt := range c.alts {
+		if has(set, alt) {
+			if i == 0 {
+				return 1
 			}
-			if ok {
-				got += c.weight
-				break
-			}
+			return synonymMatch
 		}
 	}
-	if total == 0 {
-		return 0
+	return 0
+}
+
+func has(set map[string]bool, alt []string) bool {
+	if len(alt) == 0 {
+		return false
 	}
-	return got / total
+	for _, t := range alt {
+		if !set[t] {
+			return false
+		}
+	}
+	return true
+}
+
+// match returns the weighted share of the question's concepts that the
+// article contains, and the best Dice-like overlap with one of the
+// article's own questions (or its title). Words unknown to the knowledge
+// count half against both.
+func (li *langIndex) match(cs []concept, id string) (coverage, qmatch float64) {
+	ds := li.docs[id]
+	if ds == nil {
+		return 0, 0
+	}
+	denom, got := 0.0, 0.0
+	present := make([]concept, 0, len(cs))
+	for _, c := range cs {
+		if li.known(c) {
+			denom += c.weight
+		} else {
+			denom += unknownFactor * c.weight
+		}
+		if m := conceptMatch(ds.terms, c); m > 0 {
+			got += c.weight * m
+			present = append(present, c)
+		}
+	}
+	if denom == 0 {
+		return 0, 0
+	}
+	coverage = got / denom
+	for qi, q := range ds.questions {
+		inter, qw := 0.0, ds.qweights[qi]
+		if qw == 0 {
+			continue
+		}
+		for _, c := range present {
+			inter += c.weight * conceptMatch(q, c)
+		}
+		qmatch = max(qmatch, min(1, 2*inter/(denom+qw)))
+	}
+	return coverage, qmatch
 }
 
 // signals are what the calibrator reads for one candidate.
@@ -310,7 +352,7 @@ type signals struct {
 	bleveRel           float64 // Bleve's score relative to its best
 	bleveRank          int     // 0 when Bleve did not return the article
 	fused              float64 // reciprocal-rank fusion score
-	coverage           float64
+	coverage, qmatch   float64
 	known              float64
 	anchored           bool
 }
@@ -330,10 +372,10 @@ func (s signals) vector() [calibN]float64 {
 	if s.bleveRank > 0 {
 		recip = 1 / float64(s.bleveRank)
 	}
-	return [calibN]float64{lg(s.prob), s.none, s.margin, s.bleveRel, recip, s.fused, s.coverage, s.known, b(s.anchored)}
+	return [calibN]float64{lg(s.prob), s.none, s.margin, s.bleveRel, recip, s.fused, s.coverage, s.qmatch, s.known, b(s.anchored)}
 }
 
-const calibN = 9
+const calibN = 10
 
 // calibrate maps a candidate's signals to the probability that it is the
 // right article (logistic regression fitted on cross-validation folds).

@@ -8,23 +8,29 @@ package index
 // DefaultRank is the ranker's configuration.
 var DefaultRank = RankConfig{
 	Epochs: 6, LR: 2, L2: 0.0001,
-	WStem: 1, WPair: 0.5, WSyn: 0.7, WChar: 0.8,
+	WStem: 1, WPair: 0.5, WSyn: 0.7, WChar: 0.5,
 	WRanker: 1, WBleve: 1, RRFK: 2,
-	WTitle: 1, WKeyword: 0.5, WSummary: 0.5,
+	WTitle: 1, WKeyword: 0.5, WSummary: 0.5, NormPow: 0.5,
 }
+
+
+
+// CV figures:
+// en: 1109 questions, 140 unrelated: ranked first 0.774, top-1 0.750, top-3 0.904, unrelated rejected 0.921, redirects 0.840, Brier 0.144, answered 1054 (0.789 right)
+// fr: 1197 questions, 105 unrelated: ranked first 0.759, top-1 0.725, top-3 0.866, unrelated rejected 0.914, redirects 0.830, Brier 0.151, answered 1099 (0.790 right)
 
 // Calibration maps a candidate's signals to its confidence.
 var Calibration = Calibrator{
-	W:    [calibN]float64{0.817, -0.048, 0.010, 0.627, 0.540, 0.184, 0.611, -0.319, -0.149},
-	Bias: -0.560,
+	W:    [calibN]float64{0.160, -2.599, 1.108, 1.325, -1.367, 9.279, 3.167, -1.822, 0.741, 1.016},
+	Bias: -8.316,
 }
 
 // Thresholds on the calibrated confidence: from Answer the top article is
 // answered, from Unsure "did you mean" buttons are offered.
 const (
-	AnswerThreshold = 0.500
-	UnsureThreshold = 0.500
+	AnswerThreshold = 0.375
+	UnsureThreshold = 0.375
 	// SuggestThreshold: runners-up from this confidence are offered as
 	// buttons beside an answer or a "did you mean".
-	SuggestThreshold = 0.02
+	SuggestThreshold = 0.005
 )

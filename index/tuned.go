@@ -13,8 +13,6 @@ var DefaultRank = RankConfig{
 	WTitle: 1, WKeyword: 0.5, WSummary: 0.5, NormPow: 0.5,
 }
 
-
-
 // CV figures:
 // en: 1109 questions, 140 unrelated: ranked first 0.774, top-1 0.750, top-3 0.904, unrelated rejected 0.921, redirects 0.840, Brier 0.144, answered 1054 (0.789 right)
 // fr: 1197 questions, 105 unrelated: ranked first 0.759, top-1 0.725, top-3 0.866, unrelated rejected 0.914, redirects 0.830, Brier 0.151, answered 1099 (0.790 right)

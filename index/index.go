@@ -156,6 +156,8 @@ func BuildWith(b *knowledge.Base, cfg RankConfig) (*Index, error) {
 	built := make([]*langIndex, len(langs))
 	errs := make([]error, len(langs))
 	var wg sync.WaitGroup
+	// The typo corrector's word lists load while the indexes build.
+	wg.Go(spell.Preload)
 	for i, lang := range langs { // languages are independent: build them in parallel
 		wg.Go(func() {
 			built[i], errs[i] = buildLang(lang, b.Articles[lang], b.Synonyms[lang], b.Domain[lang], b.Unrelated[lang], cfg)
@@ -326,8 +328,14 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 		}
 		li.synonyms = append(li.synonyms, sg)
 	}
-	classes, exs := li.trainingExamples(arts, unrelated, &cfg)
-	li.model = train(classes, exs, &cfg)
+	key := modelKey(lang, arts, syn, domain, unrelated, cfg)
+	if m := loadModel(key); m != nil && m.nc == len(arts)+1 {
+		li.model = m
+	} else {
+		classes, exs := li.trainingExamples(arts, unrelated, &cfg)
+		li.model = train(classes, exs, &cfg)
+		saveModel(key, li.model)
+	}
 	return li, nil
 }
 

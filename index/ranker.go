@@ -122,6 +122,9 @@ func (li *langIndex) features(q *parsed, cfg *RankConfig) featVec {
 	addFam(famSyn, ks, cfg.WSyn)
 	ks = nil
 	for _, w := range q.content {
+		if len(w) > 40 {
+			continue // not a word: no n-grams
+		}
 		p := " " + w + " "
 		rs := []rune(p)
 		for n := 3; n <= 5; n++ {

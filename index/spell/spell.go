@@ -157,8 +157,11 @@ func IsWord(w string) bool {
 	return false
 }
 
-// MinLen is the shortest word (in runes) the corrector corrects.
-const MinLen = 4
+// MinLen and MaxLen bound the words (in runes) the corrector corrects.
+const (
+	MinLen = 4
+	MaxLen = 24
+)
 
 // Corrector corrects whole words against a vocabulary with symmetric
 // deletes: one edit for words of up to 7 letters, two for longer ones.
@@ -206,7 +209,7 @@ func MaxEdits(n int) int {
 // the same first letter, then the more frequent word.
 func (c *Corrector) Correct(w string, inVocab func(string) bool) (string, bool) {
 	n := utf8.RuneCountInString(w)
-	if n < MinLen || hasDigit(w) || (inVocab != nil && inVocab(w)) {
+	if n < MinLen || n > MaxLen || hasDigit(w) || (inVocab != nil && inVocab(w)) {
 		return "", false
 	}
 	if _, ok := c.deletes[w]; ok {

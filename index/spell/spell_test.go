@@ -51,3 +51,14 @@ func TestCorrect(t *testing.T) {
 		}
 	}
 }
+
+func TestCorrectIgnoresHugeWords(t *testing.T) {
+	c := NewCorrector(map[string]int{"working": 3}, 1)
+	long := ""
+	for range 5000 {
+		long += "a"
+	}
+	if got, ok := c.Correct(long, nil); ok {
+		t.Fatalf("corrected a 5000-letter word to %q", got)
+	}
+}

@@ -193,7 +193,7 @@ func (r *Router) answer(ctx context.Context, req *Request) (*Response, error) {
 		if a == nil {
 			return r.say(lang, "fallback", nil), nil
 		}
-		return &Response{Replies: []Reply{r.articleReply(lang, a, 1, nil)}}, nil
+		return &Response{Replies: []Reply{r.articleReply(lang, a, 1, nil, -1, req.Platform)}}, nil
 	case strings.HasPrefix(req.Action, ActFeedback):
 		rest := strings.TrimPrefix(req.Action, ActFeedback)
 		sign, id, _ := strings.Cut(rest, ":")
@@ -249,7 +249,7 @@ func (r *Router) answer(ctx context.Context, req *Request) (*Response, error) {
 				sugg = append(sugg, h.ID)
 			}
 		}
-		resp = &Response{Replies: []Reply{r.articleReply(lang, a, top.Confidence, sugg)}}
+		resp = &Response{Replies: []Reply{r.articleReply(lang, a, top.Confidence, sugg, top.Section, req.Platform)}}
 	case top.ID != "" && top.Confidence >= r.opt.Unsure:
 		outcome = OutcomeUnsure
 		rep := Reply{Text: msg(lang, "unsure"), Score: top.Confidence}
@@ -331,10 +331,16 @@ func (r *Router) ArticleReply(lang, id string) (Reply, bool) {
 	if a == nil {
 		return Reply{}, false
 	}
-	return r.articleReply(lang, a, 1, nil), true
+	return r.articleReply(lang, a, 1, nil, -1, ""), true
 }
 
-func (r *Router) articleReply(lang string, a *knowledge.Article, score float64, sugg []string) Reply {
+// articleReply renders an article: the title, the summary, then the
+// section that answers the question (section ≥ 0) whole, or else the body
+// trimmed to the platform's budget, then the sources (short links that do
+// not count against the budget), the review date and the notice. A reply
+// showing one section gets a button for the whole article. The terminal
+// ("console") has no length cap.
+func (r *Router) articleReply(lang string, a *knowledge.Article, score float64, sugg []string, section int, platform string) Reply {
 	var head strings.Builder
 	head.WriteString("**" + a.Title + "**\n")
 	head.WriteString(a.Summary)
@@ -359,8 +365,16 @@ func (r *Router) articleReply(lang string, a *knowledge.Article, score float64, 
 		tail.WriteString(msg(lang, "reviewed") + " " + a.Reviewed + ". ")
 	}
 	tail.WriteString(r.Notice(lang))
-	budget := r.opt.MaxReplyChars - utf8.RuneCountInString(head.String()) - utf8.RuneCountInString(tail.String()) - 4
-	body := fitBody(a.Body, budget, msg(lang, "more"))
+	body, links := renderArticleLinks(a.Body, r.ix.Load().Base(), lang)
+	partial := false
+	if secs := a.Sections(); section >= 0 && section < len(secs) && len(secs) > 1 {
+		body, links = renderArticleLinks(secs[section].Text, r.ix.Load().Base(), lang)
+		partial = true
+	}
+	if platform != consolePlatform {
+		budget := r.opt.MaxReplyChars - utf8.RuneCountInString(head.String()) - 4
+		body = fitBody(body, budget, msg(lang, "more"))
+	}
 	text := head.String()
 	if body != "" {
 		text += "\n\n" + body
@@ -371,9 +385,20 @@ func (r *Router) articleReply(lang string, a *knowledge.Article, score float64, 
 		rep.Suggestions = []string{}
 	}
 	ix := r.ix.Load()
+	if partial {
+		rep.Buttons = append(rep.Buttons, Button{Label: msg(lang, "btn_full"), Action: ArticleAction(a.ID)})
+	}
 	seen := map[string]bool{a.ID: true}
+	for _, id := range links {
+		if !seen[id] {
+			if ra := ix.Base().Article(lang, id); ra != nil {
+				seen[id] = true
+				rep.Buttons = append(rep.Buttons, Button{Label: ra.Title, Action: ArticleAction(id)})
+			}
+		}
+	}
 	add := func(id string) {
-		if seen[id] || len(rep.Buttons) >= 3 {
+		if seen[id] || len(rep.Buttons) >= 4 {
 			return
 		}
 		if ra := ix.Base().Article(lang, id); ra != nil {

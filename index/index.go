@@ -106,6 +106,14 @@ type docStats struct {
 	terms     map[string]bool
 	questions []map[string]bool
 	qweights  []float64 // sum of the idf of each question's terms
+	// sections holds the terms of each of the article's sections that has
+	// text under its heading (index into Article.Sections()).
+	sections []sectionStats
+}
+
+type sectionStats struct {
+	idx   int
+	terms map[string]bool
 }
 
 // synGroup is one group of equivalent terms, each term as its words (for
@@ -266,6 +274,16 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 				qs[t] = true
 			}
 			ds.questions = append(ds.questions, qs)
+		}
+		for si, sec := range a.Sections() {
+			if strings.Count(strings.TrimSpace(sec.Text), "\n") == 0 && sec.Heading != "" {
+				continue // a heading without text is never shown alone
+			}
+			ss := sectionStats{idx: si, terms: map[string]bool{}}
+			for _, t := range li.analyze(sec.Text) {
+				ss.terms[t] = true
+			}
+			ds.sections = append(ds.sections, ss)
 		}
 		for t := range ds.terms {
 			li.df[t]++

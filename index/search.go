@@ -35,6 +35,9 @@ type Hit struct {
 	// Confidence is the calibrated probability that this article is the
 	// right answer, in (0, 1).
 	Confidence float64
+	// Section is the article's section (index into Article.Sections())
+	// that best matches the question, -1 when none stands out.
+	Section int
 }
 
 // Result is the answer to one search.
@@ -121,7 +124,31 @@ func (ix *Index) Search(ctx context.Context, lang, text string, n int) (res Resu
 	if len(res.Hits) > n {
 		res.Hits = res.Hits[:n]
 	}
+	for i := range res.Hits {
+		res.Hits[i].Section = li.bestSection(p.concepts, res.Hits[i].ID)
+	}
 	return res, nil
+}
+
+// bestSection is the section of the article that covers most of the
+// question (concepts weighted by rarity), -1 when the article has fewer
+// than two sections or none matches.
+func (li *langIndex) bestSection(cs []concept, id string) int {
+	ds := li.docs[id]
+	if ds == nil || len(ds.sections) < 2 {
+		return -1
+	}
+	best, bestScore := -1, 0.0
+	for _, sec := range ds.sections {
+		score := 0.0
+		for _, c := range cs {
+			score += c.weight * conceptMatch(sec.terms, c)
+		}
+		if score > bestScore+1e-9 {
+			best, bestScore = sec.idx, score
+		}
+	}
+	return best
 }
 
 type bleveHit struct {

@@ -38,6 +38,8 @@ type Article struct {
 
 	// Body is the Markdown after the front matter.
 	Body string `yaml:"-" json:"body"`
+	// bodyLine is the file line where the body starts.
+	bodyLine int `yaml:"-"`
 	// File is the path the article was read from, for error messages.
 	File string `yaml:"-" json:"-"`
 
@@ -164,6 +166,10 @@ func ParseArticle(file string, data []byte) (*Article, Problems) {
 		}
 	}
 	a.Body = strings.TrimSpace(strings.Join(lines[end+1:], "\n"))
+	a.bodyLine = end + 2
+	for i := end + 1; i < len(lines) && strings.TrimSpace(lines[i]) == ""; i++ {
+		a.bodyLine++
+	}
 	a.Title = strings.TrimSpace(a.Title)
 	a.Summary = strings.TrimSpace(a.Summary)
 	a.ID = strings.TrimSpace(a.ID)
@@ -264,3 +270,85 @@ func isUTF8Text(b []byte) bool {
 	}
 	return strings.ToValidUTF8(string(b), "\uFFFD") == string(b)
 }
+
+// Section is one part of an article's body: a heading (a "## " line, or a
+// line that is only bold text, "**Refunds**") and the text under it. The
+// text before the first heading is a section with no heading.
+type Section struct {
+	Heading string
+	// Text is the section's Markdown, its heading line included.
+	Text string
+}
+
+// Sections splits the body into its sections, in order.
+func (a *Article) Sections() []Section {
+	var out []Section
+	var cur []string
+	heading := ""
+	flush := func() {
+		t := strings.TrimSpace(strings.Join(cur, "\n"))
+		if t != "" {
+			out = append(out, Section{Heading: heading, Text: t})
+		}
+	}
+	for _, line := range strings.Split(a.Body, "\n") {
+		if h, ok := sectionHeading(line); ok {
+			flush()
+			heading, cur = h, []string{line}
+			continue
+		}
+		cur = append(cur, line)
+	}
+	flush()
+	return out
+}
+
+func sectionHeading(line string) (string, bool) {
+	t := strings.TrimSpace(line)
+	if strings.HasPrefix(t, "## ") {
+		return strings.TrimSpace(strings.TrimLeft(t, "# ")), true
+	}
+	if len(t) > 4 && strings.HasPrefix(t, "**") && strings.HasSuffix(t, "**") && !strings.Contains(t[2:len(t)-2], "**") {
+		return strings.TrimSpace(t[2 : len(t)-2]), true
+	}
+	return "", false
+}
+
+// ArticleLinkRE matches a cross-reference to another article in a body,
+// "[Worker fees](article:worker-fees)": group 1 is the label, group 2 the ID.
+var ArticleLinkRE = regexp.MustCompile(`\[([^\[\]]+)\]\(article:([a-z0-9-]+)\)`)
+
+// bareIDRE finds word-like tokens that may be article IDs.
+var bareIDRE = regexp.MustCompile(`[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9]`)
+
+// checkBodyLinks reports article links to unknown articles and article IDs
+// written bare in the body (a hyphenated ID such as worker-fees, or a
+// one-word ID after "see"/"voir"): readers see IDs as jargon, so a
+// cross-reference is written as a link, [Worker fees](article:worker-fees).
+func checkBodyLinks(a *Article, exists func(id string) bool) Problems {
+	var probs Problems
+	bodyStart := a.bodyLine
+	for i, line := range strings.Split(a.Body, "\n") {
+		ln := bodyStart + i
+		for _, m := range ArticleLinkRE.FindAllStringSubmatch(line, -1) {
+			if !exists(m[2]) {
+				probs = append(probs, Problem{File: a.File, Line: ln, Message: fmt.Sprintf("link to unknown article %q", m[2])})
+			}
+		}
+		rest := ArticleLinkRE.ReplaceAllString(line, "")
+		rest = urlRE.ReplaceAllString(rest, "")
+		for _, loc := range bareIDRE.FindAllStringIndex(rest, -1) {
+			tok := rest[loc[0]:loc[1]]
+			if !exists(tok) {
+				continue
+			}
+			before := strings.ToLower(strings.TrimSpace(rest[:loc[0]]))
+			if strings.Contains(tok, "-") || strings.HasSuffix(before, "see") || strings.HasSuffix(before, "voir") {
+				probs = append(probs, Problem{File: a.File, Line: ln, Message: fmt.Sprintf("bare article id %q in the text: write a link, [Title](article:%s)", tok, tok)})
+			}
+		}
+	}
+	return probs
+}
+
+var urlRE = regexp.MustCompile(`\(?https?://[^\s)]+\)?`)

@@ -166,6 +166,12 @@ func Load(fsys fs.FS, name string) (*Base, Problems) {
 			}
 		}
 	}
+	// Article links must name an article; article IDs are not prose.
+	for _, lang := range b.Langs() {
+		for _, a := range b.Articles[lang] {
+			probs = append(probs, checkBodyLinks(a, func(id string) bool { return b.byID[lang][id] != nil || b.byID["en"][id] != nil })...)
+		}
+	}
 	// Cross-file checks: related IDs must exist in the same language.
 	for _, lang := range b.Langs() {
 		for _, a := range b.Articles[lang] {

@@ -71,6 +71,10 @@ func TestProblemsNameFileAndLine(t *testing.T) {
 		{"unclosed front matter", "en/alpha.md", "---\nid: alpha\n", "kb/en/alpha.md:1: front matter not closed"},
 		{"binary", "en/alpha.md", "---\x00\xff", "kb/en/alpha.md:1: file is not UTF-8 text"},
 		{"bad kind", "en/alpha.md", strings.Replace(good, "kind: topic", "kind: faq", 1), `kb/en/alpha.md:4: kind "faq"`},
+		{"bare article id", "en/alpha.md", strings.Replace(good, "Body.", "Body.\nMore, see alpha.", 1), `kb/en/alpha.md:15: bare article id "alpha"`},
+		{"unknown article link", "en/alpha.md", strings.Replace(good, "Body.", "Body, [Nowhere](article:nowhere).", 1), `kb/en/alpha.md:14: link to unknown article "nowhere"`},
+		{"unrelated not a list", "en/unrelated.yaml", "a: b\n", "kb/en/unrelated.yaml:1: expected a list of example questions"},
+		{"unrelated repeated", "en/unrelated.yaml", "- Where to fish?\n- where to fish?\n", "kb/en/unrelated.yaml:2: example repeated"},
 		{"topic without sources", "en/alpha.md", strings.Replace(good, "sources: [https://www.canada.ca/alpha.html]", "sources: []", 1), "kb/en/alpha.md:10: a topic needs"},
 	}
 	for _, c := range cases {
@@ -124,5 +128,25 @@ func TestGoodFolderLoads(t *testing.T) {
 	}
 	if string(b.Files["extra.yaml"]) != "x: 1\n" {
 		t.Fatal("extra files not kept")
+	}
+}
+
+func TestSections(t *testing.T) {
+	a := &Article{Body: "Intro line.\n\n## Fees\n- $230\n- paid by the employer\n\n**Refunds**\n- refused: automatic\n\n## Empty\n"}
+	ss := a.Sections()
+	if len(ss) != 4 {
+		t.Fatalf("got %d sections: %+v", len(ss), ss)
+	}
+	if ss[0].Heading != "" || ss[0].Text != "Intro line." {
+		t.Errorf("preamble: %+v", ss[0])
+	}
+	if ss[1].Heading != "Fees" || !strings.Contains(ss[1].Text, "paid by the employer") || !strings.HasPrefix(ss[1].Text, "## Fees") {
+		t.Errorf("fees: %+v", ss[1])
+	}
+	if ss[2].Heading != "Refunds" || !strings.Contains(ss[2].Text, "automatic") {
+		t.Errorf("refunds: %+v", ss[2])
+	}
+	if ss[3].Heading != "Empty" {
+		t.Errorf("empty: %+v", ss[3])
 	}
 }

@@ -308,5 +308,12 @@ func KBWhy(ctx context.Context, stdout io.Writer, kdir, lang, text string) error
 		verdict = "did you mean (buttons)"
 	}
 	fmt.Fprintf(stdout, "verdict     %s\n", verdict)
+	if top := res.Top(); top.ID != "" {
+		passage := "the whole body (no section stands out)"
+		if a := b.Article(res.Lang, top.ID); a != nil && top.Section >= 0 && top.Section < len(a.Sections()) {
+			passage = fmt.Sprintf("section %q", a.Sections()[top.Section].Heading)
+		}
+		fmt.Fprintf(stdout, "passage     %s\n", passage)
+	}
 	return nil
 }

@@ -57,7 +57,7 @@ func CrossValidate(ctx context.Context, b *knowledge.Base, k int, cfg RankConfig
 		sub := b.Subset(
 			func(lang, id string, i int) bool { return foldOf(id, i, k) != f },
 			func(lang string, i int) bool { return i%k != f })
-		ix, err := BuildWith(sub, cfg)
+		ix, err := build(sub, cfg, false)
 		if err != nil {
 			return nil, fmt.Errorf("fold %d: %w", f, err)
 		}
@@ -127,20 +127,21 @@ func hitSignals(res Result, i int, h Hit) signals {
 		top = max(top, o.Score)
 	}
 	return signals{prob: h.Prob, none: res.None, margin: h.Prob - other, bleveRel: h.Score / max(top, 1e-9),
-		bleveRank: h.BleveRank, fused: h.Fused, coverage: h.Coverage, qmatch: h.QuestionMatch, known: res.Known, anchored: res.Anchored > 0}
+		bleveRank: h.BleveRank, fused: h.Fused, coverage: h.Coverage, qmatch: h.QuestionMatch, known: res.Known, anchored: res.Anchored > 0, concepts: res.Concepts}
 }
 
-// Figures computes a language's figures from held-out records with the
-// given calibration and thresholds, as the router would decide.
-func Figures(recs []CVRecord, lang string, cal Calibrator, answer, unsure, suggest float64) CVFigures {
-	f := CVFigures{Lang: lang}
-	var top1, top3, rank1, rej, redir, nredir int
-	var brier float64
-	for _, r := range recs {
-		if r.Lang != lang {
-			continue
-		}
-		// The candidates in the order this calibration gives them.
+// scoredRecord is a held-out record with its candidates ordered and
+// scored by one calibration.
+type scoredRecord struct {
+	r     *CVRecord
+	hits  []Hit
+	confs []float64
+}
+
+func scoreRecords(recs []CVRecord, cal Calibrator) []scoredRecord {
+	out := make([]scoredRecord, len(recs))
+	for n := range recs {
+		r := &recs[n]
 		ord := make([]int, len(r.Hits))
 		confs := make([]float64, len(r.Hits))
 		for i, v := range r.Vectors {
@@ -152,12 +153,30 @@ func Figures(recs []CVRecord, lang string, cal Calibrator, answer, unsure, sugge
 			}
 			return r.Hits[ord[a]].Fused > r.Hits[ord[b]].Fused
 		})
-		hits := make([]Hit, len(ord))
-		cs := make([]float64, len(ord))
+		sr := scoredRecord{r: r, hits: make([]Hit, len(ord)), confs: make([]float64, len(ord))}
 		for i, k := range ord {
-			hits[i], cs[i] = r.Hits[k], confs[k]
+			sr.hits[i], sr.confs[i] = r.Hits[k], confs[k]
 		}
-		confs = cs
+		out[n] = sr
+	}
+	return out
+}
+
+// Figures computes a language's figures from held-out records with the
+// given calibration and thresholds, as the router would decide.
+func Figures(recs []CVRecord, lang string, cal Calibrator, answer, unsure, suggest float64) CVFigures {
+	return figures(scoreRecords(recs, cal), lang, answer, unsure, suggest)
+}
+
+func figures(srs []scoredRecord, lang string, answer, unsure, suggest float64) CVFigures {
+	f := CVFigures{Lang: lang}
+	var top1, top3, rank1, rej, redir, nredir int
+	var brier float64
+	for _, sr := range srs {
+		r, hits, confs := sr.r, sr.hits, sr.confs
+		if r.Lang != lang {
+			continue
+		}
 		top := ""
 		conf := 0.0
 		if len(hits) > 0 {
@@ -349,13 +368,14 @@ func cvObjective(f CVFigures) float64 { return 0.5*f.Top1 + 0.5*f.Top3 + f.Rejec
 // maximise cvObjective over the held-out records of all languages (each
 // language counting equally).
 func ChooseThresholds(recs []CVRecord, langs []string, cal Calibrator) (answer, unsure, suggest float64) {
+	srs := scoreRecords(recs, cal)
 	bestU := -1.0
 	for _, sg := range []float64{0.005, 0.01, 0.02, 0.05} {
 		for a := 0.20; a <= 0.901; a += 0.025 {
 			for u := 0.05; u <= a+1e-9; u += 0.025 {
 				score := 0.0
 				for _, l := range langs {
-					score += cvObjective(Figures(recs, l, cal, a, u, sg))
+					score += cvObjective(figures(srs, l, a, u, sg))
 				}
 				if score > bestU+1e-9 {
 					bestU, answer, unsure, suggest = score, a, u, sg

@@ -158,7 +158,11 @@ func analyzerFor(lang string) (name string, def map[string]any) {
 func Build(b *knowledge.Base) (*Index, error) { return BuildWith(b, DefaultRank) }
 
 // BuildWith is Build with another ranker configuration.
-func BuildWith(b *knowledge.Base, cfg RankConfig) (*Index, error) {
+func BuildWith(b *knowledge.Base, cfg RankConfig) (*Index, error) { return build(b, cfg, true) }
+
+// build indexes the knowledge; cache says whether trained models may be
+// read from and written to the cache (not for cross-validation folds).
+func build(b *knowledge.Base, cfg RankConfig, cache bool) (*Index, error) {
 	ix := &Index{base: b, langs: map[string]*langIndex{}}
 	langs := b.Langs()
 	built := make([]*langIndex, len(langs))
@@ -168,7 +172,7 @@ func BuildWith(b *knowledge.Base, cfg RankConfig) (*Index, error) {
 	wg.Go(spell.Preload)
 	for i, lang := range langs { // languages are independent: build them in parallel
 		wg.Go(func() {
-			built[i], errs[i] = buildLang(lang, b.Articles[lang], b.Synonyms[lang], b.Domain[lang], b.Unrelated[lang], cfg)
+			built[i], errs[i] = buildLang(lang, b.Articles[lang], b.Synonyms[lang], b.Domain[lang], b.Unrelated[lang], cfg, cache)
 		})
 	}
 	wg.Wait()
@@ -188,7 +192,7 @@ func BuildWith(b *knowledge.Base, cfg RankConfig) (*Index, error) {
 	return ix, nil
 }
 
-func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, unrelated []string, cfg RankConfig) (*langIndex, error) {
+func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, unrelated []string, cfg RankConfig, cache bool) (*langIndex, error) {
 	aname, adef := analyzerFor(lang)
 	im := bleve.NewIndexMapping()
 	if lang == "fr" {
@@ -346,13 +350,19 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 		}
 		li.synonyms = append(li.synonyms, sg)
 	}
-	key := modelKey(lang, arts, syn, domain, unrelated, cfg)
-	if m := loadModel(key); m != nil && m.nc == len(arts)+1 {
-		li.model = m
-	} else {
+	key := ""
+	if cache {
+		key = modelKey(lang, arts, syn, domain, unrelated, cfg)
+		if m := loadModel(key); m != nil && m.nc == len(arts)+1 {
+			li.model = m
+		}
+	}
+	if li.model == nil {
 		classes, exs := li.trainingExamples(arts, unrelated, &cfg)
 		li.model = train(classes, exs, &cfg)
-		saveModel(key, li.model)
+		if cache {
+			saveModel(key, li.model)
+		}
 	}
 	return li, nil
 }

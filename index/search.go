@@ -58,6 +58,9 @@ type Result struct {
 	Anchored float64
 	// None is the ranker's probability that the question is unrelated.
 	None float64
+	// Concepts is how many concepts (words or synonym phrases) the
+	// question has.
+	Concepts int
 	// Lang is the language searched.
 	Lang string
 }
@@ -112,6 +115,7 @@ func (ix *Index) Search(ctx context.Context, lang, text string, n int) (res Resu
 			nAnchor++
 		}
 	}
+	res.Concepts = len(p.concepts)
 	res.Known = float64(nKnown) / float64(len(p.concepts))
 	res.Anchored = float64(nAnchor) / float64(len(p.concepts))
 	bhits, err := li.bleveSearch(ctx, p.concepts)
@@ -290,7 +294,7 @@ func (li *langIndex) fuse(bhits []bleveHit, probs []float32, cs []concept, known
 		h.Coverage, h.QuestionMatch = li.match(cs, h.ID)
 		h.Confidence = calibrate(signals{
 			prob: h.Prob, none: pNone, margin: h.Prob - other, bleveRel: h.Score / max(topScore, 1e-9),
-			bleveRank: h.BleveRank, fused: h.Fused, coverage: h.Coverage, qmatch: h.QuestionMatch, known: known, anchored: anchored > 0,
+			bleveRank: h.BleveRank, fused: h.Fused, coverage: h.Coverage, qmatch: h.QuestionMatch, known: known, anchored: anchored > 0, concepts: len(cs),
 		})
 	}
 	// The calibrated confidence is the learned combiner: it orders the
@@ -382,6 +386,7 @@ type signals struct {
 	coverage, qmatch   float64
 	known              float64
 	anchored           bool
+	concepts           int // how many concepts the question has (its length)
 }
 
 func (s signals) vector() [calibN]float64 {
@@ -399,10 +404,10 @@ func (s signals) vector() [calibN]float64 {
 	if s.bleveRank > 0 {
 		recip = 1 / float64(s.bleveRank)
 	}
-	return [calibN]float64{lg(s.prob), s.none, s.margin, s.bleveRel, recip, s.fused, s.coverage, s.qmatch, s.known, b(s.anchored)}
+	return [calibN]float64{lg(s.prob), s.none, s.margin, s.bleveRel, recip, s.fused, s.coverage, s.qmatch, s.known, b(s.anchored), math.Log1p(float64(s.concepts))}
 }
 
-const calibN = 10
+const calibN = 11
 
 // calibrate maps a candidate's signals to the probability that it is the
 // right article (logistic regression fitted on cross-validation folds).

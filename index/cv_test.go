@@ -1,0 +1,54 @@
+package index
+
+import (
+	"context"
+	"testing"
+
+	"github.com/impbot/impbot/knowledge"
+)
+
+// TestCrossValidation re-runs the 5-fold cross-validation that chose the
+// ranker's settings, calibration and thresholds (tuned.go) on the shipped
+// knowledge, and fails when held-out phrasings are ranked or gated much
+// worse than recorded there. `impbot kb cv` prints the same figures and the
+// values to record after a knowledge change.
+func TestCrossValidation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cross-validation builds the index 5 times")
+	}
+	b, err := knowledge.LoadShipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := RunCV(context.Background(), b, 5, DefaultRank)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range r.Figures {
+		t.Log(f)
+		if f.Questions < 500 || f.Unrelated < 50 {
+			t.Errorf("%s: too few held-out questions (%d) or unrelated examples (%d)", f.Lang, f.Questions, f.Unrelated)
+		}
+		// Floors a few points under the recorded figures (tuned.go).
+		if f.Ranked1 < 0.70 || f.Top3 < 0.80 || f.Rejected < 0.85 || f.Brier > 0.2 {
+			t.Errorf("%s: cross-validated figures below the floors (ranked first ≥0.70, top-3 ≥0.80, rejected ≥0.85, Brier ≤0.2)", f.Lang)
+		}
+	}
+	// The recorded calibration must be about as good as a fresh fit.
+	for _, l := range b.Langs() {
+		rec := Figures(r.Records, l, Calibration, AnswerThreshold, UnsureThreshold, SuggestThreshold)
+		fresh := Figures(r.Records, l, r.Calibration, r.Answer, r.Unsure, r.Suggest)
+		t.Logf("recorded values: %s", rec)
+		if rec.Brier > fresh.Brier+0.02 || cvObjective(rec) < cvObjective(fresh)-0.05 {
+			t.Errorf("%s: the recorded calibration or thresholds are stale: run `impbot kb cv` and update index/tuned.go\n%s", l, r.GoCode())
+		}
+	}
+}
+
+func TestCalibrationIsNeverSaturated(t *testing.T) {
+	for _, s := range []signals{{prob: 1, margin: 1, bleveRel: 1, bleveRank: 1, fused: 1, coverage: 1, qmatch: 1, known: 1, anchored: true, concepts: 50}, {none: 1}} {
+		if c := calibrate(s); c <= 0 || c >= 1 {
+			t.Errorf("confidence %v saturated for %+v", c, s)
+		}
+	}
+}

@@ -69,7 +69,7 @@ const MaxQueryRunes = 2000
 var relFloor = 1.0
 
 // maxBleveTerms bounds the terms sent to Bleve for one question.
-const maxBleveTerms = 16
+const maxBleveTerms = 8
 
 // candidates is how many articles Bleve returns for re-ranking.
 const candidates = 12

@@ -14,20 +14,20 @@ var DefaultRank = RankConfig{
 }
 
 // CV figures:
-// en: 1109 questions, 140 unrelated: ranked first 0.776, top-1 0.753, top-3 0.909, unrelated rejected 0.936, redirects 0.846, Brier 0.145, answered 1056 (0.791 right)
-// fr: 1197 questions, 105 unrelated: ranked first 0.759, top-1 0.728, top-3 0.869, unrelated rejected 0.914, redirects 0.842, Brier 0.151, answered 1101 (0.792 right)
+// en: 1109 questions, 140 unrelated: ranked first 0.781, top-1 0.746, top-3 0.886, unrelated rejected 0.943, redirects 0.821, Brier 0.144, answered 1030 (0.803 right)
+// fr: 1197 questions, 105 unrelated: ranked first 0.769, top-1 0.722, top-3 0.851, unrelated rejected 0.924, redirects 0.819, Brier 0.151, answered 1078 (0.801 right)
 
 // Calibration maps a candidate's signals to its confidence.
 var Calibration = Calibrator{
-	W:    [calibN]float64{0.152, -2.578, 1.122, 1.199, -1.253, 9.223, 3.315, -1.668, 0.682, 0.919, 0.413},
-	Bias: -9.059,
+	W:    [calibN]float64{0.172, -2.755, 1.026, 1.302, -1.157, 8.899, 3.205, -1.641, 0.841, 0.926, 0.477},
+	Bias: -9.143,
 }
 
 // Thresholds on the calibrated confidence: from Answer the top article is
 // answered, from Unsure "did you mean" buttons are offered.
 const (
-	AnswerThreshold = 0.375
-	UnsureThreshold = 0.375
+	AnswerThreshold = 0.400
+	UnsureThreshold = 0.400
 	// SuggestThreshold: runners-up from this confidence are offered as
 	// buttons beside an answer or a "did you mean".
 	SuggestThreshold = 0.005

@@ -14,20 +14,20 @@ var DefaultRank = RankConfig{
 }
 
 // CV figures:
-// en: 1109 questions, 140 unrelated: ranked first 0.781, top-1 0.746, top-3 0.886, unrelated rejected 0.943, redirects 0.821, Brier 0.144, answered 1030 (0.803 right)
-// fr: 1197 questions, 105 unrelated: ranked first 0.769, top-1 0.722, top-3 0.851, unrelated rejected 0.924, redirects 0.819, Brier 0.151, answered 1078 (0.801 right)
+// en: 2170 questions, 140 unrelated: ranked first 0.831, top-1 0.784, top-3 0.890, unrelated rejected 0.971, redirects 0.793, Brier 0.116, answered 1975 (0.861 right)
+// fr: 2192 questions, 105 unrelated: ranked first 0.825, top-1 0.774, top-3 0.871, unrelated rejected 0.962, redirects 0.825, Brier 0.120, answered 1954 (0.868 right)
 
 // Calibration maps a candidate's signals to its confidence.
 var Calibration = Calibrator{
-	W:    [calibN]float64{0.172, -2.755, 1.026, 1.302, -1.157, 8.899, 3.205, -1.641, 0.841, 0.926, 0.477},
-	Bias: -9.143,
+	W:    [calibN]float64{0.161, -2.042, 1.597, 1.018, -1.352, 8.655, 3.609, -0.593, 0.834, 0.269, 0.824},
+	Bias: -9.595,
 }
 
 // Thresholds on the calibrated confidence: from Answer the top article is
 // answered, from Unsure "did you mean" buttons are offered.
 const (
-	AnswerThreshold = 0.400
-	UnsureThreshold = 0.400
+	AnswerThreshold = 0.500
+	UnsureThreshold = 0.500
 	// SuggestThreshold: runners-up from this confidence are offered as
 	// buttons beside an answer or a "did you mean".
 	SuggestThreshold = 0.005

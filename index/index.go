@@ -94,7 +94,10 @@ type langIndex struct {
 	docs     map[string]*docStats
 	anchors  map[string]bool // the domain's own words (domain.yaml and synonyms)
 	synonyms []synGroup
-	// wordCache holds the analyzed terms of every word of the knowledge.
+	// vocab counts the knowledge's words (accent-folded, lower case).
+	vocab map[string]int
+	// wordCache holds the analyzed terms of every word of the knowledge
+	// when the ranker was trained here (nil when it came from the cache).
 	wordCache map[string][]string
 	corrector *spell.Corrector
 	rank      RankConfig
@@ -269,13 +272,16 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 			return nil, fmt.Errorf("index %s: %w", a.ID, err)
 		}
 		ds := &docStats{article: a, terms: map[string]bool{}}
-		for _, t := range li.analyze(strings.Join([]string{d.Title, d.Questions, d.Keywords, d.Summary, d.Body}, "\n")) {
+		// The body's and keywords' terms; the title's and questions' are
+		// added below as each is analyzed once.
+		for _, t := range li.analyze(strings.Join([]string{d.Keywords, d.Summary, d.Body}, "\n")) {
 			ds.terms[t] = true
 		}
 		for _, q := range append([]string{a.Title}, a.Questions...) {
 			qs := map[string]bool{}
 			for _, t := range li.analyze(q) {
 				qs[t] = true
+				ds.terms[t] = true
 			}
 			ds.questions = append(ds.questions, qs)
 		}
@@ -332,10 +338,7 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 			vocab[w] += 2
 		}
 	}
-	li.wordCache = make(map[string][]string, len(vocab))
-	for w := range vocab {
-		li.wordCache[w] = li.analyze(w)
-	}
+	li.vocab = vocab
 	li.corrector = spell.NewCorrector(vocab, 2)
 	for _, w := range domain {
 		if ts := li.analyze(w); len(ts) == 1 {
@@ -358,6 +361,11 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 		}
 	}
 	if li.model == nil {
+		// Training analyzes every word of the knowledge: cache them.
+		li.wordCache = make(map[string][]string, len(vocab))
+		for w := range vocab {
+			li.wordCache[w] = li.analyze(w)
+		}
 		classes, exs := li.trainingExamples(arts, unrelated, &cfg)
 		li.model = train(classes, exs, &cfg)
 		if cache {

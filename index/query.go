@@ -68,7 +68,7 @@ func (li *langIndex) parse(text string, correct bool) *parsed {
 	return p
 }
 
-func (li *langIndex) inVocab(w string) bool { _, ok := li.wordCache[w]; return ok }
+func (li *langIndex) inVocab(w string) bool { _, ok := li.vocab[w]; return ok }
 
 func (li *langIndex) allKnown(ts []string) bool {
 	for _, t := range ts {

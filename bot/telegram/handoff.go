@@ -424,7 +424,7 @@ func (h *handoffs) onStaffMessage(m *tgbotapi.Message) {
 		}
 		h.markAnswered(rec)
 		h.sendStaff(fmt.Sprintf("✅ Sent to the visitor (#%s, %s). Reply to this message to add more.", rec.ID, rec.Platform), m.MessageID, nil, rec.ID)
-		h.a.log.Info("staff reply forwarded", "handoff", rec.ID, "platform", rec.Platform)
+		h.a.log.Info("staff reply forwarded", "handoff", rec.ID, "to", rec.Platform)
 		return
 	}
 	body := hmsg(rec.Lang, "answer") + "\n\n" + Escape(text) + "\n\n<i>" + Escape(bot.Msg(rec.Lang, "notice")) + "</i>"
@@ -521,7 +521,7 @@ func (a *Adapter) ForwardExternal(platformName, key, lang, name, email, question
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
 		tgbotapi.NewInlineKeyboardButtonData("✍️ Reply", actStaffReply+rec.ID)))
 	h.sendStaff(text, 0, kb, rec.ID)
-	h.a.log.Info("handoff forwarded to staff", "handoff", rec.ID, "platform", platformName)
+	h.a.log.Info("handoff forwarded to staff", "handoff", rec.ID, "from", platformName)
 	return nil
 }
 

@@ -183,8 +183,12 @@ func normOrigin(o string) (string, error) {
 }
 
 // Mount registers the web chat's routes on mux: the demo page at /, the
-// widget's files, the WebSocket and the POST fallback.
+// widget's files, the WebSocket and the POST fallback. Mounted on another
+// server (no Config.Addr), the chat is ready with that server.
 func (s *Server) Mount(mux *http.ServeMux) {
+	if mux != s.mux && s.cfg.Addr == "" {
+		defer s.markReady()
+	}
 	mux.HandleFunc("GET /{$}", s.serveDemo)
 	mux.HandleFunc("GET /widget.js", s.serveStatic("widget.js", "text/javascript; charset=utf-8"))
 	mux.HandleFunc("GET /widget.css", s.serveStatic("widget.css", "text/css; charset=utf-8"))

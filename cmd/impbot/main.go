@@ -19,7 +19,7 @@ const usage = `impbot: answers questions about Canada's International Mobility P
 Usage:
   impbot chat [--jsonl] [--knowledge DIR] [--config FILE]   chat in the terminal (or JSON lines)
   impbot ask [--json] [--knowledge DIR] TEXT               answer one question
-  impbot serve --config FILE                               run the Telegram/Discord adapters
+  impbot serve [--config FILE]                             run the adapters (no config: web chat demo on 127.0.0.1:8080)
   impbot kb check [DIR]                                    validate a knowledge folder
   impbot kb test [--knowledge DIR] FILE.jsonl              measure answers on a question set
   impbot kb export [--knowledge DIR]                       print the articles as JSON lines

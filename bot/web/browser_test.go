@@ -211,6 +211,8 @@ func press(t *testing.T, ctx context.Context, sel string) {
 
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
+	// Show the last question with the start of its answer.
+	do(t, ctx, "scroll", chromedp.Evaluate[chromedp.Void](`(() => { const u = [...document.querySelectorAll('#impbot .impbot-entry .impbot-user')].pop(); if (u) u.scrollIntoView({block: 'start'}); })()`))
 	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
@@ -313,7 +315,6 @@ func TestBrowserWidget(t *testing.T) {
 		if n := eval[int](t, ctx, jsLastBot+`.querySelectorAll('button[data-action^="f:"]').length`); n != 2 {
 			t.Errorf("%d feedback buttons, want 👍 and 👎", n)
 		}
-		screenshot(t, ctx, "desktop")
 	})
 
 	t.Run("suggestion button", func(t *testing.T) {
@@ -322,6 +323,7 @@ func TestBrowserWidget(t *testing.T) {
 		if got := eval[string](t, ctx, jsLastBot+`.getAttribute('data-topic')`); "a:"+got != action {
 			t.Errorf("button %s answered %q", action, got)
 		}
+		screenshot(t, ctx, "desktop")
 		press(t, ctx, `#impbot .impbot-entry:last-child button[data-action^="f:+"]`)
 		if !strings.Contains(eval[string](t, ctx, jsLastBot+`.innerText`), "Thank") {
 			t.Errorf("feedback answer: %q", eval[string](t, ctx, jsLastBot+`.innerText`))
@@ -486,6 +488,7 @@ func TestBrowserWidget(t *testing.T) {
 		if bg != "rgb(21, 24, 29)" {
 			t.Errorf("dark panel background %q", bg)
 		}
+		ask(t, ctx, "How long is a PGWP valid?")
 		screenshot(t, ctx, "dark")
 		do(t, ctx, "light", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{})

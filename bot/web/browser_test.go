@@ -554,3 +554,95 @@ func TestBrowserWidget(t *testing.T) {
 		}
 	})
 }
+
+// wsGate refuses WebSocket upgrades while blocked, like a network or proxy
+// that does not let them through.
+type wsGate struct {
+	blocked atomic.Bool
+	refused atomic.Int32
+	posts   atomic.Int32
+}
+
+func (g *wsGate) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/chat/ws" && g.blocked.Load() {
+			g.refused.Add(1)
+			http.Error(w, "no websockets here", http.StatusServiceUnavailable)
+			return
+		}
+		if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/chat/") {
+			g.posts.Add(1)
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func TestBrowserReconnectAndFallback(t *testing.T) {
+	ctx := newBrowser(t)
+	h, _ := testRouter(t)
+	ch := &countingHandler{next: h}
+	s, err := New(Config{Handler: ch, PerSession: 5, PerSessionBurst: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.markReady()
+
+	t.Run("a dropped connection resumes without loss", func(t *testing.T) {
+		g := &wsGate{}
+		ts := httptest.NewServer(g.wrap(s))
+		defer ts.Close()
+		do(t, ctx, "open", chromedp.Navigate(ts.URL+"/"), chromedp.WaitVisible(chromedp.CSS(".impbot-launcher")),
+			chromedp.Click(chromedp.CSS(".impbot-launcher")), chromedp.WaitVisible(chromedp.CSS("#impbot-panel")))
+		ask(t, ctx, "what is a pgwp")
+		// The network goes: the connection drops and reconnecting fails.
+		g.blocked.Store(true)
+		s.dropConnections()
+		deadline := time.Now().Add(45 * time.Second)
+		for g.refused.Load() == 0 {
+			if time.Now().After(deadline) {
+				t.Fatal("the widget never tried to reconnect")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		// A question typed while offline waits in the queue.
+		n := eval[int](t, ctx, jsEntries)
+		do(t, ctx, "type offline", chromedp.SendKeys(chromedp.CSS("#impbot-input"), "how much is the employer compliance fee\r"))
+		waitJS(t, ctx, "the queued message", jsPending+` === 1 && document.querySelector('.impbot-status').textContent.includes('Connection lost')`)
+		// The network comes back: the queue is sent once and answered.
+		g.blocked.Store(false)
+		waitJS(t, ctx, "the answer after reconnecting", fmt.Sprintf(`%s === %d && %s === 0`, jsEntries, n+2, jsPending))
+		if got := eval[string](t, ctx, jsLastBot+`.getAttribute('data-topic')`); got != "employer-compliance-fee" {
+			t.Errorf("answered %q", got)
+		}
+		ch.mu.Lock()
+		defer ch.mu.Unlock()
+		for k, v := range ch.calls {
+			if strings.HasSuffix(k, "|how much is the employer compliance fee") && v != 1 {
+				t.Errorf("the queued message reached the router %d times", v)
+			}
+		}
+		if n := eval[int](t, ctx, `[...document.querySelectorAll('#impbot .impbot-user')].filter(e => e.textContent.includes('employer compliance fee')).length`); n != 1 {
+			t.Errorf("the queued message shows %d times", n)
+		}
+	})
+
+	t.Run("WebSockets blocked: HTTP POST fallback", func(t *testing.T) {
+		g := &wsGate{}
+		g.blocked.Store(true)
+		ts := httptest.NewServer(g.wrap(s)) // a new origin: a fresh widget
+		defer ts.Close()
+		do(t, ctx, "open", chromedp.Navigate(ts.URL+"/"), chromedp.WaitVisible(chromedp.CSS(".impbot-launcher")),
+			chromedp.Click(chromedp.CSS(".impbot-launcher")), chromedp.WaitVisible(chromedp.CSS("#impbot-panel")))
+		ask(t, ctx, "Can my spouse work in Canada?")
+		if got := eval[string](t, ctx, jsLastBot+`.getAttribute('data-topic')`); got == "" {
+			t.Errorf("no article over the fallback: %s", eval[string](t, ctx, jsLastBot+`.innerText`))
+		}
+		if g.refused.Load() < 2 || g.posts.Load() < 2 {
+			t.Errorf("refused upgrades %d, POSTs %d: the fallback was not used", g.refused.Load(), g.posts.Load())
+		}
+		press(t, ctx, `#impbot .impbot-entry:last-child button[data-action^="a:"]`)
+		do(t, ctx, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#impbot-panel")))
+		waitJS(t, ctx, "the history over POST", jsEntries+` === 4`)
+	})
+}

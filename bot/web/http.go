@@ -90,7 +90,11 @@ func (s *Server) serveDemo(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Query().Get("lang"), "fr") {
 		lang = "fr"
 	}
-	_ = demoPage.Execute(w, map[string]any{"Lang": lang, "FR": lang == "fr", "Title": s.cfg.Title})
+	title := s.title
+	if title == "" {
+		title = "impbot"
+	}
+	_ = demoPage.Execute(w, map[string]any{"Lang": lang, "FR": lang == "fr", "Title": title})
 }
 
 // cors answers for the POST fallback: the bot's own origin and
@@ -208,6 +212,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	writerDone := make(chan struct{})
+	kick := s.kicked()
 	go func() {
 		defer close(writerDone)
 		defer c.Close()
@@ -218,6 +223,9 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 			select {
 			case <-ctx.Done():
 				_ = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, ""), time.Now().Add(time.Second))
+				return
+			case <-kick:
+				_ = c.UnderlyingConn().Close()
 				return
 			case <-s.closed:
 				_ = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "restart"), time.Now().Add(time.Second))

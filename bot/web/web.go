@@ -81,6 +81,7 @@ type Config struct {
 // `impbot serve` uses (Name, Run, Ready).
 type Server struct {
 	cfg      Config
+	title    string // web.title as configured ("" = the widget's own, per language)
 	log      *slog.Logger
 	stats    bot.Stats
 	sessions *store
@@ -93,6 +94,9 @@ type Server struct {
 	ready  chan struct{}
 	closed chan struct{}
 	once   sync.Once
+
+	kickMu sync.Mutex
+	kick   chan struct{} // closed to drop the open connections (tests)
 }
 
 type ipEntry struct {
@@ -110,9 +114,6 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Title == "" {
-		cfg.Title = "IMP work permit assistant"
 	}
 	if cfg.ThemeColor == "" {
 		cfg.ThemeColor = "#0b5cad"
@@ -144,8 +145,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxSessions <= 0 {
 		cfg.MaxSessions = 50000
 	}
-	s := &Server{cfg: cfg, log: cfg.Log, stats: cfg.Stats, allowed: map[string]bool{}, ips: map[string]*ipEntry{},
-		ready: make(chan struct{}), closed: make(chan struct{})}
+	s := &Server{cfg: cfg, title: cfg.Title, log: cfg.Log, stats: cfg.Stats, allowed: map[string]bool{}, ips: map[string]*ipEntry{},
+		ready: make(chan struct{}), closed: make(chan struct{}), kick: make(chan struct{})}
 	for _, o := range cfg.AllowedOrigins {
 		n, err := normOrigin(o)
 		if err != nil {
@@ -260,6 +261,21 @@ func (s *Server) markReady() {
 	}
 }
 
+// dropConnections cuts every open WebSocket without a close handshake, as
+// a network failure would (tests of the widget's reconnection).
+func (s *Server) dropConnections() {
+	s.kickMu.Lock()
+	defer s.kickMu.Unlock()
+	close(s.kick)
+	s.kick = make(chan struct{})
+}
+
+func (s *Server) kicked() <-chan struct{} {
+	s.kickMu.Lock()
+	defer s.kickMu.Unlock()
+	return s.kick
+}
+
 // Close ends the WebSocket connections (they reconnect elsewhere).
 func (s *Server) Close() { s.once.Do(func() { close(s.closed) }) }
 
@@ -344,7 +360,7 @@ func (s *Server) hello(in In) (*session, Out) {
 	sess.mu.Lock()
 	es := append([]Entry(nil), sess.entries...)
 	sess.mu.Unlock()
-	return sess, Out{Type: "hello", SID: sess.id, Entries: es, Title: s.cfg.Title, Greeting: s.cfg.Greeting,
+	return sess, Out{Type: "hello", SID: sess.id, Entries: es, Title: s.title, Greeting: s.cfg.Greeting,
 		Theme: s.cfg.ThemeColor, Staff: s.cfg.Staff != nil}
 }
 

@@ -95,7 +95,7 @@
     launcher.setAttribute('aria-label', t('open'));
     launcher.textContent = '';
     launcher.appendChild(el('span', { 'aria-hidden': 'true', text: '💬' }));
-    titleEl.textContent = cfg.title && lang === 'en' ? cfg.title : t('title');
+    titleEl.textContent = cfg.title || t('title');
     langBtn.textContent = t('langShort');
     langBtn.setAttribute('aria-label', t('lang'));
     langBtn.setAttribute('lang', lang === 'en' ? 'fr' : 'en');

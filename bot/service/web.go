@@ -55,6 +55,11 @@ func newWebAdapter(a *App) (Adapter, error) {
 	if a.Cfg.RateLimit.PerSecond > 0 {
 		wc.PerSession, wc.PerSessionBurst = a.Cfg.RateLimit.PerSecond*0.9, a.Cfg.RateLimit.Burst
 	}
+	db, err := a.DB()
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	wc.DB = db
 	shared := c.Addr == "" || c.Addr == a.Cfg.HTTP.Addr
 	if !shared {
 		wc.Addr = c.Addr

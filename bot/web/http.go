@@ -157,7 +157,7 @@ func (s *Server) servePostSend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sess := s.sessions.lookup(in.SID)
-	if sess == nil || !validSessionID(in.SID) {
+	if sess == nil {
 		writeJSON(w, http.StatusOK, Out{Type: "error", Text: "unknown session", ID: in.ID})
 		return
 	}

@@ -2,10 +2,14 @@ package web
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"sync"
 	"time"
 
+	"go.etcd.io/bbolt"
 	"golang.org/x/time/rate"
 
 	"github.com/impbot/impbot/bot"
@@ -44,6 +48,9 @@ const (
 )
 
 type session struct {
+	// id is the session's key: a hash of the id the widget holds (which is
+	// a bearer secret and is never stored). It names the conversation to
+	// the router (chat and user id) and to the staff handoff.
 	id string
 
 	// mu serializes the messages of one session: the duplicate check, the
@@ -58,6 +65,30 @@ type session struct {
 	lim     *rate.Limiter
 	subs    map[chan Out]struct{}
 	pending bool // a question is with the staff
+}
+
+// keyOf is the session key of a widget's session id.
+func keyOf(sid string) string {
+	h := sha256.Sum256([]byte("impbot-web:" + sid))
+	return hex.EncodeToString(h[:16])
+}
+
+// rebuildDone recovers the de-duplication map from the entries (after a
+// restart): each client id maps to the entries it produced.
+func (s *session) rebuildDone() {
+	s.done, s.order = nil, nil
+	for _, e := range s.entries {
+		if e.ID == "" {
+			continue
+		}
+		if _, ok := s.done[e.ID]; !ok {
+			s.order = append(s.order, e.ID)
+		}
+		if s.done == nil {
+			s.done = map[string][]Entry{}
+		}
+		s.done[e.ID] = append(s.done[e.ID], e)
+	}
 }
 
 func newSessionID() string {
@@ -134,41 +165,68 @@ func (s *session) publish(o Out, skip chan Out) {
 	}
 }
 
-// store holds the sessions in memory. Idle sessions are dropped after ttl;
-// beyond max sessions the least recently used goes first.
+// store holds the sessions in memory, keyed by keyOf(sid). Idle sessions
+// are dropped after ttl; beyond max sessions the least recently used goes
+// first. With a bbolt database, sessions are also saved (a moment after
+// each change, off the answer's path) and loaded at start, so
+// conversations survive a restart.
 type store struct {
-	mu   sync.Mutex
-	m    map[string]*session
-	ttl  time.Duration
-	max  int
-	rate func() *rate.Limiter
+	mu    sync.Mutex
+	m     map[string]*session
+	ttl   time.Duration
+	max   int
+	rate  func() *rate.Limiter
+	db    *bbolt.DB
+	dirty map[string]bool // keys to save (or delete, when gone from m)
 }
 
 func newStore(ttl time.Duration, max int, rate func() *rate.Limiter) *store {
-	return &store{m: map[string]*session{}, ttl: ttl, max: max, rate: rate}
+	return &store{m: map[string]*session{}, ttl: ttl, max: max, rate: rate, dirty: map[string]bool{}}
 }
 
-// get returns the session id names, or a new one when id is unknown.
-func (st *store) get(id string, now time.Time) *session {
+// get returns the session sid names, or a new one (with its new sid) when
+// sid is unknown.
+func (st *store) get(sid string, now time.Time) (*session, string) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if s := st.m[id]; s != nil && validSessionID(id) {
-		s.seen = now
-		return s
+	if validSessionID(sid) {
+		if s := st.m[keyOf(sid)]; s != nil {
+			s.seen = now
+			return s, sid
+		}
 	}
 	if len(st.m) >= st.max {
 		st.evictLocked(now, true)
 	}
-	s := &session{id: newSessionID(), seen: now, lim: st.rate(), subs: map[chan Out]struct{}{}}
+	sid = newSessionID()
+	s := &session{id: keyOf(sid), seen: now, lim: st.rate(), subs: map[chan Out]struct{}{}}
 	st.m[s.id] = s
-	return s
+	return s, sid
 }
 
-// lookup returns an existing session or nil.
-func (st *store) lookup(id string) *session {
+// lookup returns the session of a widget's sid, or nil.
+func (st *store) lookup(sid string) *session {
+	if !validSessionID(sid) {
+		return nil
+	}
+	return st.byKey(keyOf(sid))
+}
+
+// byKey returns the session with a key, or nil.
+func (st *store) byKey(key string) *session {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	return st.m[id]
+	return st.m[key]
+}
+
+// touch marks a session to be saved.
+func (st *store) touch(key string) {
+	if st.db == nil {
+		return
+	}
+	st.mu.Lock()
+	st.dirty[key] = true
+	st.mu.Unlock()
 }
 
 // sweep drops idle sessions.
@@ -183,6 +241,7 @@ func (st *store) evictLocked(now time.Time, oldest bool) {
 	for id, s := range st.m {
 		if now.Sub(s.seen) > st.ttl {
 			delete(st.m, id)
+			st.dirty[id] = true
 			continue
 		}
 		if old == nil || s.seen.Before(old.seen) {
@@ -191,7 +250,107 @@ func (st *store) evictLocked(now time.Time, oldest bool) {
 	}
 	if oldest && len(st.m) >= st.max && old != nil {
 		delete(st.m, old.id)
+		st.dirty[old.id] = true
 	}
+}
+
+var bucket = []byte("web_sessions")
+
+// saved is a session as stored.
+type saved struct {
+	Entries []Entry   `json:"entries"`
+	Seq     int64     `json:"seq"`
+	Pending bool      `json:"pending,omitempty"`
+	Seen    time.Time `json:"seen"`
+}
+
+// open loads the saved sessions that have not expired.
+func (st *store) open(db *bbolt.DB, now time.Time) error {
+	st.db = db
+	return db.Update(func(tx *bbolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucket)
+		if err != nil {
+			return err
+		}
+		var expired [][]byte
+		err = b.ForEach(func(k, v []byte) error {
+			var sv saved
+			if json.Unmarshal(v, &sv) != nil || now.Sub(sv.Seen) > st.ttl {
+				expired = append(expired, append([]byte(nil), k...))
+				return nil
+			}
+			s := &session{id: string(k), entries: sv.Entries, seq: sv.Seq, pending: sv.Pending, seen: sv.Seen,
+				lim: st.rate(), subs: map[chan Out]struct{}{}}
+			s.rebuildDone()
+			st.m[s.id] = s
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range expired {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// flush saves the sessions changed since the last flush, and deletes the
+// ones that are gone.
+func (st *store) flush() error {
+	if st.db == nil {
+		return nil
+	}
+	st.mu.Lock()
+	dirty := st.dirty
+	st.dirty = map[string]bool{}
+	type item struct {
+		key  string
+		s    *session
+		seen time.Time
+	}
+	var items []item
+	for k := range dirty {
+		it := item{key: k, s: st.m[k]}
+		if it.s != nil {
+			it.seen = it.s.seen
+		}
+		items = append(items, it)
+	}
+	st.mu.Unlock()
+	if len(items) == 0 {
+		return nil
+	}
+	vals := make([][]byte, len(items))
+	for i, it := range items {
+		if it.s == nil {
+			continue
+		}
+		it.s.mu.Lock()
+		v, err := json.Marshal(saved{Entries: it.s.entries, Seq: it.s.seq, Pending: it.s.pending, Seen: it.seen})
+		it.s.mu.Unlock()
+		if err != nil {
+			return err
+		}
+		vals[i] = v
+	}
+	return st.db.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucket)
+		for i, it := range items {
+			var err error
+			if vals[i] == nil {
+				err = b.Delete([]byte(it.key))
+			} else {
+				err = b.Put([]byte(it.key), vals[i])
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 func (st *store) len() int {

@@ -19,6 +19,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"go.etcd.io/bbolt"
 	"golang.org/x/time/rate"
 
 	"github.com/impbot/impbot/bot"
@@ -66,6 +67,9 @@ type Config struct {
 	Staff Staff
 	// Contact is shown when there is no Staff (organization.contact).
 	Contact string
+	// DB, if set, keeps the conversations across restarts (the bbolt file
+	// of sessions.path); otherwise they live in memory.
+	DB *bbolt.DB
 
 	// Limits (zero: the defaults). PerSession and PerIP are messages per
 	// second, with their bursts.
@@ -157,6 +161,11 @@ func New(cfg Config) (*Server, error) {
 	s.sessions = newStore(cfg.SessionTTL, cfg.MaxSessions, func() *rate.Limiter {
 		return rate.NewLimiter(rate.Limit(cfg.PerSession), cfg.PerSessionBurst)
 	})
+	if cfg.DB != nil {
+		if err := s.sessions.open(cfg.DB, time.Now()); err != nil {
+			return nil, fmt.Errorf("web: load conversations: %w", err)
+		}
+	}
 	s.mux = http.NewServeMux()
 	s.Mount(s.mux)
 	return s, nil
@@ -234,8 +243,18 @@ func (s *Server) Run(ctx context.Context) error {
 	s.markReady()
 	t := time.NewTicker(5 * time.Minute)
 	defer t.Stop()
+	save := time.NewTicker(250 * time.Millisecond)
+	defer save.Stop()
+	flush := func() {
+		if err := s.sessions.flush(); err != nil {
+			s.log.Error("web: cannot save conversations", "err", err)
+		}
+	}
+	defer flush()
 	for {
 		select {
+		case <-save.C:
+			flush()
 		case <-ctx.Done():
 			s.Close()
 			if srv != nil {
@@ -356,11 +375,11 @@ type Out struct {
 }
 
 func (s *Server) hello(in In) (*session, Out) {
-	sess := s.sessions.get(in.SID, time.Now())
+	sess, sid := s.sessions.get(in.SID, time.Now())
 	sess.mu.Lock()
 	es := append([]Entry(nil), sess.entries...)
 	sess.mu.Unlock()
-	return sess, Out{Type: "hello", SID: sess.id, Entries: es, Title: s.title, Greeting: s.cfg.Greeting,
+	return sess, Out{Type: "hello", SID: sid, Entries: es, Title: s.title, Greeting: s.cfg.Greeting,
 		Theme: s.cfg.ThemeColor, Staff: s.cfg.Staff != nil}
 }
 
@@ -398,6 +417,7 @@ func (s *Server) handle(ctx context.Context, sess *session, in In, ipOK bool, fr
 	}
 	s.stats.MessageOut(Platform)
 	sess.remember(in.ID, es)
+	s.sessions.touch(sess.id)
 	o := Out{Type: "entries", ID: in.ID, Entries: es, Reset: reset}
 	sess.publish(o, from)
 	return o
@@ -459,12 +479,12 @@ func botEntry(id string, resp *bot.Response) Entry {
 	return e
 }
 
-// StaffReply delivers a staff answer to a widget session: it joins the
-// conversation and is pushed to the open connections; a visitor who comes
-// back later sees it in the history. It reports false when the session is
-// gone (expired or deleted).
-func (s *Server) StaffReply(sessionID, lang, text string) bool {
-	sess := s.sessions.lookup(sessionID)
+// StaffReply delivers a staff answer to the session of a Ticket (its
+// Session key): it joins the conversation and is pushed to the open
+// connections; a visitor who comes back later sees it in the history. It
+// reports false when the session is gone (expired or deleted).
+func (s *Server) StaffReply(session, lang, text string) bool {
+	sess := s.sessions.byKey(session)
 	if sess == nil {
 		return false
 	}
@@ -477,6 +497,7 @@ func (s *Server) StaffReply(sessionID, lang, text string) bool {
 	defer sess.mu.Unlock()
 	es := sess.append(Entry{From: "staff", HTML: RenderHTML(md)})
 	sess.pending = false
+	s.sessions.touch(sess.id)
 	sess.publish(Out{Type: "entries", Entries: es}, nil)
 	return true
 }

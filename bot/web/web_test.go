@@ -165,7 +165,7 @@ func TestResendIsAnsweredOnce(t *testing.T) {
 	if fmt.Sprint(first.Entries) != fmt.Sprint(again.Entries) {
 		t.Errorf("resend got different entries:\n%+v\n%+v", first.Entries, again.Entries)
 	}
-	if n := ch.calls[sid+"|one"]; n != 1 {
+	if n := ch.calls[keyOf(sid)+"|one"]; n != 1 {
 		t.Errorf("router called %d times for one message", n)
 	}
 	if h := b.hello(sid); len(h.Entries) != 2 {
@@ -217,7 +217,7 @@ func TestDroppedConnectionResumes(t *testing.T) {
 		t.Errorf("conversation after the drop: %v, want one,two,three,four", got)
 	}
 	for _, txt := range []string{"one", "two", "three", "four"} {
-		if n := ch.calls[sid+"|"+txt]; n != 1 {
+		if n := ch.calls[keyOf(sid)+"|"+txt]; n != 1 {
 			t.Errorf("%q answered %d times", txt, n)
 		}
 	}
@@ -325,11 +325,11 @@ func TestHandoffAndStaffReply(t *testing.T) {
 	if o := c.recvFor("h1"); !strings.Contains(o.Entries[1].Replies[0].Text, "notre équipe") {
 		t.Fatalf("handoff reply: %+v", o)
 	}
-	if len(staff.tickets) != 1 || staff.tickets[0].Email != "ana@example.org" || staff.tickets[0].Session != h.SID {
+	if len(staff.tickets) != 1 || staff.tickets[0].Email != "ana@example.org" || staff.tickets[0].Session != keyOf(h.SID) {
 		t.Fatalf("tickets %+v", staff.tickets)
 	}
 	// Live: the connected widget gets the staff answer pushed.
-	if !s.StaffReply(h.SID, "fr", "Oui, avec un <script>x</script> permis ouvert.") {
+	if !s.StaffReply(keyOf(h.SID), "fr", "Oui, avec un <script>x</script> permis ouvert.") {
 		t.Fatal("StaffReply: session not found")
 	}
 	o := c.recv()
@@ -410,7 +410,7 @@ func TestPostFallback(t *testing.T) {
 		t.Fatalf("send: %+v", o)
 	}
 	post("/chat/send", In{Type: "msg", SID: h.SID, ID: "p1", Text: "hi there"})
-	if n := ch.calls[h.SID+"|hi there"]; n != 1 {
+	if n := ch.calls[keyOf(h.SID)+"|hi there"]; n != 1 {
 		t.Errorf("POST resend answered %d times", n)
 	}
 	if o := post("/chat/send", In{Type: "msg", SID: "nope", ID: "p2", Text: "x"}); o.Type != "error" {

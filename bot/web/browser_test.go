@@ -419,13 +419,20 @@ func TestBrowserWidget(t *testing.T) {
 		if len(tickets) != 1 || tickets[0].Name != "Ana" || !strings.Contains(tickets[0].Question, "frais") {
 			t.Fatalf("tickets %+v (the question is prefilled with the last one)", tickets)
 		}
-		// The visitor leaves; staff answer; the visitor comes back.
+		// The visitor closes the chat and leaves; staff answer; the visitor
+		// comes back: the launcher shows a new message, the panel the answer.
+		do(t, ctx, "close", chromedp.Click(chromedp.CSS(".impbot-close")))
 		do(t, ctx, "leave", chromedp.Navigate("about:blank"))
 		if !s.StaffReply(tickets[0].Session, "en", "Yes: your employer pays it **before** you apply.") {
 			t.Fatal("staff reply not delivered")
 		}
-		do(t, ctx, "come back", chromedp.Navigate(ts.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#impbot-panel")))
+		do(t, ctx, "come back", chromedp.Navigate(ts.URL+"/"), chromedp.WaitVisible(chromedp.CSS(".impbot-launcher")))
+		waitJS(t, ctx, "the unread badge", `document.querySelector('#impbot').classList.contains('impbot-unread') && document.querySelector('.impbot-launcher').getAttribute('aria-label').includes('new message')`)
+		do(t, ctx, "open", chromedp.Click(chromedp.CSS(".impbot-launcher")), chromedp.WaitVisible(chromedp.CSS("#impbot-panel")))
 		waitJS(t, ctx, "the staff answer", `[...document.querySelectorAll('#impbot .impbot-staff')].some(e => e.innerText.includes('your employer pays it before'))`)
+		if eval[bool](t, ctx, `document.querySelector('#impbot').classList.contains('impbot-unread')`) {
+			t.Error("the badge stays after opening")
+		}
 	})
 
 	t.Run("keyboard only", func(t *testing.T) {
@@ -559,13 +566,14 @@ func TestBrowserWidget(t *testing.T) {
 // that does not let them through.
 type wsGate struct {
 	blocked atomic.Bool
+	offline atomic.Bool // the POST fallback is refused too
 	refused atomic.Int32
 	posts   atomic.Int32
 }
 
 func (g *wsGate) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/chat/ws" && g.blocked.Load() {
+		if strings.HasPrefix(r.URL.Path, "/chat/") && g.blocked.Load() && (r.URL.Path == "/chat/ws" || g.offline.Load()) {
 			g.refused.Add(1)
 			http.Error(w, "no websockets here", http.StatusServiceUnavailable)
 			return
@@ -596,6 +604,7 @@ func TestBrowserReconnectAndFallback(t *testing.T) {
 			chromedp.Click(chromedp.CSS(".impbot-launcher")), chromedp.WaitVisible(chromedp.CSS("#impbot-panel")))
 		ask(t, ctx, "what is a pgwp")
 		// The network goes: the connection drops and reconnecting fails.
+		g.offline.Store(true)
 		g.blocked.Store(true)
 		s.dropConnections()
 		deadline := time.Now().Add(45 * time.Second)

@@ -81,7 +81,10 @@ func TestConversationsSurviveRestart(t *testing.T) {
 	waitFlush := time.Now().Add(10 * time.Second)
 	for {
 		var v []byte
-		_ = db.View(func(tx *bbolt.Tx) error { v = append([]byte(nil), tx.Bucket(bucket).Get([]byte(keyOf(sid)))...); return nil })
+		_ = db.View(func(tx *bbolt.Tx) error {
+			v = append([]byte(nil), tx.Bucket(bucket).Get([]byte(keyOf(sid)))...)
+			return nil
+		})
 		if !strings.Contains(string(v), "before the restart") {
 			break
 		}

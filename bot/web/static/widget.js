@@ -21,7 +21,7 @@
       del: 'Delete my conversation', lang: 'Français', langShort: 'FR', elig: 'Check my eligibility', back: '↩ Back',
       person: 'Talk to a person', name: 'Your name', email: 'Your e-mail', question: 'Your question', sendTeam: 'Send to our team',
       cancel: 'Cancel', offline: 'Connection lost: your messages will be sent when it is back.', sending: 'sending…',
-      you: 'You', bot: 'Assistant', staff: 'Our team', log: 'Conversation', fill: 'Please fill in every field.'
+      you: 'You', bot: 'Assistant', staff: 'Our team', log: 'Conversation', fill: 'Please fill in every field.', unread: 'new message'
     },
     fr: {
       open: 'Ouvrir le clavardage : questions sur les permis de travail', close: 'Fermer le clavardage', title: 'Assistant permis de travail (PMI)',
@@ -30,7 +30,7 @@
       del: 'Effacer ma conversation', lang: 'English', langShort: 'EN', elig: 'Vérifier mon admissibilité', back: '↩ Retour',
       person: 'Parler à une personne', name: 'Votre nom', email: 'Votre courriel', question: 'Votre question', sendTeam: 'Envoyer à notre équipe',
       cancel: 'Annuler', offline: 'Connexion perdue : vos messages partiront dès son retour.', sending: 'envoi…',
-      you: 'Vous', bot: 'Assistant', staff: 'Notre équipe', log: 'Conversation', fill: 'Remplissez tous les champs.'
+      you: 'Vous', bot: 'Assistant', staff: 'Notre équipe', log: 'Conversation', fill: 'Remplissez tous les champs.', unread: 'nouveau message'
     }
   };
   function pick(l) { return /^fr/i.test(l || '') ? 'fr' : 'en'; }
@@ -184,11 +184,22 @@
     });
     typing.hidden = !(outbox.length && connected);
     log.scrollTop = log.scrollHeight;
+    unread();
     if (added && wantFocus) {
       wantFocus = false;
       var first = added.querySelector('button');
       if (first) first.focus(); else input.focus();
     }
+  }
+  // A badge on the launcher when an answer (a staff reply) arrived while
+  // the panel was closed.
+  function unread() {
+    var top = 0;
+    entries.forEach(function (e) { if (e.from !== 'user') top = Math.max(top, e.seq); });
+    if (!panel.hidden) save('seen', top);
+    var n = !panel.hidden ? 0 : entries.filter(function (e) { return e.from !== 'user' && e.seq > load('seen', 0); }).length;
+    root.classList.toggle('impbot-unread', n > 0);
+    launcher.setAttribute('aria-label', t('open') + (n ? ' (' + t('unread') + ')' : ''));
   }
   function merge(list, reset) {
     if (reset) entries = [];
@@ -315,6 +326,7 @@
     if (focus !== false) input.focus();
   }
   function closePanel() {
+    unread();
     panel.hidden = true;
     root.classList.remove('impbot-open');
     launcher.setAttribute('aria-expanded', 'false');
@@ -360,8 +372,10 @@
   rebuild();
   function start() {
     document.body.appendChild(root);
+    // A returning visitor connects at once, so a staff answer shows on the
+    // launcher even before the panel is opened.
     if (load('open', false)) openPanel(false);
-    else if (sid && outbox.length) hello();
+    else if (sid) hello();
   }
   if (document.body) start(); else document.addEventListener('DOMContentLoaded', start);
 })();

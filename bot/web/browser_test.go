@@ -48,30 +48,60 @@ func findChromium(t *testing.T) string {
 	return ""
 }
 
+var (
+	browserOnce   sync.Once
+	browserCtx    context.Context
+	browserErr    error
+	browserCancel = func() {}
+)
+
+// TestMain closes the shared browser.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	browserCancel()
+	os.Exit(code)
+}
+
+// newBrowser returns a new tab of one headless Chromium shared by the tests
+// (a fresh profile in a temporary folder).
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
 	path := findChromium(t)
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-default-browser-check", true),
-		chromedp.Flag("lang", "en-US"),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 800),
+	browserOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "impbot-chromium-")
+		if err != nil {
+			browserErr = err
+			return
+		}
+		opts := []chromedp.ExecAllocatorOption{
+			chromedp.ExecPath(path),
+			chromedp.Headless,
+			chromedp.NoSandbox,
+			chromedp.DisableGPU,
+			chromedp.NoFirstRun,
+			chromedp.Flag("disable-quic", true),
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.Flag("no-default-browser-check", true),
+			chromedp.Flag("lang", "en-US"),
+			chromedp.UserDataDir(dir),
+			chromedp.WindowSize(1280, 800),
+		}
+		actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+		bctx, cancelB := chromedp.NewContext(actx)
+		browserCancel = func() { cancelB(); cancelA(); _ = os.RemoveAll(dir) }
+		browserErr = chromedp.Do(bctx, chromedp.Navigate("about:blank"))
+		browserCtx = bctx
+	})
+	if browserErr != nil {
+		t.Fatalf("start chromium: %v", browserErr)
 	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelC := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 4*time.Minute)
-	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
+	ctx, cancelT := chromedp.NewContext(browserCtx)
+	ctx, cancel := context.WithTimeout(ctx, 4*time.Minute)
+	t.Cleanup(func() { cancel(); cancelT() })
 	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start chromium: %v", err)
+		t.Fatalf("open a tab: %v", err)
 	}
 	return ctx
 }
@@ -234,6 +264,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 const jsLastBot = `(() => { const b = document.querySelectorAll('#impbot .impbot-entry .impbot-bot'); return b[b.length-1]; })()`
 
 func TestBrowserWidget(t *testing.T) {
+	t.Parallel()
 	ctx := newBrowser(t)
 	h := htmlArticleRouter(t)
 	staff := &fakeStaff{}
@@ -586,6 +617,7 @@ func (g *wsGate) wrap(h http.Handler) http.Handler {
 }
 
 func TestBrowserReconnectAndFallback(t *testing.T) {
+	t.Parallel()
 	ctx := newBrowser(t)
 	h, _ := testRouter(t)
 	ch := &countingHandler{next: h}

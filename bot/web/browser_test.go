@@ -343,6 +343,12 @@ func TestBrowserWidget(t *testing.T) {
 		if got := eval[string](t, ctx, `String(window.pwned)`); got != "undefined" {
 			t.Errorf("article HTML ran: window.pwned = %s", got)
 		}
+		// Everything the page loaded came from the bot itself.
+		for _, u := range eval[[]string](t, ctx, `performance.getEntriesByType('resource').map(e => e.name)`) {
+			if !strings.HasPrefix(u, ts.URL+"/") {
+				t.Errorf("request to %s: only the bot's own origin is allowed", u)
+			}
+		}
 		if n := eval[int](t, ctx, jsLastBot+`.querySelectorAll('button[data-action^="f:"]').length`); n != 2 {
 			t.Errorf("%d feedback buttons, want 👍 and 👎", n)
 		}

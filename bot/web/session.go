@@ -64,7 +64,7 @@ type session struct {
 	seen    time.Time
 	lim     *rate.Limiter
 	subs    map[chan Out]struct{}
-	pending bool // a question is with the staff
+	pending time.Time // when a question went to the staff (zero: none waiting)
 }
 
 // keyOf is the session key of a widget's session id.
@@ -260,7 +260,7 @@ var bucket = []byte("web_sessions")
 type saved struct {
 	Entries []Entry   `json:"entries"`
 	Seq     int64     `json:"seq"`
-	Pending bool      `json:"pending,omitempty"`
+	Pending time.Time `json:"pending,omitzero"`
 	Seen    time.Time `json:"seen"`
 }
 

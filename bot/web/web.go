@@ -449,7 +449,7 @@ func (s *Server) message(ctx context.Context, sess *session, in In, l string) (e
 		// /forget also deletes the conversation the widget shows.
 		sess.entries = nil
 		sess.done, sess.order = nil, nil
-		sess.pending = false
+		sess.pending = time.Time{}
 		return sess.append(botEntry(in.ID, resp)), true
 	}
 	if strings.HasPrefix(in.Action, bot.ActHandoff) && s.cfg.Staff != nil {
@@ -496,7 +496,7 @@ func (s *Server) StaffReply(session, lang, text string) bool {
 	sess.mu.Lock()
 	defer sess.mu.Unlock()
 	es := sess.append(Entry{From: "staff", HTML: RenderHTML(md)})
-	sess.pending = false
+	sess.pending = time.Time{}
 	s.sessions.touch(sess.id)
 	sess.publish(Out{Type: "entries", Entries: es}, nil)
 	return true
@@ -550,14 +550,15 @@ func (s *Server) handoff(ctx context.Context, sess *session, in In, l string) []
 	if name == "" || !validEmail(email) || q == "" || utf8.RuneCountInString(name) > 100 || utf8.RuneCountInString(q) > MaxText {
 		return say("invalid")
 	}
-	if sess.pending {
+	// One question at a time, until staff answer or ten minutes pass.
+	if !sess.pending.IsZero() && time.Since(sess.pending) < 10*time.Minute {
 		return say("already")
 	}
 	if err := s.cfg.Staff.Forward(ctx, Ticket{Session: sess.id, Lang: l, Name: name, Email: email, Question: q}); err != nil {
 		s.log.Error("web: handoff failed", "user", bot.Pseudonym(Platform+":"+sess.id), "err", err)
 		return say("failed")
 	}
-	sess.pending = true
+	sess.pending = time.Now()
 	return say("sent")
 }
 

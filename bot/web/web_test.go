@@ -328,6 +328,10 @@ func TestHandoffAndStaffReply(t *testing.T) {
 	if len(staff.tickets) != 1 || staff.tickets[0].Email != "ana@example.org" || staff.tickets[0].Session != keyOf(h.SID) {
 		t.Fatalf("tickets %+v", staff.tickets)
 	}
+	c.send(In{Type: "handoff", ID: "h2", Name: "Ana", Email: "ana@example.org", Question: "And my kids?"})
+	if o := c.recvFor("h2"); !strings.Contains(o.Entries[1].Replies[0].Text, "already") || len(staff.tickets) != 1 {
+		t.Fatalf("second question while one waits: %+v (%d tickets)", o, len(staff.tickets))
+	}
 	// Live: the connected widget gets the staff answer pushed.
 	if !s.StaffReply(keyOf(h.SID), "fr", "Oui, avec un <script>x</script> permis ouvert.") {
 		t.Fatal("StaffReply: session not found")

@@ -553,3 +553,29 @@ func TestKBGraph(t *testing.T) {
 		t.Errorf("markdown/fr graph:\n%.300s", stdout.String())
 	}
 }
+
+// TestKBCheckReportsTheRootError breaks one shipped article: kb check reports
+// that file's problem alone and holds back what follows from it (the other
+// articles' related ids and the eligibility rules' outcomes pointing to it).
+func TestKBCheckReportsTheRootError(t *testing.T) {
+	dir := dlgKnowledgeDir(t, "")
+	p := filepath.Join(dir, "en", "pgwp.md")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(strings.Replace(string(data), "\nid: pgwp\n", "\nid: [pgwp\n", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if n := KBCheck(&out, dir); n != 1 {
+		t.Fatalf("want 1 problem (the broken file), got %d:\n%s", n, out.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if !strings.HasPrefix(lines[0], p+":") || strings.Contains(out.String(), "is not an article") || strings.Contains(out.String(), "unknown outcome") {
+		t.Errorf("output:\n%s", out.String())
+	}
+	if !regexp.MustCompile(`(?m)^([2-9]|\d\d+) more held back: they follow from the articles above`).MatchString(out.String()) {
+		t.Errorf("no held-back count:\n%s", out.String())
+	}
+}

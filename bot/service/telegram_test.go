@@ -37,7 +37,10 @@ func tgExampleConfig(t *testing.T, apiURL string, edit func(string) string) stri
 	replace(`addr: "127.0.0.1:8080"`, `addr: "127.0.0.1:0"`)
 	replace(`path: "data/sessions.db"`, `path: "`+filepath.Join(dir, "data", "sessions.db")+`"`)
 	replace(`api_url: ""                  # Bot API base URL`, `api_url: "`+apiURL+`" # Bot API base URL`) // telegram's comes first
-	replace("discord:\n  enabled: auto", "discord:\n  enabled: false")                                     // whatever the environment holds
+	// Discord stays off whatever the environment holds.
+	replace("discord:
+  enabled: auto", "discord:
+  enabled: false")
 	if edit != nil {
 		s = edit(s)
 	}

@@ -38,9 +38,7 @@ func tgExampleConfig(t *testing.T, apiURL string, edit func(string) string) stri
 	replace(`path: "data/sessions.db"`, `path: "`+filepath.Join(dir, "data", "sessions.db")+`"`)
 	replace(`api_url: ""                  # Bot API base URL`, `api_url: "`+apiURL+`" # Bot API base URL`) // telegram's comes first
 	// Discord stays off whatever the environment holds.
-	replace("discord:
-  enabled: auto", "discord:
-  enabled: false")
+	replace("discord:\n  enabled: auto", "discord:\n  enabled: false")
 	if edit != nil {
 		s = edit(s)
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -134,8 +135,26 @@ func (r *Router) AddForgetter(f Forgetter) { r.opt.Forget = append(r.opt.Forget,
 // SetObserver plugs in the observer (before serving).
 func (r *Router) SetObserver(o Observer) { r.opt.Observer = o }
 
-// Handle answers one request.
+// Handle answers one request. While the session is in the eligibility
+// check, no reply offers to start it ("Check my eligibility").
 func (r *Router) Handle(ctx context.Context, req *Request) (*Response, error) {
+	resp, err := r.handle(ctx, req)
+	if err != nil || resp == nil {
+		return resp, err
+	}
+	if d, ok := r.opt.Dialogue.(interface {
+		Active(ctx context.Context, req *Request) bool
+	}); ok && d.Active(ctx, req) {
+		for i := range resp.Replies {
+			resp.Replies[i].Buttons = slices.DeleteFunc(slices.Clone(resp.Replies[i].Buttons), func(b Button) bool {
+				return b.Action == CommandAction("eligibility")
+			})
+		}
+	}
+	return resp, nil
+}
+
+func (r *Router) handle(ctx context.Context, req *Request) (*Response, error) {
 	lang := detectLang(req)
 	if !utf8.ValidString(req.Text) {
 		req.Text = strings.ToValidUTF8(req.Text, " ")
@@ -158,7 +177,7 @@ func (r *Router) Handle(ctx context.Context, req *Request) (*Response, error) {
 		}
 	}
 	if strings.HasPrefix(req.Action, ActCommand) {
-		return r.Handle(ctx, &Request{Platform: req.Platform, ChatID: req.ChatID, UserID: req.UserID, Lang: req.Lang,
+		return r.handle(ctx, &Request{Platform: req.Platform, ChatID: req.ChatID, UserID: req.UserID, Lang: req.Lang,
 			Text: "/" + strings.TrimPrefix(req.Action, ActCommand), Group: req.Group})
 	}
 	if r.opt.Dialogue != nil {

@@ -129,6 +129,12 @@ func (e *Engine) save(ctx context.Context, key string, st *state) error {
 	return nil
 }
 
+// Active reports whether req's session has a dialogue in progress.
+func (e *Engine) Active(ctx context.Context, req *bot.Request) bool {
+	_, ok, err := e.load(ctx, req.SessionKey())
+	return err == nil && ok
+}
+
 func (e *Engine) end(ctx context.Context, key string) error {
 	if err := e.store.Delete(ctx, key); err != nil {
 		return fmt.Errorf("end dialogue: %w", err)

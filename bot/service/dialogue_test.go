@@ -579,3 +579,42 @@ func TestKBCheckReportsTheRootError(t *testing.T) {
 		t.Errorf("no held-back count:\n%s", out.String())
 	}
 }
+
+// TestNoEligibilityButtonDuringTheCheck: while the check runs, no reply
+// offers "Check my eligibility" (/help, a question answered mid-check, an
+// article button); once it ends, /help offers it again.
+func TestNoEligibilityButtonDuringTheCheck(t *testing.T) {
+	app := dlgApp(t, "")
+	s := newDlgSession(t, app.Handler)
+	offers := func(out console.Out) bool {
+		for _, r := range out.Replies {
+			for _, b := range r.Buttons {
+				if b.Action == bot.CommandAction("eligibility") {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if out := s.send(console.In{User: "e", Text: "/help"}); !offers(out) {
+		t.Fatal("/help does not offer the check before it starts: the test proves nothing")
+	}
+	if out := s.send(console.In{User: "e", Text: "what is the pgwp?"}); !offers(out) {
+		t.Fatal("an article does not offer the check before it starts: the test proves nothing")
+	}
+	s.send(console.In{User: "e", Text: "/eligibility"})
+	for _, in := range []console.In{
+		{User: "e", Text: "/help"},
+		{User: "e", Text: "/start"},
+		{User: "e", Text: "what is the pgwp?"},
+		{User: "e", Action: bot.ArticleAction("pgwp")},
+	} {
+		if out := s.send(in); offers(out) {
+			t.Errorf("%+v during the check offers to start it: %+v", in, out.Replies)
+		}
+	}
+	s.send(console.In{User: "e", Text: "/cancel"})
+	if out := s.send(console.In{User: "e", Text: "/help"}); !offers(out) {
+		t.Error("/help after /cancel does not offer the check")
+	}
+}

@@ -106,6 +106,15 @@ func msg(lang, key string) string {
 	return messages["en"][key]
 }
 
+// Colon is ": " in English and " : " in French (French typography: a space
+// before the colon).
+func Colon(lang string) string {
+	if lang == "fr" {
+		return " : "
+	}
+	return ": "
+}
+
 // Msg returns one of the bot's own texts in lang (English when missing).
 func Msg(lang, key string) string { return msg(lang, key) }
 

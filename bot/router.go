@@ -357,7 +357,7 @@ func (r *Router) articleReply(lang string, a *knowledge.Article, score float64, 
 	head.WriteString(a.Summary)
 	var tail strings.Builder
 	if len(a.Sources) > 0 {
-		tail.WriteString(msg(lang, "sources") + ": ")
+		tail.WriteString(msg(lang, "sources") + Colon(lang))
 		seen := map[string]int{}
 		for i, s := range a.Sources {
 			if i > 0 {

@@ -266,3 +266,21 @@ func TestTextLanguageWinsOverLocale(t *testing.T) {
 		t.Errorf("French locale, /help: %q", resp.Replies[0].Text)
 	}
 }
+
+// TestFrenchTypography: French replies put a space before the colon after
+// "Sources", and French titles a space before "?".
+func TestFrenchTypography(t *testing.T) {
+	r := newTestRouter(t, Options{})
+	resp, err := r.Handle(context.Background(), &Request{Platform: "t", ChatID: "c", UserID: "u", Lang: "fr", Action: ArticleAction("imp-overview")})
+	if err != nil || len(resp.Replies) == 0 {
+		t.Fatal(err)
+	}
+	text := resp.Replies[0].Text
+	if !strings.Contains(text, "Sources : ") || strings.Contains(text, "Sources:") || !strings.Contains(text, "(PMI) ?**") {
+		t.Errorf("French typography:\n%s", text)
+	}
+	resp, _ = r.Handle(context.Background(), &Request{Platform: "t", ChatID: "c", UserID: "u", Lang: "en", Action: ArticleAction("imp-overview")})
+	if !strings.Contains(resp.Replies[0].Text, "Sources: ") {
+		t.Errorf("English sources line:\n%s", resp.Replies[0].Text)
+	}
+}

@@ -483,9 +483,13 @@ func (e *Engine) result(rules *Rules, ev *evaluation, lang, pre string) *bot.Res
 			shown = s.Kind
 		}
 		title := rules.Title(lang, s.Outcome)
-		b.WriteString("**" + title + "**: " + s.Rule.Why.In(lang) + "\n")
+		sep := bot.Colon(lang)
+		if strings.HasSuffix(title, "?") || strings.HasSuffix(title, "!") {
+			sep = " — " // never "(PMI)?:"
+		}
+		b.WriteString("**" + title + "**" + sep + s.Rule.Why.In(lang) + "\n")
 		if c := s.Rule.Conditions.In(lang); c != "" {
-			b.WriteString("_" + rules.text(lang, "key_conditions") + ":_ " + c + "\n")
+			b.WriteString("_" + rules.text(lang, "key_conditions") + strings.TrimRight(bot.Colon(lang), " ") + "_ " + c + "\n")
 		}
 		b.WriteString("\n")
 		ids = append(ids, s.Outcome)

@@ -34,15 +34,18 @@ const (
 
 // Block is one block of a document.
 type Block struct {
-	Kind    BlockKind
+	Kind BlockKind
+	// Blank is true when a blank line separates the block from the one
+	// before (a list right under its paragraph has none).
+	Blank   bool
 	Level   int      // Heading
 	Inlines []Inline // Paragraph, Heading
 	Ordered bool     // List
 	Start   int      // List: the first number when ordered
 	Items   [][]Block
-	Blocks  []Block    // Quote
-	Text    string     // Code, HTML
-	Lang    string     // Code: the fence's info word
+	Blocks  []Block      // Quote
+	Text    string       // Code, HTML
+	Lang    string       // Code: the fence's info word
 	Rows    [][][]Inline // Table
 }
 
@@ -88,7 +91,10 @@ func (p *parse) blocks(n ast.Node) []Block {
 		if c.Kind() == ast.KindLinkReferenceDefinition {
 			continue
 		}
-		out = append(out, p.block(c)...)
+		for _, b := range p.block(c) {
+			b.Blank = c.HasBlankPreviousLines()
+			out = append(out, b)
+		}
 	}
 	return out
 }

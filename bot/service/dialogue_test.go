@@ -618,3 +618,28 @@ func TestNoEligibilityButtonDuringTheCheck(t *testing.T) {
 		t.Error("/help after /cancel does not offer the check")
 	}
 }
+
+// TestKnowledgeHash: the folder copy of the embedded knowledge hashes the
+// same; one changed byte changes the hash.
+func TestKnowledgeHash(t *testing.T) {
+	embedded, err := KnowledgeHash("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := dlgKnowledgeDir(t, "")
+	same, err := KnowledgeHash(dir)
+	if err != nil || same != embedded || len(same) != 16 {
+		t.Fatalf("copy: %q %v, embedded %q", same, err, embedded)
+	}
+	p := filepath.Join(dir, "en", "pgwp.md")
+	data, _ := os.ReadFile(p)
+	if err := os.WriteFile(p, append(data, ' '), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if changed, err := KnowledgeHash(dir); err != nil || changed == embedded {
+		t.Errorf("hash did not change: %q %v", changed, err)
+	}
+	if _, err := KnowledgeHash(filepath.Join(dir, "missing")); err == nil {
+		t.Error("a missing folder hashed")
+	}
+}

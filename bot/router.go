@@ -159,9 +159,23 @@ func (r *Router) handle(ctx context.Context, req *Request) (*Response, error) {
 	if !utf8.ValidString(req.Text) {
 		req.Text = strings.ToValidUTF8(req.Text, " ")
 	}
-	if cmd, _, ok := ParseCommand(req.Text); ok {
+	if cmd, args, ok := ParseCommand(req.Text); ok {
 		switch cmd {
 		case "start":
+			// A deep link (t.me/BOT?start=pgwp) opens that article or the
+			// eligibility check; anything else greets.
+			switch {
+			case args == "eligibility" || args == "eligible" || args == "check":
+				if r.opt.Dialogue == nil {
+					return r.say(lang, "no_engine", nil), nil
+				}
+				return r.opt.Dialogue.Start(ctx, &Request{Platform: req.Platform, ChatID: req.ChatID, UserID: req.UserID,
+					Lang: req.Lang, Text: "/eligibility", Group: req.Group})
+			case args != "":
+				if rep, ok := r.articleByID(lang, args); ok {
+					return &Response{Replies: []Reply{rep}}, nil
+				}
+			}
 			return r.say(lang, "start", r.startButtons(lang)), nil
 		case "help":
 			return r.say(lang, "help", r.startButtons(lang)), nil
@@ -345,6 +359,17 @@ func (r *Router) Notice(lang string) string {
 // ArticleReply renders an article as a chat reply (used by the dialogue too).
 func (r *Router) ArticleReply(lang, id string) (Reply, bool) {
 	a := r.ix.Load().Base().Article(lang, id)
+	if a == nil {
+		return Reply{}, false
+	}
+	return r.articleReply(lang, a, 1, nil), true
+}
+
+// articleByID is the reply with article id in lang (or English), for deep
+// links.
+func (r *Router) articleByID(lang, id string) (Reply, bool) {
+	b := r.ix.Load().Base()
+	a := b.Article(lang, strings.ToLower(id))
 	if a == nil {
 		return Reply{}, false
 	}

@@ -186,7 +186,8 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal("slash commands not registered in the guild:", err)
 	}
-	for _, want := range []string{`"name":"ask"`, `"name":"eligibility"`, `"name":"help"`, `"name":"contact"`, `"autocomplete":true`} {
+	for _, want := range []string{`"name":"ask"`, `"name":"eligibility"`, `"name":"help"`, `"name":"contact"`, `"autocomplete":true`,
+		`"name":"back"`, `"name":"restart"`, `"name":"cancel"`, `"name":"forget"`} {
 		if !strings.Contains(string(cmdCall.Body), want) {
 			t.Errorf("registered commands lack %s: %s", want, cmdCall.Body)
 		}
@@ -314,6 +315,28 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("answer does not name the spousal permit article:\n%s", r.Data.Content)
 		}
 		askAnswer = r
+	})
+
+	t.Run("the chat commands exist as slash commands too", func(t *testing.T) {
+		for cmd, want := range map[string]string{
+			"forget":  bot.Msg("en", "forgot"),
+			"cancel":  bot.Msg("en", "no_dialogue"), // this router has no dialogue
+			"back":    bot.Msg("en", "no_dialogue"),
+			"restart": bot.Msg("en", "no_dialogue"),
+		} {
+			in, err := fake.SendInteraction(discordtest.Interaction{Type: 2, ChannelID: chGuild, GuildID: guild,
+				User: discordtest.User{ID: alice, Username: "alice"}, Data: discordtest.Slash(cmd, nil)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := fake.WaitResponse(in.ID, wait)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Type != 4 || r.Data == nil || r.Data.Flags&64 == 0 || !strings.Contains(r.Data.Content, want) {
+				t.Errorf("/%s: %+v, want a private %q", cmd, r, want)
+			}
+		}
 	})
 
 	t.Run("autocomplete offers matching titles and questions", func(t *testing.T) {

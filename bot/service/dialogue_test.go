@@ -643,3 +643,19 @@ func TestKnowledgeHash(t *testing.T) {
 		t.Error("a missing folder hashed")
 	}
 }
+
+// TestStartDeepLinkOpensTheCheck: "/start eligibility" (a Telegram deep
+// link, t.me/BOT?start=eligibility) starts the eligibility dialogue;
+// "/start pgwp" opens the article.
+func TestStartDeepLinkOpensTheCheck(t *testing.T) {
+	app := dlgApp(t, "")
+	s := newDlgSession(t, app.Handler)
+	out := s.send(console.In{User: "d", Text: "/start eligibility", Lang: "fr"})
+	if out.Dialogue == nil || out.Dialogue.Ask != "asker" || !strings.Contains(out.Replies[0].Text, "employeur") {
+		t.Fatalf("/start eligibility: %+v %+v", out.Dialogue, out.Replies)
+	}
+	out = s.send(console.In{User: "p", Text: "/start pgwp"})
+	if out.Dialogue != nil || len(out.Replies) == 0 || out.Replies[0].Topic != "pgwp" {
+		t.Fatalf("/start pgwp: %+v %+v", out.Dialogue, out.Replies)
+	}
+}

@@ -659,3 +659,25 @@ func TestStartDeepLinkOpensTheCheck(t *testing.T) {
 		t.Fatalf("/start pgwp: %+v %+v", out.Dialogue, out.Replies)
 	}
 }
+
+// TestBroadWishGetsTheOverviewAndTheCheck: a broad wish to move to Canada
+// is in scope: it gets the IMP overview with the eligibility check offered,
+// not the fallback. (The phrasings differ from the article's questions.)
+func TestBroadWishGetsTheOverviewAndTheCheck(t *testing.T) {
+	app := dlgApp(t, "")
+	s := newDlgSession(t, app.Handler)
+	for i, q := range []string{"how do I move to Canada", "i wanna move to canada", "je veux immigrer au Canada", "Comment s'installer au Canada ?"} {
+		out := s.send(console.In{User: fmt.Sprint("w", i), Text: q})
+		if len(out.Replies) == 0 || out.Replies[0].Topic != "imp-overview" {
+			t.Errorf("%q: %+v", q, out.Replies)
+			continue
+		}
+		offered := false
+		for _, b := range out.Replies[0].Buttons {
+			offered = offered || b.Action == bot.CommandAction("eligibility")
+		}
+		if !offered {
+			t.Errorf("%q: the eligibility check is not offered: %+v", q, out.Replies[0].Buttons)
+		}
+	}
+}

@@ -129,6 +129,24 @@ func (r *Router) Swap(ix *index.Index) *index.Index { return r.ix.Swap(ix) }
 // SetDialogue plugs in the eligibility dialogue (before serving).
 func (r *Router) SetDialogue(d Dialogue) { r.opt.Dialogue = d }
 
+// Suggestion completes a question as it is typed: an article and the title
+// or question of it that matches.
+type Suggestion struct {
+	ID   string
+	Text string
+}
+
+// Suggest completes a question as it is being typed (Discord's /ask
+// autocomplete): up to n suggestions from the knowledge in use, so they
+// follow hot reloads.
+func (r *Router) Suggest(ctx context.Context, lang, typed string, n int) []Suggestion {
+	var out []Suggestion
+	for _, s := range r.ix.Load().Suggest(ctx, lang, typed, n) {
+		out = append(out, Suggestion{ID: s.ID, Text: s.Text})
+	}
+	return out
+}
+
 // AddForgetter registers a component that keeps user data (before serving).
 func (r *Router) AddForgetter(f Forgetter) { r.opt.Forget = append(r.opt.Forget, f) }
 

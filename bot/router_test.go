@@ -284,3 +284,16 @@ func TestFrenchTypography(t *testing.T) {
 		t.Errorf("English sources line:\n%s", resp.Replies[0].Text)
 	}
 }
+
+// TestRouterSuggest: the adapters' autocomplete asks the router, which
+// completes from the knowledge in use.
+func TestRouterSuggest(t *testing.T) {
+	r := newTestRouter(t, Options{})
+	got := r.Suggest(context.Background(), "en", "spous", 3)
+	if len(got) == 0 || !strings.HasPrefix(got[0].ID, "spousal-") || !strings.Contains(strings.ToLower(got[0].Text), "spous") {
+		t.Fatalf("Suggest(spous) = %+v", got)
+	}
+	if got := r.Suggest(context.Background(), "en", "", 3); len(got) != 0 {
+		t.Errorf("Suggest(\"\") = %+v", got)
+	}
+}

@@ -167,7 +167,7 @@ func TestEndToEnd(t *testing.T) {
 		Channels:  []string{chOpen},
 		Ephemeral: true,
 		APIURL:    fake.URL,
-		Suggest:   ix.Suggest,
+		Suggest:   router.Suggest,
 		Log:       testLog(t),
 		Stats:     stats,
 		Workers:   1,
@@ -363,7 +363,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("first choice %q does not match what was typed", first)
 		}
 		// Choosing it answers its article.
-		want := ix.Suggest(context.Background(), "en", "spous", 1)[0]
+		want := router.Suggest(context.Background(), "en", "spous", 1)[0]
 		in, err = fake.SendInteraction(discordtest.Interaction{Type: 2, ChannelID: chGuild, GuildID: guild,
 			User: discordtest.User{ID: alice, Username: "alice"}, Data: discordtest.Slash("ask", map[string]string{"question": r.Data.Choices[0].Value.(string)})})
 		if err != nil {

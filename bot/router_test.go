@@ -293,7 +293,7 @@ func TestRouterSuggest(t *testing.T) {
 	if len(got) == 0 || !strings.HasPrefix(got[0].ID, "spousal-") || !strings.Contains(strings.ToLower(got[0].Text), "spous") {
 		t.Fatalf("Suggest(spous) = %+v", got)
 	}
-	if got := r.Suggest(context.Background(), "en", "", 3); len(got) != 0 {
-		t.Errorf("Suggest(\"\") = %+v", got)
+	if got := r.Suggest(context.Background(), "fr", "", 3); len(got) != 3 {
+		t.Errorf("Suggest(\"\") = %+v, want 3 titles to start from", got)
 	}
 }

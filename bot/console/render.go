@@ -99,7 +99,7 @@ type renderer struct {
 func (r *renderer) blocks(bs []markdown.Block, first, rest string) {
 	for i, b := range bs {
 		if i > 0 {
-			if b.Blank || (b.Kind != markdown.List && bs[i-1].Kind != markdown.List) {
+			if b.Blank || b.Kind != markdown.List {
 				r.b.WriteString(strings.TrimRight(rest, " ") + "\n")
 			}
 			first = rest

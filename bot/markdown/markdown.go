@@ -5,7 +5,9 @@
 package markdown
 
 import (
+	"bufio"
 	"bytes"
+	stdhtml "html"
 	"strings"
 
 	"github.com/yuin/goldmark"
@@ -13,6 +15,7 @@ import (
 	"github.com/yuin/goldmark/extension"
 	extast "github.com/yuin/goldmark/extension/ast"
 	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/renderer/html"
 	"github.com/yuin/goldmark/text"
 	"github.com/yuin/goldmark/util"
 )
@@ -236,9 +239,15 @@ func (p *parse) inline(out []Inline, n ast.Node) []Inline {
 	return out
 }
 
-// resolve resolves backslash escapes and entity references.
+// resolve resolves backslash escapes and entity references the way
+// goldmark's HTML writer does (which then escapes the result for HTML: that
+// escaping is undone).
 func resolve(v []byte) string {
-	return string(util.UnescapePunctuations(util.ResolveNumericReferences(util.ResolveEntityNames(v))))
+	var b bytes.Buffer
+	w := bufio.NewWriter(&b)
+	html.DefaultWriter.Write(w, v)
+	_ = w.Flush()
+	return stdhtml.UnescapeString(b.String())
 }
 
 func linkURL(dest []byte) string {

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/impbot/impbot/bot"
 )
 
 //go:embed static
@@ -144,6 +146,10 @@ func (s *Server) servePostHello(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if !s.allowIP(r, time.Now()) {
+		writeJSON(w, http.StatusTooManyRequests, Out{Type: "slow", RetryMS: 3000, Text: bot.Msg(lang(in.Lang), "slow_down")})
+		return
+	}
 	_, out := s.hello(in)
 	writeJSON(w, http.StatusOK, out)
 }
@@ -271,6 +277,12 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		if in.Type == "hello" {
+			if !s.allowIP(r, time.Now()) {
+				if !send(Out{Type: "slow", RetryMS: 3000, Text: bot.Msg(lang(in.Lang), "slow_down")}) {
+					break
+				}
+				continue
+			}
 			if sess != nil {
 				sess.mu.Lock()
 				delete(sess.subs, push)

@@ -524,3 +524,24 @@ func TestConcurrentSessions(t *testing.T) {
 	t.Logf("%d sessions × %d messages: 0 lost, 0 duplicated; round trip p50 %v, p99 %v, max %v",
 		sessions, perSession, p(0.50), p(0.99), latencies[len(latencies)-1])
 }
+
+func TestHelloIsRateLimitedPerAddress(t *testing.T) {
+	_, ts := newTestServer(t, Config{Handler: echoHandler, PerIP: 0.01, PerIPBurst: 4})
+	c, _, err := dial(t, ts, "") // one token
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := 0
+	for range 5 { // new sessions, one after another, on one connection
+		c.send(In{Type: "hello", Lang: "fr"})
+		if o := c.recv(); o.Type == "slow" {
+			slow++
+			if !strings.Contains(o.Text, "très vite") {
+				t.Errorf("slow-down text %q, want it in the visitor's language", o.Text)
+			}
+		}
+	}
+	if slow != 2 {
+		t.Errorf("%d of 5 hellos slowed down with 3 tokens left, want 2", slow)
+	}
+}

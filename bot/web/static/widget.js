@@ -270,7 +270,12 @@
       if (o.id) delete inflight[o.id];
       setStatus(o.text);
       clearTimeout(timer);
-      timer = setTimeout(function () { setStatus(''); flush(); }, o.retry_ms || 3000);
+      timer = setTimeout(function () {
+        setStatus('');
+        if (connected) flush();
+        else if (ws && ws.readyState === 1) ws.send(JSON.stringify({ type: 'hello', sid: sid, lang: lang }));
+        else hello();
+      }, o.retry_ms || 3000);
     } else if (o.type === 'error' && o.text === 'unknown session') {
       connected = false; hello();
     } else if (o.type === 'error' && o.id) {

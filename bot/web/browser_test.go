@@ -308,9 +308,7 @@ func TestBrowserWidget(t *testing.T) {
 		if eval[string](t, ctx, `document.activeElement.id`) != "impbot-input" {
 			t.Error("opening the panel does not focus the input")
 		}
-		if got := eval[string](t, ctx, `document.querySelector('#impbot-title').textContent`); got != "Maple & Co. assistant" {
-			t.Errorf("title %q (web.title)", got)
-		}
+		waitJS(t, ctx, "web.title from the server", `document.querySelector('#impbot-title').textContent === 'Maple & Co. assistant'`)
 		if got := eval[string](t, ctx, `getComputedStyle(document.querySelector('.impbot-head')).backgroundColor`); got != "rgb(122, 31, 31)" {
 			t.Errorf("header colour %q, want web.theme_color #7a1f1f", got)
 		}

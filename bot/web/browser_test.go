@@ -548,6 +548,12 @@ func TestBrowserWidget(t *testing.T) {
 		}
 		ask(t, ctx, "Can my spouse work in Canada?")
 		screenshot(t, ctx, "phone")
+		// 320 px, the narrowest phones: nothing sticks out, the input and Send fit.
+		do(t, ctx, "320 px", chromedp.EmulateViewport(320, 568, chromedp.EmulateScale(2), chromedp.EmulateMobile))
+		fit := eval[[]float64](t, ctx, `[document.documentElement.scrollWidth, document.querySelector('#impbot-panel').getBoundingClientRect().width, document.querySelector('.impbot-send').getBoundingClientRect().right, document.querySelector('.impbot-input').getBoundingClientRect().width]`)
+		if fit[0] > 320 || fit[1] != 320 || fit[2] > 320 || fit[3] < 150 {
+			t.Errorf("at 320 px: page width %v, panel %v, Send ends at %v, input %v px wide", fit[0], fit[1], fit[2], fit[3])
+		}
 		do(t, ctx, "desktop again", chromedp.EmulateViewport(1280, 800))
 	})
 

@@ -161,3 +161,38 @@ func TestWebConfigErrorsNameTheKey(t *testing.T) {
 		}
 	}
 }
+
+// TestServeWebOnItsOwnAddress: web.addr other than http.addr gives the web
+// chat its own listener; http.addr keeps only the operations endpoints.
+func TestServeWebOnItsOwnAddress(t *testing.T) {
+	cfg := DemoConfig()
+	cfg.HTTP.Addr = "127.0.0.1:0"
+	cfg.Web.Addr = "localhost:0"
+	addr, logs, _ := tgServeConfig(t, cfg)
+	var webAddr string
+	tgEventually(t, 10*time.Second, "the web chat's listener", func() bool {
+		for _, line := range strings.Split(logs.String(), "\n") {
+			if strings.Contains(line, "web chat listening") {
+				_, a, _ := strings.Cut(line, "addr=")
+				webAddr = strings.Fields(a)[0]
+				return true
+			}
+		}
+		return false
+	})
+	if code, body := tgGet(t, "http://"+webAddr+"/"); code != 200 || !strings.Contains(body, "Need help?") {
+		t.Errorf("demo page on web.addr: %d", code)
+	}
+	if code, _ := tgGet(t, "http://"+addr+"/widget.js"); code != http.StatusNotFound {
+		t.Errorf("the widget is also served on http.addr (%d)", code)
+	}
+	tgEventually(t, 10*time.Second, "/readyz reports the web chat", func() bool {
+		code, body := tgGet(t, "http://"+addr+"/readyz")
+		return code == 200 && strings.Contains(body, `"web": "ok"`)
+	})
+	c := webDial(t, webAddr)
+	h := webRoundTrip(t, c, web.In{Type: "hello"})
+	if o := webRoundTrip(t, c, web.In{Type: "msg", SID: h.SID, ID: "1", Text: "what is a pgwp"}); len(o.Entries) != 2 {
+		t.Fatalf("%+v", o)
+	}
+}

@@ -380,7 +380,7 @@
     // A returning visitor connects at once, so a staff answer shows on the
     // launcher even before the panel is opened.
     if (load('open', false)) openPanel(false);
-    else if (sid) hello();
+    else if (sid || outbox.length) hello();
   }
   if (document.body) start(); else document.addEventListener('DOMContentLoaded', start);
 })();

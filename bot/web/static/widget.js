@@ -91,7 +91,7 @@
   root.appendChild(launcher);
 
   function labels() {
-    document.documentElement && root.setAttribute('lang', lang);
+    root.setAttribute('lang', lang);
     launcher.setAttribute('aria-label', t('open'));
     launcher.textContent = '';
     launcher.appendChild(el('span', { 'aria-hidden': 'true', text: '💬' }));

@@ -8,6 +8,7 @@ import (
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/extension"
 	"github.com/yuin/goldmark/parser"
 	"github.com/yuin/goldmark/renderer/html"
 	"github.com/yuin/goldmark/text"
@@ -21,7 +22,12 @@ import (
 // new tab with rel="noopener noreferrer". Articles are reached by buttons,
 // which the router adds, never by links.
 
+// The same extensions as bot/markdown (the other adapters' parser): tables
+// (aligned with the align attribute, not inline styles the page's CSP would
+// block) and strikethrough.
 var md = goldmark.New(
+	goldmark.WithExtensions(extension.Strikethrough,
+		extension.NewTable(extension.WithTableCellAlignMethod(extension.TableCellAlignAttribute))),
 	goldmark.WithParserOptions(parser.WithASTTransformers(util.Prioritized(safeLinks{}, 100))),
 	goldmark.WithRendererOptions(html.WithHardWraps()),
 )

@@ -24,6 +24,8 @@ func TestRenderHTMLSafe(t *testing.T) {
 		{"image to alt text", "![logo](https://evil.example/p.png)", []string{"logo"}, []string{"<img", "evil.example"}},
 		{"bold and hard wraps", "**Title**\nSummary", []string{"<strong>Title</strong><br>", "Summary"}, nil},
 		{"entities escaped", "a < b & c", []string{"a &lt; b &amp; c"}, nil},
+		{"table without inline styles", "| fee | amount |\n|:--|--:|\n| compliance | $230 |", []string{"<table>", "<td align=\"right\">$230</td>"}, []string{"style="}},
+		{"strikethrough", "~~old~~ new", []string{"<del>old</del>"}, nil},
 	}
 	for _, c := range cases {
 		got := RenderHTML(c.in)

@@ -42,13 +42,16 @@ func matchChoice(f *Fact, text string) (value string, ok bool, question bool) {
 		return f.Options[i-1].Value, true, false
 	}
 	yn := f.hasValue("yes") && f.hasValue("no")
-	if isUnknownAnswer(n) && !strings.Contains(text, "?") && f.hasValue(Unknown) {
+	if unknownAtStart(n) && !strings.Contains(text, "?") && f.hasValue(Unknown) {
 		return Unknown, true, false // before yes/no: "no idea" is not "no"
 	}
 	if yn {
 		if v, ok := readYesNo(n); ok {
 			return v, true, false
 		}
+	}
+	if isUnknownAnswer(n) && !strings.Contains(text, "?") && f.hasValue(Unknown) {
+		return Unknown, true, false
 	}
 	if looksLikeQuestion(text) {
 		if isUnknownAnswer(n) && f.hasValue(Unknown) {

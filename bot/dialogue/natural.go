@@ -127,6 +127,12 @@ var numberWords = map[string]int{
 func parseNumbers(n string) []int {
 	var out []int
 	words := strings.Fields(n)
+	for _, w := range words {
+		switch w {
+		case "hundred", "hundreds", "thousand", "cent", "cents", "mille":
+			return nil // beyond what the dialogue asks: not guessed
+		}
+	}
 	for i := 0; i < len(words); i++ {
 		w := words[i]
 		if d, err := strconv.Atoi(w); err == nil {
@@ -155,7 +161,9 @@ func parseNumbers(n string) []int {
 			if !ok {
 				break
 			}
-			if total == 4 && y == 20 {
+			if total == 10 && y >= 7 && y <= 9 {
+				total += y // dix-sept, dix-huit, dix-neuf
+			} else if total == 4 && y == 20 {
 				total = 80 // quatre-vingt(s)
 			} else if total >= 20 && total%10 == 0 && y < 20 {
 				total += y // thirty two, soixante dix, quatre vingt dix
@@ -237,6 +245,17 @@ var stopWords = setOf([]string{"can", "man", "per", "col", "est", "mali", "chad"
 func mentionsPlaceInCanada(n string) bool {
 	for _, p := range placesInCanada {
 		if containsPhrase(n, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// unknownAtStart reports whether n starts with (or is) "I don't know":
+// "no idea" is unknown, "no, maybe next year" is no.
+func unknownAtStart(n string) bool {
+	for _, p := range unknownPhrases {
+		if n == p || strings.HasPrefix(n, p+" ") {
 			return true
 		}
 	}

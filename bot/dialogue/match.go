@@ -54,9 +54,6 @@ func matchChoice(f *Fact, text string) (value string, ok bool, question bool) {
 		return Unknown, true, false
 	}
 	if looksLikeQuestion(text) {
-		if isUnknownAnswer(n) && f.hasValue(Unknown) {
-			return Unknown, true, false // "what is TEER? no idea": an answer, not a question to the FAQ
-		}
 		return "", false, true
 	}
 	// Numbers in words or with a unit: "TEER one", "FEER deux", "level 2".

@@ -14,7 +14,7 @@ var unknownPhrases = []string{
 	"unsure", "i m not sure", "not certain", "uncertain", "no clue", "can t say", "cannot say", "hard to say",
 	"i have no idea", "i don t remember", "don t remember", "not known", "unknown", "maybe", "perhaps",
 	"not decided", "undecided", "no sure", "i wouldn t know", "skip", "skip it", "skip this", "pass", "next question",
-	"prefer not to say", "rather not say", "what is teer", "what does teer mean", "not sure what",
+	"prefer not to say", "rather not say", "not sure what",
 	"je ne sais pas", "je sais pas", "sais pas", "j sais pas", "chais pas", "jsp", "aucune idee", "pas sur",
 	"pas sure", "pas certain", "pas certaine", "je ne suis pas sur", "je ne suis pas sure", "peut etre",
 	"inconnu", "aucune id", "je ne sais plus", "je passe", "passer", "sauter", "question suivante", "je prefere ne pas dire",

@@ -125,8 +125,8 @@ var sentencePersonas = []sentencePersona{
 			"canadian_graduate": {"nope"}, "spouse": {"single"},
 		},
 		midAt: "teer", midQ: "What does TEER mean?",
-		all:   []string{"cusma-professionals"},
-		text:  []string{"Depends on what you could not tell me", "Job on the agreement's list of professions", "possible"},
+		all:  []string{"cusma-professionals"},
+		text: []string{"Depends on what you could not tell me", "Job on the agreement's list of professions", "possible"},
 	},
 	{
 		name: "Ukrainian cook, TEER 3 (issue 18)", lang: "en",
@@ -150,9 +150,9 @@ var sentencePersonas = []sentencePersona{
 			"work_kind": {"un emploi normal"}, "canadian_graduate": {"non"}, "spouse": {"célibataire"},
 		},
 		midAt: "french", midQ: "C'est quoi le NCLC ?",
-		all:   []string{"francophone-mobility-c16", "iec-overview"},
-		none:  []string{"ceta-cuktca", "lmia-vs-imp"},
-		text:  []string{"Pourquoi cela correspond", "Récapitulatif"},
+		all:  []string{"francophone-mobility-c16", "iec-overview"},
+		none: []string{"ceta-cuktca", "lmia-vs-imp"},
+		text: []string{"Pourquoi cela correspond", "Récapitulatif"},
 	},
 	{
 		name: "German at a 5-day trade fair (issue 18)", lang: "en",

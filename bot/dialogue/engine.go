@@ -630,8 +630,8 @@ func (e *Engine) summary(rules *Rules, facts map[string]string, order []string, 
 	b.WriteString("\n" + rules.text(lang, "summary_outcomes") + "\n")
 	for _, s := range ev.suggestions() {
 		line := "- " + rules.Title(lang, s.Outcome) + " (" + rules.text(lang, "kind_"+s.Kind) + ")"
-		if len(s.Unknown) > 0 {
-			line += ": " + rules.text(lang, "depends_on") + " " + ev.factNames(s.Unknown, lang)
+		if len(s.Unknown) > 0 && s.Kind != KindNote {
+			line += ", " + rules.text(lang, "depends_short") + ": " + ev.factNames(s.Unknown, lang)
 		}
 		b.WriteString(line + "\n")
 	}

@@ -43,6 +43,13 @@ func matchChoice(f *Fact, text string) (value string, ok bool, question bool) {
 	}
 	yn := f.hasValue("yes") && f.hasValue("no")
 	if unknownAtStart(n) && !strings.Contains(text, "?") && f.hasValue(Unknown) {
+		// "idk, any job really", "not sure, probably yes": a hedge before a
+		// real answer counts as that answer.
+		if rest := afterUnknown(n); rest != "" {
+			if v, ok, _ := matchChoice(f, rest); ok && v != Unknown {
+				return v, true, false
+			}
+		}
 		return Unknown, true, false // before yes/no: "no idea" is not "no"
 	}
 	if yn {

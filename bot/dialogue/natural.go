@@ -261,3 +261,25 @@ func unknownAtStart(n string) bool {
 	}
 	return false
 }
+
+// afterUnknown returns what follows a leading "I don't know" ("" when
+// nothing does): the longest unknown phrase is removed.
+func afterUnknown(n string) string {
+	best := ""
+	for _, p := range unknownPhrases {
+		if (n == p || strings.HasPrefix(n, p+" ")) && len(p) > len(best) {
+			best = p
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	rest := strings.TrimSpace(strings.TrimPrefix(n, best))
+	for _, filler := range []string{"but", "mais", "maybe", "probably", "really", "i guess", "i think", "je pense", "je crois"} {
+		rest = strings.TrimSpace(strings.TrimPrefix(rest, filler+" "))
+	}
+	if len(strings.Fields(rest)) == 0 {
+		return ""
+	}
+	return rest
+}

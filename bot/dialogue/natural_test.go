@@ -286,3 +286,19 @@ func TestNaturalChoices(t *testing.T) {
 		}
 	}
 }
+
+// A hedge before a real answer counts as that answer.
+func TestNaturalHedgedAnswers(t *testing.T) {
+	r, _ := shippedRules(t)
+	cases := []struct{ fact, in, want string }{
+		{"work_kind", "idk, any job really", "standard"}, {"work_kind", "not sure, maybe my own business", "own_business"},
+		{"job_offer", "not sure, probably yes", "yes"}, {"teer", "no idea, maybe TEER 2", "2"},
+		{"in_canada", "je ne sais pas, peut-être", Unknown}, {"teer", "I don't know", Unknown},
+		{"spouse", "not sure, she is doing a PhD", "graduate_student"},
+	}
+	for _, c := range cases {
+		if got, ok, _ := matchChoice(r.Fact(c.fact), c.in); !ok || got != c.want {
+			t.Errorf("%s %q = %q (ok %v), want %q", c.fact, c.in, got, ok, c.want)
+		}
+	}
+}

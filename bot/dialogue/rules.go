@@ -443,7 +443,13 @@ func Parse(file string, data []byte, base *knowledge.Base) (*Rules, knowledge.Pr
 		return nil, p.probs
 	}
 	r.titles = map[string]map[string]string{}
-	for _, id := range r.Outcomes() {
+	ids := r.Outcomes()
+	for _, f := range r.Facts {
+		if f.Article != "" && !contains(ids, f.Article) {
+			ids = append(ids, f.Article)
+		}
+	}
+	for _, id := range ids {
 		r.titles[id] = map[string]string{}
 		if base == nil {
 			continue

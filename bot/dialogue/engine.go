@@ -577,17 +577,17 @@ func (e *Engine) result(rules *Rules, ev *evaluation, st *state, pre string) (*b
 			shown = s.Kind
 		}
 		title := rules.Title(lang, s.Outcome)
-		b.WriteString("**" + title + "**: " + s.Rule.Why.In(lang) + "\n")
+		b.WriteString("**" + title + "**" + colon(lang) + s.Rule.Why.In(lang) + "\n")
 		if s.Kind != KindNote {
 			if r := ev.reasons(s.Rule, lang); r != "" && len(s.Unknown) == 0 {
-				b.WriteString("_" + rules.text(lang, "because") + ":_ " + r + "\n")
+				b.WriteString("_" + rules.text(lang, "because") + strings.TrimRight(colon(lang), " ") + "_ " + r + "\n")
 			}
 			if len(s.Unknown) > 0 {
-				b.WriteString("_" + rules.text(lang, "depends_on") + ":_ " + ev.factNames(s.Unknown, lang) + "\n")
+				b.WriteString("_" + rules.text(lang, "depends_on") + strings.TrimRight(colon(lang), " ") + "_ " + ev.factNames(s.Unknown, lang) + "\n")
 			}
 		}
 		if c := s.Rule.Conditions.In(lang); c != "" {
-			b.WriteString("_" + rules.text(lang, "key_conditions") + ":_ " + c + "\n")
+			b.WriteString("_" + rules.text(lang, "key_conditions") + strings.TrimRight(colon(lang), " ") + "_ " + c + "\n")
 		}
 		b.WriteString("\n")
 		ids = append(ids, s.Outcome)
@@ -622,7 +622,7 @@ func (e *Engine) summary(rules *Rules, facts map[string]string, order []string, 
 		if f == nil || !ok {
 			continue
 		}
-		b.WriteString("- " + f.name(lang) + ": " + f.valueLabel(lang, v) + "\n")
+		b.WriteString("- " + f.name(lang) + colon(lang) + f.valueLabel(lang, v) + "\n")
 	}
 	if ev == nil {
 		return strings.TrimSpace(b.String())
@@ -631,12 +631,12 @@ func (e *Engine) summary(rules *Rules, facts map[string]string, order []string, 
 	for _, s := range ev.suggestions() {
 		line := "- " + rules.Title(lang, s.Outcome) + " (" + rules.text(lang, "kind_"+s.Kind) + ")"
 		if len(s.Unknown) > 0 && s.Kind != KindNote {
-			line += ", " + rules.text(lang, "depends_short") + ": " + ev.factNames(s.Unknown, lang)
+			line += ", " + rules.text(lang, "depends_short") + colon(lang) + ev.factNames(s.Unknown, lang)
 		}
 		b.WriteString(line + "\n")
 	}
 	for _, m := range ev.nearMisses(lang) {
-		b.WriteString("- " + rules.text(lang, "kind_miss") + ": " + m + "\n")
+		b.WriteString("- " + rules.text(lang, "kind_miss") + colon(lang) + m + "\n")
 	}
 	return strings.TrimSpace(b.String())
 }
@@ -677,4 +677,12 @@ func removeString(list []string, s string) []string {
 		}
 	}
 	return out
+}
+
+// colon is ": " in English and " : " in French.
+func colon(lang string) string {
+	if lang == "fr" {
+		return " : "
+	}
+	return ": "
 }

@@ -437,7 +437,7 @@ func (ev *evaluation) reasons(ru *Rule, lang string) string {
 			continue
 		}
 		seen[c.Fact] = true
-		part := f.name(lang) + ": " + f.valueLabel(lang, ev.facts[c.Fact])
+		part := f.name(lang) + colon(lang) + f.valueLabel(lang, ev.facts[c.Fact])
 		if c.Op == "within_age_of" {
 			if country, limit := ev.ageLimit(c); limit > 0 {
 				if co, ok := CountryByCode(country); ok {
@@ -501,7 +501,7 @@ func (ev *evaluation) nearMisses(lang string) []string {
 			continue
 		}
 		done[ru.Outcome] = true
-		out = append(out, ev.r.Title(lang, ru.Outcome)+": "+ev.missText(c, f, lang))
+		out = append(out, ev.r.Title(lang, ru.Outcome)+colon(lang)+ev.missText(c, f, lang))
 		if len(out) == 4 {
 			break
 		}

@@ -83,7 +83,7 @@ var messages = map[string]map[string]string{
 		"kind_note":        "à lire",
 		"kind_miss":        "ne correspond pas",
 		"unknown_value":    "je ne sais pas",
-		"age_limit_of":     "limite pour %s : %d",
+		"age_limit_of":     "limite pour ce pays (%s) : %d ans",
 		"miss_age":         "la limite d'âge pour ce pays (%s) est de %d ans ; vous avez %s ans",
 		"miss_min_age":     "l'âge minimum est de %d ans ; vous avez %d ans",
 		"miss_value":       "exige %s : %s ; votre réponse : %s",

@@ -577,7 +577,11 @@ func (e *Engine) result(rules *Rules, ev *evaluation, st *state, pre string) (*b
 			shown = s.Kind
 		}
 		title := rules.Title(lang, s.Outcome)
-		b.WriteString("**" + title + "**" + colon(lang) + s.Rule.Why.In(lang) + "\n")
+		sep := colon(lang)
+		if strings.HasSuffix(title, "?") || strings.HasSuffix(title, "!") {
+			sep = " — " // never "(PMI)?:"
+		}
+		b.WriteString("**" + title + "**" + sep + s.Rule.Why.In(lang) + "\n")
 		if s.Kind != KindNote {
 			if r := ev.reasons(s.Rule, lang); r != "" && len(s.Unknown) == 0 {
 				b.WriteString("_" + rules.text(lang, "because") + strings.TrimRight(colon(lang), " ") + "_ " + r + "\n")

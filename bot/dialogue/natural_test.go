@@ -273,18 +273,23 @@ func TestNaturalChoices(t *testing.T) {
 		{"spouse", "my husband is a software engineer, TEER 1", "skilled_worker"}, {"spouse", "college student", "other_student"},
 		{"spouse", "célibataire", "none"}, {"spouse", "not sure", Unknown}, {"spouse", "nope", "none"},
 	}
+	n := 0
 	for _, c := range cases {
-		got, ok, _ := matchChoice(r.Fact(c.fact), c.in)
-		if c.want == "" {
-			if ok {
-				t.Errorf("%s %q accepted as %q", c.fact, c.in, got)
+		for _, in := range append(variants(c.in), c.in+".", c.in+"!") {
+			n++
+			got, ok, _ := matchChoice(r.Fact(c.fact), in)
+			if c.want == "" {
+				if ok {
+					t.Errorf("%s %q accepted as %q", c.fact, in, got)
+				}
+				continue
 			}
-			continue
-		}
-		if !ok || got != c.want {
-			t.Errorf("%s %q = %q (ok %v), want %q", c.fact, c.in, got, ok, c.want)
+			if !ok || got != c.want {
+				t.Errorf("%s %q = %q (ok %v), want %q", c.fact, in, got, ok, c.want)
+			}
 		}
 	}
+	t.Logf("%d option answers checked", n)
 }
 
 // A hedge before a real answer counts as that answer.

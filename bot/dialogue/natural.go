@@ -1,8 +1,14 @@
 package dialogue
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
+)
+
+var (
+	usRE = regexp.MustCompile(`\bU\.?S\.?(?:A\.?)?\b`)
+	ukRE = regexp.MustCompile(`\bU\.?K\.?\b`)
 )
 
 // Natural answers: the everyday ways people say yes, no, "I don't know", a
@@ -212,6 +218,9 @@ func countriesInText(text string) []string {
 			p := strings.Join(words[i:i+l], " ")
 			if l == 1 && (len(p) <= 2 && p != "us" && p != "uk" || stopWords[p]) {
 				continue // codes such as "in", "it", "me", "no" are words here
+			}
+			if p == "us" && !usRE.MatchString(text) || p == "uk" && !ukRE.MatchString(text) {
+				continue // "help us" is not the United States: only a capitalised US or UK counts
 			}
 			if _, amb := ambiguousNames[p]; amb {
 				continue

@@ -96,7 +96,8 @@ func TestNaturalInCanadaPlaces(t *testing.T) {
 		"I'm in Toronto": "yes", "in Vancouver right now": "yes", "je suis à Montréal": "yes", "I live in Calgary": "yes",
 		"already here": "yes", "au Canada": "yes", "Moncton": "yes", "in Ontario": "yes",
 		"I'm in Mexico": "no", "still in India": "no", "je suis en France": "no", "abroad": "no", "outside Canada": "no",
-		"back home in Ireland": "no", "à l'étranger": "no", "I live in the Philippines": "no",
+		"back home in Ireland": "no", "à l'étranger": "no", "I live in the Philippines": "no", "in the US": "no",
+		"no, in the states": "no", "aux États-Unis": "no",
 	}
 	for in, want := range cases {
 		if got, ok, _ := matchChoice(f, in); !ok || got != want {
@@ -304,6 +305,19 @@ func TestNaturalHedgedAnswers(t *testing.T) {
 	for _, c := range cases {
 		if got, ok, _ := matchChoice(r.Fact(c.fact), c.in); !ok || got != c.want {
 			t.Errorf("%s %q = %q (ok %v), want %q", c.fact, c.in, got, ok, c.want)
+		}
+	}
+}
+
+// "us" and "uk" are countries only when written as such.
+func TestCountriesInTextCodes(t *testing.T) {
+	for in, want := range map[string]string{
+		"I have a US passport": "US", "U.S. citizen": "US", "UK passport holder": "GB",
+		"please help us, I'm from Brazil": "BR", "tell us more": "", "je suis marocain": "MA",
+	} {
+		got := strings.Join(countriesInText(in), ",")
+		if got != want {
+			t.Errorf("%q = %q, want %q", in, got, want)
 		}
 	}
 }

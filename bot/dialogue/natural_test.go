@@ -321,3 +321,29 @@ func TestCountriesInTextCodes(t *testing.T) {
 		}
 	}
 }
+
+// Bad input never crashes the readers: odd, long and mixed answers.
+func TestNaturalOddInput(t *testing.T) {
+	r, _ := shippedRules(t)
+	odd := []string{"", " ", "\x00", "🙂", "🇮🇪", strings.Repeat("yes ", 500), strings.Repeat("trente ", 300),
+		"quatre vingt vingt vingt", "et et et", "and and", "one one one", "?", "??", "!!!", "-1", "1e308", "NaN",
+		"\u202eyes", "ÿes", "no\nyes", "oui\tnon", strings.Repeat("é", 10000), "dix dix dix", "soixante soixante"}
+	for _, in := range odd {
+		for _, f := range r.Facts {
+			switch f.Type {
+			case TypeChoice:
+				matchChoice(f, in)
+			case TypeNumber:
+				if v, ok, _ := matchNumber(f, in); ok && v != Unknown {
+					if n := parseNumbers(normalize(v)); len(n) != 1 || n[0] < f.Min || n[0] > f.Max {
+						t.Errorf("%s %q = %q out of range", f.Name, in, v)
+					}
+				}
+			case TypeCountry:
+				readCountry(&state{}, in, false)
+			}
+		}
+		countriesInText(in)
+		afterUnknown(normalize(in))
+	}
+}

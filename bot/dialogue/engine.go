@@ -136,6 +136,13 @@ func (e *Engine) save(ctx context.Context, key string, st *state) error {
 	return nil
 }
 
+// Active reports whether req's session has a dialogue in progress (a
+// finished one, kept only for /summary, is not).
+func (e *Engine) Active(ctx context.Context, req *bot.Request) bool {
+	st, ok, err := e.load(ctx, req.SessionKey())
+	return err == nil && ok && !st.Done
+}
+
 func (e *Engine) end(ctx context.Context, key string) error {
 	if err := e.store.Delete(ctx, key); err != nil {
 		return fmt.Errorf("end dialogue: %w", err)
@@ -683,10 +690,5 @@ func removeString(list []string, s string) []string {
 	return out
 }
 
-// colon is ": " in English and " : " in French.
-func colon(lang string) string {
-	if lang == "fr" {
-		return " : "
-	}
-	return ": "
-}
+// colon is ": " in English and " : " in French (bot.Colon).
+func colon(lang string) string { return bot.Colon(lang) }

@@ -613,3 +613,28 @@ func TestRepeatedAmbiguousCountryIsResolved(t *testing.T) {
 		t.Fatalf("the dialogue is stuck on the ambiguous country: %+v", resp.Dialogue)
 	}
 }
+
+// A finished dialogue is kept only for /summary: it is not active, so the
+// router keeps the result's "Check again" button.
+func TestFinishedDialogueIsNotActive(t *testing.T) {
+	e := newEngine(t, session.NewMemory(0))
+	c := &chat{t: t, e: e, user: "fin"}
+	resp := c.say("/eligibility")
+	if !e.Active(context.Background(), c.req("", "")) {
+		t.Fatal("a dialogue in progress is not active")
+	}
+	profile := base(map[string]string{"citizenship": "Irish", "age": "27"})
+	for !resp.Dialogue.Done {
+		resp = c.say(profile[resp.Dialogue.Ask])
+	}
+	if e.Active(context.Background(), c.req("", "")) {
+		t.Error("a finished dialogue is still active")
+	}
+	sum, ok, err := e.Handle(context.Background(), c.req("/summary", ""), nil)
+	if err != nil || !ok || sum == nil || len(sum.Replies) != 1 || !strings.Contains(sum.Replies[0].Text, "Citizenship: Ireland") {
+		t.Errorf("/summary after the end: %+v %v %v", sum, ok, err)
+	}
+	if c.say("yes") != nil {
+		t.Error("a finished dialogue answered an ordinary message")
+	}
+}

@@ -69,6 +69,7 @@ var agreementCases = []agreementCase{
 	{"cusma", "professionals", "cusma-professionals", "possible", map[string]string{"citizenship": "Mexico", "job_offer": "yes", "listed_profession": "unknown"}},
 	{"cusma", "professionals", "cusma-professionals", "", map[string]string{"citizenship": "Mexico", "job_offer": "yes", "teer": "3", "listed_profession": "no"}}, // a cook
 	{"cusma", "professionals", "cusma-professionals", "", map[string]string{"citizenship": "Canada and Brazil", "job_offer": "yes", "listed_profession": "yes"}},
+	{"cusma", "professionals", "cusma-professionals", "", map[string]string{"citizenship": "USA", "job_offer": "yes", "teer": "4", "listed_profession": "unknown"}}, // a care aide: no listed profession is TEER 4
 	{"cusma", "transferees", "cusma-ict-traders-investors", "likely", map[string]string{"citizenship": "Mexico", "job_offer": "yes", "related_company_year": "yes", "role": "executive_manager"}},
 	{"cusma", "transferees", "cusma-ict-traders-investors", "", map[string]string{"citizenship": "Mexico", "job_offer": "yes", "related_company_year": "yes", "role": "other"}},
 	{"cusma", "traders", "cusma-ict-traders-investors", "possible", map[string]string{"citizenship": "USA", "work_kind": "own_business"}},

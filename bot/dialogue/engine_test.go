@@ -638,3 +638,21 @@ func TestFinishedDialogueIsNotActive(t *testing.T) {
 		t.Error("a finished dialogue answered an ordinary message")
 	}
 }
+
+// The trade-agreement list question is asked only when it can change the
+// outcome: not for a TEER 4 job, not for a country without such a list.
+func TestListQuestionOnlyWhenItMatters(t *testing.T) {
+	e := newEngine(t, session.NewMemory(0))
+	for i, p := range []map[string]string{
+		base(map[string]string{"citizenship": "USA", "job_offer": "yes", "teer": "4"}),
+		base(map[string]string{"citizenship": "India", "job_offer": "yes", "teer": "1"}),
+		base(map[string]string{"citizenship": "Mexico", "job_offer": "no"}),
+	} {
+		if _, asked := play(t, &chat{t: t, e: e, user: fmt.Sprint("l", i)}, p); contains(asked, "listed_profession") {
+			t.Errorf("%v: asked listed_profession (%v)", p, asked)
+		}
+	}
+	if _, asked := play(t, &chat{t: t, e: e, user: "l9"}, base(map[string]string{"citizenship": "USA", "job_offer": "yes", "teer": "1"})); !contains(asked, "listed_profession") {
+		t.Errorf("a US citizen with a TEER 1 offer was not asked listed_profession (%v)", asked)
+	}
+}

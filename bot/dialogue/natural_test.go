@@ -347,3 +347,15 @@ func TestNaturalOddInput(t *testing.T) {
 		afterUnknown(normalize(in))
 	}
 }
+
+func BenchmarkNaturalAnswer(b *testing.B) {
+	r, _ := shippedRules(b)
+	wk, job, age := r.Fact("work_kind"), r.Fact("job_offer"), r.Fact("age")
+	b.ReportAllocs()
+	for b.Loop() {
+		matchChoice(wk, "I want to open my own company in Toronto")
+		matchChoice(job, "I think so, they sent me an email offer")
+		matchNumber(age, "j'ai quatre-vingt-dix-neuf ans")
+		readCountry(&state{}, "I'm from Mexico but live in Dubai", false)
+	}
+}

@@ -656,3 +656,35 @@ func TestListQuestionOnlyWhenItMatters(t *testing.T) {
 		t.Errorf("a US citizen with a TEER 1 offer was not asked listed_profession (%v)", asked)
 	}
 }
+
+// The wording follows earlier answers: no "the job" without an offer, and
+// employer wording for employers.
+func TestWordingFollowsAnswers(t *testing.T) {
+	e := newEngine(t, session.NewMemory(0))
+	c := &chat{t: t, e: e, user: "w1"}
+	c.say("/eligibility")
+	c.say("worker")
+	c.say("India")
+	c.say("no")
+	c.say("no") // no job offer
+	resp := c.say("yes")
+	asks(t, resp, "visit_kind")
+	resp = c.say("hands-on work for a client")
+	asks(t, resp, "teer")
+	if q := lastText(resp); strings.Contains(q, "Canadian job") || !strings.Contains(q, "work you would do") {
+		t.Errorf("TEER question without an offer: %q", q)
+	}
+	c = &chat{t: t, e: e, user: "w2"}
+	c.say("/eligibility")
+	c.say("we are hiring")
+	c.say("Brazil")
+	c.say("no")
+	resp = c.say("no")
+	for !resp.Dialogue.Done && resp.Dialogue.Ask != "work_kind" {
+		resp = c.say("no")
+	}
+	asks(t, resp, "work_kind")
+	if q := lastText(resp); !strings.Contains(q, "the worker") {
+		t.Errorf("work_kind for an employer: %q", q)
+	}
+}

@@ -155,6 +155,19 @@ var sentencePersonas = []sentencePersona{
 		text: []string{"Pourquoi cela correspond", "Récapitulatif"},
 	},
 	{
+		name: "Mexicaine avec une offre, ne sait pas si l'emploi est sur la liste", lang: "fr",
+		answers: map[string][]string{
+			"asker": {"c'est pour moi"}, "citizenship": {"je suis mexicaine"}, "in_canada": {"non, je suis à Monterrey"},
+			"job_offer": {"oui, j'ai une offre"}, "short_visit": {"non"}, "teer": {"je sais pas"},
+			"listed_profession": {"pas sûre"}, "related_company_year": {"non"}, "french": {"un peu seulement, non"},
+			"work_kind": {"un emploi normal"}, "exceptional": {"non"}, "canadian_graduate": {"non"}, "spouse": {"célibataire"},
+		},
+		midAt: "listed_profession", midQ: "Où trouver la liste des professions de l'ACEUM ?",
+		all:   []string{"cusma-professionals"},
+		none:  []string{"iec-overview"},
+		text:  []string{"Dépend de ce que vous n'avez pas pu préciser", "Emploi sur la liste des professions de l'accord", "(possible)", "Citoyenneté : Mexique"},
+	},
+	{
 		name: "German at a 5-day trade fair (issue 18)", lang: "en",
 		answers: map[string][]string{
 			"asker": {"I'm the worker"}, "citizenship": {"German"}, "age": {"45"}, "in_canada": {"no"},

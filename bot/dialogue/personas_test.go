@@ -163,9 +163,9 @@ var sentencePersonas = []sentencePersona{
 			"work_kind": {"un emploi normal"}, "exceptional": {"non"}, "canadian_graduate": {"non"}, "spouse": {"célibataire"},
 		},
 		midAt: "listed_profession", midQ: "Où trouver la liste des professions de l'ACEUM ?",
-		all:   []string{"cusma-professionals"},
-		none:  []string{"iec-overview"},
-		text:  []string{"Dépend de ce que vous n'avez pas pu préciser", "Emploi sur la liste des professions de l'accord", "(possible)", "Citoyenneté : Mexique"},
+		all:  []string{"cusma-professionals"},
+		none: []string{"iec-overview"},
+		text: []string{"Dépend de ce que vous n'avez pas pu préciser", "Emploi sur la liste des professions de l'accord", "(possible)", "Citoyenneté : Mexique"},
 	},
 	{
 		name: "German at a 5-day trade fair (issue 18)", lang: "en",

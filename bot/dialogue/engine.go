@@ -316,6 +316,9 @@ func (e *Engine) answer(ctx context.Context, key string, st *state, rules *Rules
 	case TypeChoice:
 		val, ok, question = matchChoice(f, input)
 		hint = rules.text(lang, "choose_option")
+		if f.hasValue("yes") && f.hasValue("no") {
+			hint = rules.text(lang, "answer_yes_no")
+		}
 	case TypeNumber:
 		val, ok, question = matchNumber(f, input)
 		hint = fmt.Sprintf(rules.text(lang, "type_number"), f.Min, f.Max)

@@ -395,8 +395,10 @@ func TestBrowserWidget(t *testing.T) {
 		if eval[int](t, ctx, `document.querySelectorAll('#impbot .impbot-back').length`) != 0 {
 			t.Fatal("the dialogue never ended")
 		}
-		out := eval[string](t, ctx, jsLastBot+`.innerText`)
-		if n := eval[int](t, ctx, jsLastBot+`.querySelectorAll('button[data-action^="a:"]').length`); n == 0 {
+		// The outcome may take several messages (the result, a summary).
+		const lastEntry = `[...document.querySelectorAll('#impbot .impbot-entry')].pop()`
+		out := eval[string](t, ctx, lastEntry+`.innerText`)
+		if n := eval[int](t, ctx, lastEntry+`.querySelectorAll('button[data-action^="a:"]').length`); n == 0 {
 			t.Errorf("outcome without article buttons:\n%s", out)
 		}
 		if !strings.Contains(out, "not legal advice") && !strings.Contains(out, "legal") {

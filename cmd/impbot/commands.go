@@ -23,6 +23,7 @@ func init() {
 	commands["kb cv"] = cmdKBCV
 	commands["kb graph"] = cmdKBGraph
 	commands["kb gaps"] = cmdKBGaps
+	commands["version"] = cmdVersion
 }
 
 func cmdChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -63,8 +64,7 @@ func cmdServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return err
 	}
 	if *cfgPath == "" {
-		fmt.Fprintln(stderr, "usage: impbot serve --config FILE")
-		return exitError{2}
+		return service.ServeDemo(ctx, stderr)
 	}
 	return service.ServeFile(ctx, *cfgPath, stderr)
 }
@@ -121,7 +121,12 @@ func cmdKBWhy(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err != nil {
 		return err
 	}
-	return service.KBWhy(ctx, stdout, *kdir, *lang, strings.Join(pos, " "))
+	text := strings.Join(pos, " ")
+	if strings.TrimSpace(text) == "" {
+		fs.Usage()
+		return exitError{2}
+	}
+	return service.KBWhy(ctx, stdout, *kdir, *lang, text)
 }
 
 func cmdKBGraph(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -180,4 +185,18 @@ func cmdKBCV(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return exitError{2}
 	}
 	return service.KBCV(ctx, stdout, *kdir, *folds, *grid, *misses)
+}
+
+func cmdVersion(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("version", stderr)
+	kdir := fs.String("knowledge", "", "knowledge folder to hash (default: the embedded knowledge)")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	v, err := service.Version(*kdir)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprint(stdout, v)
+	return err
 }

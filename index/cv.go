@@ -455,10 +455,10 @@ func (r CVResult) GoCode() string {
 func RankGrid() []RankConfig {
 	var out []RankConfig
 	base := DefaultRank
-	for _, np := range []float64{0.5, 0.3} {
-		for _, lr := range []float64{1, 2} {
+	for _, aug := range []int{0, 2} {
+		for _, body := range []float64{0, 0.3} {
 			c := base
-			c.NormPow, c.LR = np, lr
+			c.Augment, c.WBody = aug, body
 			out = append(out, c)
 		}
 	}

@@ -99,6 +99,7 @@ type langIndex struct {
 	// wordCache holds the analyzed terms of every word of the knowledge
 	// when the ranker was trained here (nil when it came from the cache).
 	wordCache map[string][]string
+	lazyTerms sync.Map // word -> []string, for words of vocab met at query time
 	corrector *spell.Corrector
 	rank      RankConfig
 	model     *model

@@ -23,7 +23,7 @@ import (
 // cannot be read or written is ignored: the model is then trained.
 
 // modelVersion changes whenever the features or the training change.
-const modelVersion = "ranker-v1"
+const modelVersion = "ranker-v2"
 
 // CacheDir is where trained models are kept ("" turns the cache off). It
 // defaults to the user's cache folder.
@@ -177,5 +177,6 @@ func readModel(r io.Reader) (*model, error) {
 	for i, k := range keys {
 		m.feat[k] = int32(i)
 	}
+	m.index()
 	return m, nil
 }

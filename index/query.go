@@ -35,6 +35,16 @@ func (li *langIndex) wordTerms(w string) []string {
 	if ts, ok := li.wordCache[w]; ok {
 		return ts
 	}
+	// Words of the knowledge are cached as they are met (a bounded set);
+	// other words are analyzed each time.
+	if _, known := li.vocab[w]; known {
+		if ts, ok := li.lazyTerms.Load(w); ok {
+			return ts.([]string)
+		}
+		ts := li.analyze(w)
+		li.lazyTerms.Store(w, ts)
+		return ts
+	}
 	return li.analyze(w)
 }
 

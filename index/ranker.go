@@ -32,6 +32,9 @@ type RankConfig struct {
 	WRanker, WBleve, RRFK float64
 	// How much each kind of example counts in training.
 	WTitle, WKeyword, WSummary, WBody float64
+	// Augment adds, for each question, copies with one content word left
+	// out (at most this many), so that no single word decides.
+	Augment int
 	// NormPow: each feature family's values are its weight divided by the
 	// family's feature count to this power (0.5: L2-normalised).
 	NormPow float64
@@ -53,6 +56,7 @@ type featVec struct {
 
 type model struct {
 	classes []string // article IDs, then classNone
+	classOf map[string]int
 	nc      int
 	feat    map[uint64]int32
 	w       []float32 // len(feat) rows of nc
@@ -76,6 +80,21 @@ func hashFeat(fam byte, parts ...string) uint64 {
 		}
 		for j := 0; j < len(p); j++ {
 			h ^= uint64(p[j])
+			h *= 1099511628211
+		}
+	}
+	return h
+}
+
+// hashRunes is hashFeat of string(rs) without building the string.
+func hashRunes(fam byte, rs []rune) uint64 {
+	h := uint64(14695981039346656037) ^ uint64(fam)
+	h *= 1099511628211
+	var b [4]byte
+	for _, r := range rs {
+		n := utf8.EncodeRune(b[:], r)
+		for j := 0; j < n; j++ {
+			h ^= uint64(b[j])
 			h *= 1099511628211
 		}
 	}
@@ -125,11 +144,15 @@ func (li *langIndex) features(q *parsed, cfg *RankConfig) featVec {
 		if len(w) > 40 {
 			continue // not a word: no n-grams
 		}
-		p := " " + w + " "
-		rs := []rune(p)
+		var buf [48]rune
+		rs := append(buf[:0], ' ')
+		for _, r := range w {
+			rs = append(rs, r)
+		}
+		rs = append(rs, ' ')
 		for n := 3; n <= 5; n++ {
 			for i := 0; i+n <= len(rs); i++ {
-				ks = append(ks, hashFeat(famChar, string(rs[i:i+n])))
+				ks = append(ks, hashRunes(famChar, rs[i:i+n]))
 			}
 		}
 	}
@@ -158,6 +181,13 @@ func (li *langIndex) trainingExamples(arts []*knowledge.Article, unrelated []str
 		classes = append(classes, a.ID)
 		for _, q := range a.Questions {
 			add(c, q, 1)
+			if cfg.Augment > 0 {
+				ws := strings.Fields(q)
+				step := max(1, len(ws)/cfg.Augment)
+				for i := 0; i < len(ws) && len(ws) > 3; i += step {
+					add(c, strings.Join(append(append([]string{}, ws[:i]...), ws[i+1:]...), " "), 0.5)
+				}
+			}
 		}
 		add(c, a.Title, cfg.WTitle)
 		for _, k := range a.Keywords {
@@ -181,6 +211,7 @@ func (li *langIndex) trainingExamples(arts []*knowledge.Article, unrelated []str
 // train fits the model with SGD on the softmax cross-entropy.
 func train(classes []string, exs []example, cfg *RankConfig) *model {
 	m := &model{classes: classes, nc: len(classes), feat: map[uint64]int32{}}
+	m.index()
 	for _, e := range exs {
 		for _, k := range e.fv.keys {
 			if _, ok := m.feat[k]; !ok {
@@ -252,6 +283,14 @@ func softmax(z []float32) {
 	}
 	for i := range z {
 		z[i] /= s
+	}
+}
+
+// index fills classOf.
+func (m *model) index() {
+	m.classOf = make(map[string]int, len(m.classes))
+	for i, c := range m.classes {
+		m.classOf[c] = i
 	}
 }
 

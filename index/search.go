@@ -240,7 +240,7 @@ func (li *langIndex) fuse(bhits []bleveHit, probs []float32, cs []concept, known
 		order[i] = i
 	}
 	sort.Slice(order, func(a, b int) bool { return probs[order[a]] > probs[order[b]] })
-	rrank := make(map[string]int, rankerCandidates)
+	rrank := make([]int, m.nc) // by class
 	byID := map[string]*Hit{}
 	var hits []Hit
 	get := func(id string) *Hit {
@@ -252,7 +252,7 @@ func (li *langIndex) fuse(bhits []bleveHit, probs []float32, cs []concept, known
 	}
 	hits = make([]Hit, 0, len(bhits)+rankerCandidates)
 	for r, c := range order {
-		rrank[m.classes[c]] = r + 1
+		rrank[c] = r + 1
 	}
 	for r, bh := range bhits {
 		h := get(bh.id)
@@ -264,15 +264,12 @@ func (li *langIndex) fuse(bhits []bleveHit, probs []float32, cs []concept, known
 		h := get(id)
 		byID[id] = h
 	}
-	cls := make(map[string]int, nArt)
-	for c := 0; c < nArt; c++ {
-		cls[m.classes[c]] = c
-	}
 	cfg := &li.rank
 	for i := range hits {
 		h := &hits[i]
-		h.Prob = float64(probs[cls[h.ID]])
-		h.RankerRank = rrank[h.ID]
+		c := m.classOf[h.ID]
+		h.Prob = float64(probs[c])
+		h.RankerRank = rrank[c]
 		h.Fused = cfg.WRanker / (cfg.RRFK + float64(h.RankerRank))
 		if h.BleveRank > 0 {
 			h.Fused += cfg.WBleve / (cfg.RRFK + float64(h.BleveRank))

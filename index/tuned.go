@@ -14,20 +14,20 @@ var DefaultRank = RankConfig{
 }
 
 // CV figures:
-// en: 2170 questions, 140 unrelated: ranked first 0.831, top-1 0.784, top-3 0.890, unrelated rejected 0.971, redirects 0.793, Brier 0.116, answered 1975 (0.861 right)
-// fr: 2192 questions, 105 unrelated: ranked first 0.825, top-1 0.774, top-3 0.871, unrelated rejected 0.962, redirects 0.825, Brier 0.120, answered 1954 (0.868 right)
+// en: 2173 questions, 140 unrelated: ranked first 0.831, top-1 0.801, top-3 0.914, unrelated rejected 0.943, redirects 0.824, Brier 0.117, answered 2039 (0.854 right)
+// fr: 2195 questions, 105 unrelated: ranked first 0.824, top-1 0.795, top-3 0.906, unrelated rejected 0.943, redirects 0.840, Brier 0.120, answered 2045 (0.853 right)
 
 // Calibration maps a candidate's signals to its confidence.
 var Calibration = Calibrator{
-	W:    [calibN]float64{0.161, -2.042, 1.597, 1.018, -1.352, 8.655, 3.609, -0.593, 0.834, 0.269, 0.824},
-	Bias: -9.595,
+	W:    [calibN]float64{0.159, -2.041, 1.585, 0.997, -1.408, 8.888, 3.580, -0.588, 0.820, 0.281, 0.844},
+	Bias: -9.686,
 }
 
 // Thresholds on the calibrated confidence: from Answer the top article is
 // answered, from Unsure "did you mean" buttons are offered.
 const (
-	AnswerThreshold = 0.500
-	UnsureThreshold = 0.500
+	AnswerThreshold = 0.425
+	UnsureThreshold = 0.425
 	// SuggestThreshold: runners-up from this confidence are offered as
 	// buttons beside an answer or a "did you mean".
 	SuggestThreshold = 0.005

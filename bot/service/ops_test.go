@@ -172,10 +172,11 @@ func opsConfig(t testing.TB) Config {
 	return cfg
 }
 
-// opsSmallIDs are the articles of the small test knowledge.
-var opsSmallIDs = []string{"pgwp", "iec-overview", "employer-compliance-fee", "bowp", "biometrics"}
+// opsSmallIDs are the articles of the small test knowledge (worker-fees
+// because employer-compliance-fee links to it).
+var opsSmallIDs = []string{"pgwp", "iec-overview", "employer-compliance-fee", "bowp", "biometrics", "worker-fees"}
 
-// opsSmallConfig is opsConfig with a knowledge of five articles and no
+// opsSmallConfig is opsConfig with a knowledge of six articles and no
 // eligibility rules, for tests where the size of the knowledge does not
 // matter: it starts and reloads faster.
 func opsSmallConfig(t testing.TB) Config {

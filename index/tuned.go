@@ -14,20 +14,20 @@ var DefaultRank = RankConfig{
 }
 
 // CV figures:
-// en: 2173 questions, 140 unrelated: ranked first 0.831, top-1 0.801, top-3 0.914, unrelated rejected 0.943, redirects 0.824, Brier 0.117, answered 2039 (0.854 right)
-// fr: 2195 questions, 105 unrelated: ranked first 0.824, top-1 0.795, top-3 0.906, unrelated rejected 0.943, redirects 0.840, Brier 0.120, answered 2045 (0.853 right)
+// en: 2173 questions, 140 unrelated: ranked first 0.844, top-1 0.803, top-3 0.905, unrelated rejected 0.943, redirects 0.802, Brier 0.122, answered 2023 (0.862 right)
+// fr: 2195 questions, 105 unrelated: ranked first 0.830, top-1 0.789, top-3 0.894, unrelated rejected 0.933, redirects 0.849, Brier 0.124, answered 2014 (0.860 right)
 
 // Calibration maps a candidate's signals to its confidence.
 var Calibration = Calibrator{
-	W:    [calibN]float64{0.159, -2.041, 1.585, 0.997, -1.408, 8.888, 3.580, -0.588, 0.820, 0.281, 0.844},
-	Bias: -9.686,
+	W:    [calibN]float64{0.497, -0.959, 1.183, 1.892, 3.636, -0.578, 0.480, 0.110, 0.858},
+	Bias: -5.668,
 }
 
 // Thresholds on the calibrated confidence: from Answer the top article is
 // answered, from Unsure "did you mean" buttons are offered.
 const (
-	AnswerThreshold = 0.425
-	UnsureThreshold = 0.425
+	AnswerThreshold = 0.400
+	UnsureThreshold = 0.400
 	// SuggestThreshold: runners-up from this confidence are offered as
 	// buttons beside an answer or a "did you mean".
 	SuggestThreshold = 0.005

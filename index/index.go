@@ -72,7 +72,7 @@ var relFloor = 1.0
 const maxBleveTerms = 8
 
 // candidates is how many articles Bleve returns for re-ranking.
-const candidates = 12
+const candidates = 40
 
 // maxTerms bounds the terms of one query.
 const maxTerms = 48
@@ -268,9 +268,20 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 			Body:      a.Body,
 			Kind:      a.Kind,
 		}
-		if err := batch.Index(a.ID, d); err != nil {
+		// The questions are indexed one document each ("id#n"), so that an
+		// article with many phrasings is not penalised by BM25's length
+		// normalisation of one long field; an article scores by its best.
+		ad := d
+		ad.Questions = ""
+		if err := batch.Index(a.ID, ad); err != nil {
 			bi.Close()
 			return nil, fmt.Errorf("index %s: %w", a.ID, err)
+		}
+		for qi, q := range a.Questions {
+			if err := batch.Index(fmt.Sprintf("%s#%d", a.ID, qi), bleveDoc{Questions: q, Kind: a.Kind}); err != nil {
+				bi.Close()
+				return nil, fmt.Errorf("index %s: %w", a.ID, err)
+			}
 		}
 		ds := &docStats{article: a, terms: map[string]bool{}}
 		// The body's and keywords' terms; the title's and questions' are

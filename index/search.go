@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search/query"
@@ -216,14 +217,26 @@ func (li *langIndex) bleveSearch(ctx context.Context, cs []concept) ([]bleveHit,
 	if err != nil {
 		return nil, fmt.Errorf("bleve search: %w", err)
 	}
-	out := make([]bleveHit, 0, len(sr.Hits))
+	// Question documents ("id#n") count for their article, which scores by
+	// its best document.
+	out := make([]bleveHit, 0, 12)
+	seen := make(map[string]bool, 12)
 	for _, h := range sr.Hits {
-		if li.docs[h.ID] != nil {
-			out = append(out, bleveHit{h.ID, h.Score})
+		id, _, _ := strings.Cut(h.ID, "#")
+		if li.docs[id] == nil || seen[id] {
+			continue
+		}
+		seen[id] = true
+		out = append(out, bleveHit{id, h.Score})
+		if len(out) == maxBleveArticles {
+			break
 		}
 	}
 	return out, nil
 }
+
+// maxBleveArticles is how many articles Bleve's ranking contributes.
+const maxBleveArticles = 12
 
 // rankerCandidates is how many of the ranker's best articles join Bleve's.
 const rankerCandidates = 8

@@ -14,20 +14,20 @@ var DefaultRank = RankConfig{
 }
 
 // CV figures:
-// en: 2173 questions, 140 unrelated: ranked first 0.844, top-1 0.803, top-3 0.905, unrelated rejected 0.943, redirects 0.802, Brier 0.122, answered 2023 (0.862 right)
-// fr: 2195 questions, 105 unrelated: ranked first 0.830, top-1 0.789, top-3 0.894, unrelated rejected 0.933, redirects 0.849, Brier 0.124, answered 2014 (0.860 right)
+// en: 2173 questions, 140 unrelated: ranked first 0.839, top-1 0.804, top-3 0.911, unrelated rejected 0.943, redirects 0.809, Brier 0.124, answered 2040 (0.856 right)
+// fr: 2195 questions, 105 unrelated: ranked first 0.825, top-1 0.788, top-3 0.897, unrelated rejected 0.933, redirects 0.849, Brier 0.126, answered 2020 (0.856 right)
 
 // Calibration maps a candidate's signals to its confidence.
 var Calibration = Calibrator{
-	W:    [calibN]float64{0.497, -0.959, 1.183, 1.892, 3.636, -0.578, 0.480, 0.110, 0.858},
-	Bias: -5.668,
+	W:    [calibN]float64{0.563, -0.449, 1.266, 1.211, 3.951, -0.678, 0.312, 0.055, 0.965},
+	Bias: -5.280,
 }
 
 // Thresholds on the calibrated confidence: from Answer the top article is
 // answered, from Unsure "did you mean" buttons are offered.
 const (
-	AnswerThreshold = 0.400
-	UnsureThreshold = 0.400
+	AnswerThreshold = 0.350
+	UnsureThreshold = 0.350
 	// SuggestThreshold: runners-up from this confidence are offered as
 	// buttons beside an answer or a "did you mean".
 	SuggestThreshold = 0.005

@@ -60,10 +60,21 @@ func (li *langIndex) parse(text string, correct bool) *parsed {
 			continue
 		}
 		p.content = append(p.content, w)
-		if !correct || utf8.RuneCountInString(w) < spell.MinLen || li.allKnown(ts) {
+		// A word the knowledge does not know is corrected, and so is one
+		// it knows only from a phrasing or two that is no real word (the
+		// typo phrasings: "holliday").
+		if !correct || utf8.RuneCountInString(w) < spell.MinLen || (li.allKnown(ts) && li.vocab[w] > rareWord) {
 			continue
 		}
-		if fix, ok := li.corrector.Correct(w, li.inVocab); ok {
+		fix, ok := li.corrector.Correct(w, li.frequent)
+		if ok && li.vocab[fix] <= rareWord {
+			// Corrected to another typo of the knowledge's own: go on to
+			// the common word when there is one.
+			if fix2, ok2 := li.corrector.Correct(fix, li.frequent); ok2 && li.vocab[fix2] > li.vocab[fix] {
+				fix = fix2
+			}
+		}
+		if ok && li.vocab[fix] > li.vocab[w] {
 			p.corrections = append(p.corrections, Correction{From: w, To: fix})
 			ws[i] = fix
 			corrected[i] = true
@@ -78,7 +89,12 @@ func (li *langIndex) parse(text string, correct bool) *parsed {
 	return p
 }
 
-func (li *langIndex) inVocab(w string) bool { _, ok := li.vocab[w]; return ok }
+// rareWord is how often a word may occur in the knowledge and still be
+// taken for a typo (when it is no real word).
+const rareWord = 2
+
+// frequent tells the corrector which words need no correction.
+func (li *langIndex) frequent(w string) bool { return li.vocab[w] > rareWord }
 
 func (li *langIndex) allKnown(ts []string) bool {
 	for _, t := range ts {

@@ -203,7 +203,7 @@ func MaxEdits(n int) int {
 }
 
 // Correct returns the vocabulary word closest to w (lower case, accents
-// folded) and true, or "" and false when w is in the vocabulary, is a real
+// folded) and true, or "" and false when inVocab(w) holds, w is a real
 // English or French word, is shorter than MinLen, holds a digit, or has no
 // close enough neighbour. Ties go to the smaller distance, then a word with
 // the same first letter, then the more frequent word.
@@ -211,13 +211,6 @@ func (c *Corrector) Correct(w string, inVocab func(string) bool) (string, bool) 
 	n := utf8.RuneCountInString(w)
 	if n < MinLen || n > MaxLen || hasDigit(w) || (inVocab != nil && inVocab(w)) {
 		return "", false
-	}
-	if _, ok := c.deletes[w]; ok {
-		for _, id := range c.deletes[w] {
-			if c.words[id] == w {
-				return "", false
-			}
-		}
 	}
 	if IsWord(w) {
 		return "", false
@@ -247,6 +240,9 @@ func (c *Corrector) Correct(w string, inVocab func(string) bool) (string, bool) 
 	best, bestD, bestSame, bestF := int32(-1), maxD+1, false, 0
 	for id := range cands {
 		v := c.words[id]
+		if v == w {
+			continue
+		}
 		d := Distance(w, v, maxD)
 		if d > maxD {
 			continue

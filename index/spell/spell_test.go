@@ -62,3 +62,13 @@ func TestCorrectIgnoresHugeWords(t *testing.T) {
 		t.Fatalf("corrected a 5000-letter word to %q", got)
 	}
 }
+
+func TestCorrectSkipsWhatTheCallerKnows(t *testing.T) {
+	c := NewCorrector(map[string]int{"holiday": 9, "holliday": 1}, 1)
+	if got, ok := c.Correct("holliday", func(w string) bool { return w == "holiday" }); !ok || got != "holiday" {
+		t.Errorf("a rare typo of the vocabulary: got %q, %v", got, ok)
+	}
+	if _, ok := c.Correct("holliday", func(w string) bool { return true }); ok {
+		t.Error("corrected a word the caller knows")
+	}
+}

@@ -1,0 +1,88 @@
+package index
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/impbot/impbot/knowledge"
+)
+
+// TestRankerLearnsFromTheKnowledge: the ranker is trained from the
+// knowledge it is built with, so a knowledge change (a reload) changes what
+// it knows: without its phrasings an article is not found by them.
+func TestRankerLearnsFromTheKnowledge(t *testing.T) {
+	b, err := knowledge.LoadShipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := b.Article("en", "spousal-owp-workers").Questions[0]
+	without := b.Subset(func(lang, id string, i int) bool { return id != "spousal-owp-workers" }, func(string, int) bool { return true })
+	probOf := func(base *knowledge.Base) float64 {
+		ix, err := build(base, DefaultRank, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ix.Close()
+		li := ix.langs["en"]
+		probs := li.model.predict(li.features(li.parse(q, true), &li.rank), nil)
+		return float64(probs[li.model.classOf["spousal-owp-workers"]])
+	}
+	with, wo := probOf(b), probOf(without)
+	if with < 0.5 || wo >= with/2 {
+		t.Fatalf("P(spousal-owp-workers | %q) = %.3f trained with its phrasings, %.3f without", q, with, wo)
+	}
+}
+
+func TestModelCacheRoundTrip(t *testing.T) {
+	b, err := knowledge.LoadShipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := shipped(t)
+	m := ix.langs["fr"].model
+	var buf bytes.Buffer
+	if err := writeModel(&buf, m); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readModel(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.nc != m.nc || len(got.feat) != len(m.feat) || len(got.w) != len(m.w) || got.classes[3] != m.classes[3] {
+		t.Fatalf("round trip changed the model")
+	}
+	for k, i := range m.feat {
+		j, ok := got.feat[k]
+		if !ok || got.w[int(j)*m.nc+1] != m.w[int(i)*m.nc+1] {
+			t.Fatalf("feature %x lost or changed", k)
+		}
+	}
+	if _, err := readModel(bytes.NewReader([]byte{1, 2, 3})); err == nil {
+		t.Error("a truncated model was accepted")
+	}
+	// A changed knowledge gets another cache key.
+	k1 := modelKey("fr", b.Articles["fr"], b.Synonyms["fr"], b.Domain["fr"], b.Unrelated["fr"], DefaultRank)
+	k2 := modelKey("fr", b.Articles["fr"], b.Synonyms["fr"], b.Domain["fr"], append(b.Unrelated["fr"][:1:1], "autre chose"), DefaultRank)
+	if k1 == k2 {
+		t.Error("the cache key ignores the unrelated examples")
+	}
+	if _, err := ix.Search(context.Background(), "fr", "permis", 3); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestNormalize(t *testing.T) {
+	for in, want := range map[string]string{
+		"work permit":                   "work permit",
+		"w\u200bork p\u200dermit\u2066": "work permit",
+		"\u0440\u0435rmit":              "permit", // Cyrillic р, е
+		"ｗｏｒｋ　ｐｅｒｍｉｔ":                  "work permit",
+		"pgwp 🇨🇦🍁?":                     "pgwp    ?",
+		"работа":                        "работа", // a Russian word stays Russian
+	} {
+		if got := Normalize(in); got != want {
+			t.Errorf("Normalize(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

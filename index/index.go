@@ -172,14 +172,15 @@ func build(b *knowledge.Base, cfg RankConfig, cache bool) (*Index, error) {
 	built := make([]*langIndex, len(langs))
 	errs := make([]error, len(langs))
 	var wg sync.WaitGroup
-	// The typo corrector's word lists load while the indexes build.
-	wg.Go(spell.Preload)
 	for i, lang := range langs { // languages are independent: build them in parallel
 		wg.Go(func() {
 			built[i], errs[i] = buildLang(lang, b.Articles[lang], b.Synonyms[lang], b.Domain[lang], b.Unrelated[lang], cfg, cache)
 		})
 	}
 	wg.Wait()
+	// The typo corrector's word lists load in the background once the
+	// indexes are ready (a correction before then waits for them).
+	go spell.Preload()
 	var first error
 	for i, lang := range langs {
 		if built[i] != nil {

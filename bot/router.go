@@ -398,8 +398,8 @@ func (r *Router) articleByID(lang, id string) (Reply, bool) {
 
 // articleReply renders an article: the title, the summary, then the
 // section that answers the question (section ≥ 0) whole, or else the body
-// trimmed to the platform's budget, then the sources (short links that do
-// not count against the budget), the review date and the notice. A reply
+// trimmed to the platform's budget, then the sources (short labelled
+// links), the review date and the notice. A reply
 // showing one section gets a button for the whole article. The terminal
 // ("console") has no length cap.
 func (r *Router) articleReply(lang string, a *knowledge.Article, score float64, sugg []string, section int, platform string) Reply {
@@ -434,7 +434,9 @@ func (r *Router) articleReply(lang string, a *knowledge.Article, score float64, 
 		partial = true
 	}
 	if platform != consolePlatform {
-		budget := r.opt.MaxReplyChars - utf8.RuneCountInString(head.String()) - 4
+		// Chat platforms: the reply fits one message. The sources are
+		// short labelled links, but Discord counts their addresses too.
+		budget := r.opt.MaxReplyChars - utf8.RuneCountInString(head.String()) - utf8.RuneCountInString(tail.String()) - 4
 		body = fitBody(body, budget, msg(lang, "more"))
 	}
 	text := head.String()
@@ -511,8 +513,10 @@ func sourceLabel(lang, s string) string {
 	return msg(lang, "src_other")
 }
 
-// fitBody trims Markdown to at most budget runes, at a paragraph (or line)
-// boundary, adding a pointer to the sources when cut.
+// fitBody trims Markdown to at most budget runes, keeping whole blocks
+// (paragraphs, lists, sections: text between blank lines) so that a list is
+// never cut in the middle, adding a pointer to the sources when cut. Only
+// when not even the first block fits is it cut at a line.
 func fitBody(body string, budget int, more string) string {
 	if utf8.RuneCountInString(body) <= budget {
 		return body
@@ -523,15 +527,25 @@ func fitBody(body string, budget int, more string) string {
 	}
 	var out []string
 	used := 0
-	for _, line := range strings.Split(body, "\n") {
-		n := utf8.RuneCountInString(line) + 1
+	for _, block := range strings.Split(body, "\n\n") {
+		n := utf8.RuneCountInString(block) + 2
 		if used+n > budget {
 			break
 		}
-		out = append(out, line)
+		out = append(out, block)
 		used += n
 	}
-	s := strings.TrimSpace(strings.Join(out, "\n"))
+	if len(out) == 0 {
+		for _, line := range strings.Split(body, "\n") {
+			n := utf8.RuneCountInString(line) + 1
+			if used+n > budget {
+				break
+			}
+			out = append(out, line)
+			used += n
+		}
+	}
+	s := strings.TrimSpace(strings.Join(out, "\n\n"))
 	if s == "" {
 		return more
 	}

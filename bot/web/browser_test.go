@@ -315,7 +315,9 @@ func TestBrowserWidget(t *testing.T) {
 	})
 
 	t.Run("question gets the article with sources, safely", func(t *testing.T) {
-		ask(t, ctx, "how much is the employer compliance fee")
+		// The hostile HTML is appended to the article's last section
+		// (refunds), which is the passage this question is answered with.
+		ask(t, ctx, "how long does the employer compliance fee refund take")
 		topic := eval[string](t, ctx, jsLastBot+`.getAttribute('data-topic')`)
 		if topic != "employer-compliance-fee" {
 			t.Fatalf("answered %q", topic)

@@ -77,7 +77,7 @@ func TestNormalize(t *testing.T) {
 		"work permit":                   "work permit",
 		"w\u200bork p\u200dermit\u2066": "work permit",
 		"\u0440\u0435rmit":              "permit", // Cyrillic р, е
-		"ｗｏｒｋ　ｐｅｒｍｉｔ":                  "work permit",
+		"ｗｏｒｋ　ｐｅｒｍｉｔ":                   "work permit",
 		"pgwp 🇨🇦🍁?":                     "pgwp    ?",
 		"работа":                        "работа", // a Russian word stays Russian
 	} {

@@ -54,7 +54,9 @@ func modelKey(lang string, arts []*knowledge.Article, syn [][]string, domain, un
 		w(a.ID)
 		w(a.Title)
 		w(a.Summary)
-		w(a.Body)
+		if cfg.WBody > 0 { // the body is a training text only then
+			w(a.Body)
+		}
 		w(strings.Join(a.Questions, "\x01"))
 		w(strings.Join(a.Keywords, "\x01"))
 	}

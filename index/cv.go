@@ -33,6 +33,7 @@ type CVFigures struct {
 	Questions, Unrelated      int
 	Top1, Top3, Ranked1       float64 // answered right; right among answer and suggestions; ranked first
 	Rejected, Redirects       float64
+	UnsureUnrelated           float64 // unrelated examples given "did you mean" rather than an answer
 	Brier                     float64 // mean squared error of the top confidence
 	Answered, AnsweredCorrect int
 }
@@ -170,7 +171,7 @@ func Figures(recs []CVRecord, lang string, cal Calibrator, answer, unsure, sugge
 
 func figures(srs []scoredRecord, lang string, answer, unsure, suggest float64) CVFigures {
 	f := CVFigures{Lang: lang}
-	var top1, top3, rank1, rej, redir, nredir int
+	var top1, top3, rank1, rej, redir, nredir, unsureUnrel int
 	var brier float64
 	for _, sr := range srs {
 		r, hits, confs := sr.r, sr.hits, sr.confs
@@ -207,6 +208,8 @@ func figures(srs []scoredRecord, lang string, answer, unsure, suggest float64) C
 			f.Unrelated++
 			if len(shown) == 0 {
 				rej++
+			} else if !answered {
+				unsureUnrel++
 			}
 			if answered {
 				f.Answered++
@@ -238,6 +241,7 @@ func figures(srs []scoredRecord, lang string, answer, unsure, suggest float64) C
 	}
 	f.Top1, f.Top3, f.Ranked1 = div(top1, f.Questions), div(top3, f.Questions), div(rank1, f.Questions)
 	f.Rejected, f.Redirects = div(rej, f.Unrelated), div(redir, nredir)
+	f.UnsureUnrelated = div(unsureUnrel, f.Unrelated)
 	f.Brier = brier / float64(max(1, f.Questions+f.Unrelated))
 	return f
 }
@@ -360,9 +364,13 @@ func solve(h [calibN + 1][calibN + 1]float64, g [calibN + 1]float64) ([calibN + 
 }
 
 // cvObjective is what the thresholds maximise for one language: questions
-// answered right, unrelated examples rejected, and half a point for a right
-// article offered among the buttons (answer or "did you mean").
-func cvObjective(f CVFigures) float64 { return 0.5*f.Top1 + 0.5*f.Top3 + f.Rejected }
+// answered right, unrelated examples rejected, half a point for a right
+// article offered among the buttons (answer or "did you mean"), and half a
+// point for an unrelated example given "did you mean" rather than a wrong
+// answer (a question to the user costs less than a wrong answer).
+func cvObjective(f CVFigures) float64 {
+	return 0.5*f.Top1 + 0.5*f.Top3 + f.Rejected + 0.5*f.UnsureUnrelated
+}
 
 // ChooseThresholds picks the answer and "did you mean" thresholds that
 // maximise cvObjective over the held-out records of all languages (each

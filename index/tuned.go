@@ -14,19 +14,19 @@ var DefaultRank = RankConfig{
 }
 
 // CV figures:
-// en: 2173 questions, 140 unrelated: ranked first 0.839, top-1 0.806, top-3 0.914, unrelated rejected 0.936, redirects 0.815, Brier 0.124, answered 2047 (0.855 right)
-// fr: 2195 questions, 105 unrelated: ranked first 0.826, top-1 0.788, top-3 0.894, unrelated rejected 0.924, redirects 0.846, Brier 0.126, answered 2017 (0.858 right)
+// en: 2173 questions, 140 unrelated: ranked first 0.839, top-1 0.773, top-3 0.914, unrelated rejected 0.936, redirects 0.775, Brier 0.124, answered 1928 (0.871 right)
+// fr: 2195 questions, 105 unrelated: ranked first 0.826, top-1 0.754, top-3 0.895, unrelated rejected 0.924, redirects 0.812, Brier 0.126, answered 1889 (0.876 right)
 
 // Calibration maps a candidate's signals to its confidence.
 var Calibration = Calibrator{
-	W:    [calibN]float64{0.571, -0.246, 1.249, 1.162, 3.943, -0.679, 0.414, -0.018, 0.958},
-	Bias: -5.243,
+	W:    [calibN]float64{0.574, -0.237, 1.242, 1.156, 3.957, -0.696, 0.425, -0.020, 0.962},
+	Bias: -5.252,
 }
 
 // Thresholds on the calibrated confidence: from Answer the top article is
 // answered, from Unsure "did you mean" buttons are offered.
 const (
-	AnswerThreshold = 0.350
+	AnswerThreshold = 0.475
 	UnsureThreshold = 0.350
 	// SuggestThreshold: runners-up from this confidence are offered as
 	// buttons beside an answer or a "did you mean".

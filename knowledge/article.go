@@ -40,6 +40,8 @@ type Article struct {
 	Body string `yaml:"-" json:"body"`
 	// File is the path the article was read from, for error messages.
 	File string `yaml:"-" json:"-"`
+	// Facts are the fact references the article uses ({{name}}), sorted.
+	Facts []string `yaml:"-" json:"-"`
 
 	// lines maps front-matter keys to their line numbers in File.
 	lines map[string]int `yaml:"-"`

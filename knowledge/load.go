@@ -34,8 +34,11 @@ type Base struct {
 	// Domain by language: words that signal a question is in scope.
 	Domain map[string][]string
 	// Files holds the other top-level files (e.g. eligibility.yaml) by name,
-	// for the packages that interpret them.
+	// for the packages that interpret them, with fact references substituted.
 	Files map[string][]byte
+	// Facts are the fees, codes, ages and dates of facts.yaml (nil without
+	// one). Articles and other files refer to them as {{name}}.
+	Facts *Facts
 
 	byID map[string]map[string]*Article
 }
@@ -117,9 +120,17 @@ func Load(fsys fs.FS, name string) (*Base, Problems) {
 	if err != nil {
 		return nil, Problems{{File: name, Message: fmt.Sprintf("cannot read folder: %v", err)}}
 	}
+	// Facts first: the other files refer to them.
+	if data, err := fs.ReadFile(fsys, FactsFile); err == nil {
+		var ps Problems
+		b.Facts, ps = ParseFacts(disp(FactsFile), data)
+		probs = append(probs, ps...)
+	}
 	for _, e := range entries {
 		n := e.Name()
 		switch {
+		case n == FactsFile:
+			continue
 		case e.IsDir() && langRE.MatchString(n):
 			ps := b.loadLang(fsys, n, disp)
 			probs = append(probs, ps...)
@@ -138,6 +149,7 @@ func Load(fsys fs.FS, name string) (*Base, Problems) {
 			case DomainFile:
 				b.Domain, ps = ParseDomain(disp(n), data)
 			default:
+				data, ps = b.Facts.ExpandYAML(disp(n), data)
 				b.Files[n] = data
 			}
 			probs = append(probs, ps...)
@@ -146,6 +158,7 @@ func Load(fsys fs.FS, name string) (*Base, Problems) {
 	if b.Count() == 0 && len(probs) == 0 {
 		probs = append(probs, Problem{File: name, Message: "no articles found (expected <lang>/<id>.md, e.g. en/pgwp.md)"})
 	}
+	probs = append(probs, b.checkTwins()...)
 	// Cross-file checks: related IDs must exist in the same language.
 	for _, lang := range b.Langs() {
 		for _, a := range b.Articles[lang] {
@@ -178,8 +191,13 @@ func (b *Base) loadLang(fsys fs.FS, lang string, disp func(string) string) Probl
 			probs = append(probs, Problem{File: disp(p), Message: err.Error()})
 			continue
 		}
+		data, used, ps := b.Facts.expandArticle(disp(p), lang, data)
+		probs = append(probs, ps...)
 		a, ps := ParseArticle(disp(p), data)
 		probs = append(probs, ps...)
+		if a != nil {
+			a.Facts = used
+		}
 		if a == nil {
 			continue
 		}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/impbot/impbot/bot"
 	"github.com/impbot/impbot/index"
@@ -59,6 +60,12 @@ func cmdKBCheck(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	b, probs := checkKnowledge(dir)
 	for _, p := range probs {
 		fmt.Fprintln(stdout, p.String())
+	}
+	// Warnings (reviews overdue, rules past their end date) do not fail.
+	if b != nil {
+		for _, w := range b.Warnings(time.Now()) {
+			fmt.Fprintln(stdout, w.String())
+		}
 	}
 	if len(probs) > 0 {
 		fmt.Fprintf(stdout, "%d problem(s)\n", len(probs))

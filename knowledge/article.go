@@ -35,6 +35,9 @@ type Article struct {
 	Sources   []string `yaml:"sources" json:"sources"`
 	Reviewed  string   `yaml:"reviewed" json:"reviewed"`
 	Related   []string `yaml:"related" json:"related"`
+	// CountryGroups names country groups of eligibility.yaml (iec, cusma…)
+	// whose row an answer leads with when the question names a country.
+	CountryGroups []string `yaml:"country_groups" json:"country_groups,omitempty"`
 
 	// Body is the Markdown after the front matter.
 	Body string `yaml:"-" json:"body"`

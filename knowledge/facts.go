@@ -489,7 +489,7 @@ func (fs *Facts) checkDuplicates(dups []duplicate, line string) []string {
 	var msgs []string
 	for _, d := range dups {
 		if m := d.re.FindString(line); m != "" {
-			msgs = append(msgs, fmt.Sprintf("%q is written by hand: write {{%s}} so that %s stays the one place to change it", strings.TrimSpace(m), d.fact, FactsFile))
+			msgs = append(msgs, fmt.Sprintf("%q is written by hand: write {{%s}} so that %s stays the one place to change it", strings.Trim(m, " ,.;:()*_"), d.fact, FactsFile))
 		}
 	}
 	return msgs

@@ -50,7 +50,9 @@ func AddQuestion(data []byte, question string) ([]byte, error) {
 	if a == nil {
 		return nil, fmt.Errorf("the article does not parse: %v", probs)
 	}
-	norm := func(s string) string { return strings.ToLower(strings.Join(strings.Fields(strings.Trim(s, " ?!.")), " ")) }
+	norm := func(s string) string {
+		return strings.ToLower(strings.Join(strings.Fields(strings.Trim(s, " ?!.")), " "))
+	}
 	for _, q := range a.Questions {
 		if norm(q) == norm(question) {
 			return nil, ErrKnownQuestion

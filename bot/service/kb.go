@@ -49,8 +49,8 @@ func KBCheck(w io.Writer, dir string) int {
 	}
 	// Warnings (reviews overdue, rules past their end date) do not fail.
 	if b != nil {
-		for _, w := range b.Warnings(time.Now()) {
-			fmt.Fprintln(stdout, w.String())
+		for _, warn := range b.Warnings(time.Now()) {
+			fmt.Fprintln(w, warn.String())
 		}
 	}
 	if len(probs) > 0 {

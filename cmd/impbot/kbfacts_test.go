@@ -1,11 +1,37 @@
 package main
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/impbot/impbot/knowledge"
 )
+
+// shippedKnowledgeDir copies the embedded knowledge to a temporary folder.
+func shippedKnowledgeDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	err := fs.WalkDir(knowledge.Shipped, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := fs.ReadFile(knowledge.Shipped, p)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, p), data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
 
 func TestAnswersLeadWithTheAskersCountry(t *testing.T) {
 	for _, c := range []struct {
@@ -38,7 +64,7 @@ func TestAnswersLeadWithTheAskersCountry(t *testing.T) {
 }
 
 func TestKBStaleAndCheckWarnings(t *testing.T) {
-	dir := dlgKnowledgeDir(t, "")
+	dir := shippedKnowledgeDir(t)
 	out, _, err := runCmd(t, "", "kb", "stale", "--at", "2027-09-01", dir)
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +92,7 @@ func TestKBStaleAndCheckWarnings(t *testing.T) {
 }
 
 func TestKBLearn(t *testing.T) {
-	dir := dlgKnowledgeDir(t, "")
+	dir := shippedKnowledgeDir(t)
 	p := filepath.Join(dir, "en", "pgwp.md")
 	before, _ := os.ReadFile(p)
 	out, _, err := runCmd(t, "", "kb", "learn", "--knowledge", dir, "can I stay and work after my diploma", "pgwp")

@@ -116,3 +116,7 @@ func setupStaleness(a *App) error {
 	}
 	return nil
 }
+
+// lowConfidence: answered questions below this confidence are recorded for
+// `kb gaps` with the unanswered ones (the router answers from 0.40).
+const lowConfidence = 0.5

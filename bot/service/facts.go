@@ -5,6 +5,7 @@ package service
 // the metrics. The file logic is in package knowledge.
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/impbot/impbot/bot"
+	"github.com/impbot/impbot/bot/insights"
 	"github.com/impbot/impbot/bot/metrics"
 	"github.com/impbot/impbot/knowledge"
 )
@@ -120,3 +123,61 @@ func setupStaleness(a *App) error {
 // lowConfidence: answered questions below this confidence are recorded for
 // `kb gaps` with the unanswered ones (the router answers from 0.40).
 const lowConfidence = 0.5
+
+// teacher lets staff teach missed phrasings from the Telegram staff chat
+// (bot.Teacher): the proposals are the `kb gaps` groups, a confirmation is
+// `kb learn` on the served knowledge folder followed by a reload.
+type teacher struct{ a *App }
+
+var _ bot.Teacher = teacher{}
+
+func (t teacher) Proposals(ctx context.Context, n int) ([]bot.Proposal, error) {
+	st := opsOf(t.a)
+	if st == nil || st.insights == nil {
+		return nil, errors.New("no record of missed questions")
+	}
+	days := defaultGapDays(t.a.Cfg)
+	rep, err := st.insights.Report(ctx, insights.ReportOptions{Since: time.Now().Add(-time.Duration(days) * 24 * time.Hour), Top: n})
+	if err != nil {
+		return nil, err
+	}
+	var out []bot.Proposal
+	for _, g := range rep.Questions {
+		p := bot.Proposal{Question: g.Text, Count: g.Count, Lang: "en"}
+		best := 0
+		for l, c := range g.Langs {
+			if c > best || (c == best && l < p.Lang) {
+				p.Lang, best = l, c
+			}
+		}
+		for _, c := range g.Nearest {
+			p.Articles = append(p.Articles, c.ID)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func (t teacher) Learn(ctx context.Context, question, lang, id string) (string, error) {
+	dir := t.a.Cfg.Knowledge.Dir
+	if dir == "" {
+		return "", errors.New("the bot serves its embedded knowledge: set knowledge.dir to a folder to teach it")
+	}
+	_, err := Learn(dir, lang, id, question)
+	if errors.Is(err, knowledge.ErrKnownQuestion) {
+		return fmt.Sprintf("%s/%s already has this question.", lang, id), nil
+	}
+	if err != nil {
+		var ps knowledge.Problems
+		if errors.As(err, &ps) {
+			return "", fmt.Errorf("kb check failed, the file was left unchanged: %v", ps[0])
+		}
+		return "", err
+	}
+	if st := opsOf(t.a); st != nil {
+		if err := st.reload("taught from the staff chat"); err != nil {
+			return "", fmt.Errorf("added, but the reload failed: %w", err)
+		}
+	}
+	return fmt.Sprintf("Added to %s/%s; kb check OK; knowledge reloaded.", lang, id), nil
+}

@@ -21,6 +21,8 @@ import (
 	"github.com/impbot/impbot/knowledge"
 )
 
+// setupStaleness runs after setupOps (ops.go): the files' init functions run
+// in file-name order, and it registers its metric on the ops registry.
 func init() {
 	appHooks = append(appHooks, setupStaleness)
 }

@@ -2,11 +2,17 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/impbot/impbot/knowledge"
 )
 
 // TestTeacherLearnsFromTheStaffChat: a missed question is proposed with its
@@ -66,5 +72,42 @@ func TestTeacherLearnsFromTheStaffChat(t *testing.T) {
 	s.app.Cfg.Knowledge.Dir = ""
 	if _, err := tc.Learn(context.Background(), q, "en", "bowp"); err == nil || !strings.Contains(err.Error(), "knowledge.dir") {
 		t.Errorf("learn without a folder: %v", err)
+	}
+}
+
+// TestReviewOverdueInReadyzAndMetrics: an article not reviewed for 180 days
+// shows in /readyz (a warning; still ready) and in the metric.
+func TestReviewOverdueInReadyzAndMetrics(t *testing.T) {
+	cfg := opsSmallConfig(t)
+	p := filepath.Join(cfg.Knowledge.Dir, "en", "pgwp.md")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := regexp.MustCompile(`(?m)^reviewed: .*$`).ReplaceAllString(string(data), "reviewed: 2020-01-01")
+	if err := os.WriteFile(p, []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b, probs := knowledge.LoadDir(cfg.Knowledge.Dir)
+	if len(probs) > 0 {
+		t.Fatal(probs)
+	}
+	want := len(b.Stale(time.Now()))
+	if want < 1 {
+		t.Fatal("the old article is not stale")
+	}
+	s := opsStartServe(t, cfg)
+	code, body := s.get(t, "/readyz")
+	var ready map[string]string
+	if err := json.Unmarshal([]byte(body), &ready); err != nil {
+		t.Fatalf("%v: %s", err, body)
+	}
+	if code != http.StatusOK || !strings.HasPrefix(ready["knowledge_review"], "warning: ") ||
+		!strings.Contains(ready["knowledge_review"], fmt.Sprintf("%d article(s) or fact(s) overdue", want)) {
+		t.Errorf("/readyz %d %q", code, body)
+	}
+	_, metrics := s.get(t, "/metrics")
+	if line := fmt.Sprintf("impbot_knowledge_review_overdue %d\n", want); !strings.Contains(metrics, line) {
+		t.Errorf("metrics lack %q", line)
 	}
 }

@@ -69,8 +69,7 @@ func TestTeacherLearnsFromTheStaffChat(t *testing.T) {
 		t.Errorf("second learn: %q %v", msg, err)
 	}
 	// The embedded knowledge cannot be taught.
-	s.app.Cfg.Knowledge.Dir = ""
-	if _, err := tc.Learn(context.Background(), q, "en", "bowp"); err == nil || !strings.Contains(err.Error(), "knowledge.dir") {
+	if _, err := (teacher{&App{}}).Learn(context.Background(), q, "en", "bowp"); err == nil || !strings.Contains(err.Error(), "knowledge.dir") {
 		t.Errorf("learn without a folder: %v", err)
 	}
 }

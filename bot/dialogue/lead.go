@@ -26,6 +26,9 @@ func CountriesIn(text string) []string {
 			if len(key) < 4 || wordCodes[key] {
 				continue
 			}
+			if i > 0 && languageCue[words[i-1]] {
+				continue // "I speak French", "en français": a language, not a citizenship
+			}
 			if _, amb := ambiguousNames[key]; amb {
 				continue
 			}
@@ -53,6 +56,12 @@ func CountriesIn(text string) []string {
 		}
 	}
 	return codes
+}
+
+// languageCue are words before a demonym that make it a language.
+var languageCue = map[string]bool{
+	"speak": true, "speaks": true, "speaking": true, "in": true, "parle": true, "parles": true, "parlez": true,
+	"parler": true, "en": true, "francophone": true, "anglophone": true,
 }
 
 // ageRE reads an age stated in a question: "29 ans", "I'm 29", "29 years old", "age 29".

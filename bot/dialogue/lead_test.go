@@ -7,13 +7,15 @@ import (
 
 func TestCountriesIn(t *testing.T) {
 	for q, want := range map[string]string{
-		"what is the IEC age limit if I'm Irish":    "IE",
-		"je suis française, 29 ans, PVT ?":          "FR",
-		"working holiday in Canada for Australians": "AU",
-		"Can a Mexican or an American use CUSMA?":   "MX US",
-		"is it different in Quebec":                 "",
-		"can I work in Canada without a permit":     "",
-		"I am in Canada, is it my turn":             "",
+		"what is the IEC age limit if I'm Irish":     "IE",
+		"je suis française, 29 ans, PVT ?":           "FR",
+		"working holiday in Canada for Australians":  "AU",
+		"Can a Mexican or an American use CUSMA?":    "MX US",
+		"is it different in Quebec":                  "",
+		"can I work in Canada without a permit":      "",
+		"I am in Canada, is it my turn":              "",
+		"I speak French, can I do a working holiday": "",
+		"je parle français et je suis belge":         "BE",
 	} {
 		if got := strings.Join(CountriesIn(q), " "); got != want {
 			t.Errorf("CountriesIn(%q) = %q, want %q", q, got, want)

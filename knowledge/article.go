@@ -35,6 +35,10 @@ type Article struct {
 	Sources   []string `yaml:"sources" json:"sources"`
 	Reviewed  string   `yaml:"reviewed" json:"reviewed"`
 	Related   []string `yaml:"related" json:"related"`
+	// Until, for a rule that stops applying on a known date (a temporary
+	// public policy), is that date (YYYY-MM-DD); kb check warns once it has
+	// passed.
+	Until string `yaml:"until" json:"until,omitempty"`
 	// CountryGroups names country groups of eligibility.yaml (iec, cusma…)
 	// whose row an answer leads with when the question names a country.
 	CountryGroups []string `yaml:"country_groups" json:"country_groups,omitempty"`
@@ -232,6 +236,11 @@ func (a *Article) validate() Problems {
 		add(a.Line("reviewed"), "missing reviewed date (YYYY-MM-DD)")
 	} else if _, err := time.Parse(time.DateOnly, a.Reviewed); err != nil {
 		add(a.Line("reviewed"), "reviewed %q is not a date of the form YYYY-MM-DD", a.Reviewed)
+	}
+	if a.Until != "" {
+		if _, err := time.Parse(time.DateOnly, a.Until); err != nil {
+			add(a.Line("until"), "until %q is not a date of the form YYYY-MM-DD", a.Until)
+		}
 	}
 	seen := map[string]bool{}
 	for i, r := range a.Related {

@@ -176,6 +176,18 @@ func TestStaleOldestFirstAndEndedRules(t *testing.T) {
 	if strings.Contains(b.Warnings(time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)).Error(), "stopped applying") {
 		t.Error("warned about a rule that still applies")
 	}
+	// An article with an end date.
+	temp := strings.Replace(article("t", "en", "A temporary policy."), "related: []", "related: []\nuntil: 2026-12-15", 1)
+	b, probs = load(t, map[string]string{"facts.yaml": testFacts, "en/t.md": temp})
+	if len(probs) > 0 {
+		t.Fatal(probs)
+	}
+	if ws := b.Warnings(time.Date(2026, 12, 20, 0, 0, 0, 0, time.UTC)).Error(); !strings.Contains(ws, "kb/en/t.md:13: warning: article en/t describes a rule that stopped applying on 2026-12-15") {
+		t.Errorf("no warning for the ended article:\n%s", ws)
+	}
+	if ws := b.Warnings(time.Date(2026, 12, 10, 0, 0, 0, 0, time.UTC)).Error(); strings.Contains(ws, "en/t describes") {
+		t.Errorf("warned before the end date:\n%s", ws)
+	}
 }
 
 func TestShippedFactsDriveArticlesAndRules(t *testing.T) {

@@ -76,6 +76,14 @@ func (b *Base) Warnings(now time.Time) Problems {
 			"warning: %s %s not reviewed for %d days (limit %d); check it against %s and update reviewed",
 			s.Kind, s.Name, s.Days, limit, strings.Join(s.Sources, " "))})
 	}
+	for _, lang := range b.Langs() {
+		for _, a := range b.Articles[lang] {
+			if t, err := time.Parse(time.DateOnly, a.Until); err == nil && now.After(t.Add(24*time.Hour)) {
+				ws = append(ws, Problem{File: a.File, Line: a.Line("until"), Message: fmt.Sprintf(
+					"warning: article %s/%s describes a rule that stopped applying on %s (until): update or retire it", lang, a.ID, a.Until)})
+			}
+		}
+	}
 	for _, f := range b.Facts.All() {
 		if f.Until == "" {
 			continue

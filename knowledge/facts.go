@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -61,6 +62,9 @@ type Facts struct {
 	File   string
 	byName map[string]*Fact
 	names  []string
+
+	dupMu sync.Mutex
+	dups  map[string][]duplicate // by language, built once
 }
 
 // Fact returns the fact with this name, or nil.
@@ -433,17 +437,34 @@ func (fs *Facts) ExpandYAML(file string, data []byte) ([]byte, Problems) {
 	return []byte(strings.Join(lines, "\n")), probs
 }
 
-// duplicate is a hand-written value that a fact already holds.
+// duplicate is a hand-written value that a fact already holds. hint is a
+// string the line must contain for the pattern to be worth trying.
 type duplicate struct {
 	re   *regexp.Regexp
 	fact string
+	hint string
 }
 
-// duplicates returns, for lang, patterns of fees and codes written by hand.
+// duplicates returns, for lang, patterns of fees and codes written by hand
+// (compiled once per language).
 func (fs *Facts) duplicates(lang string) []duplicate {
 	if fs == nil {
 		return nil
 	}
+	fs.dupMu.Lock()
+	defer fs.dupMu.Unlock()
+	if d, ok := fs.dups[lang]; ok {
+		return d
+	}
+	if fs.dups == nil {
+		fs.dups = map[string][]duplicate{}
+	}
+	d := fs.buildDuplicates()
+	fs.dups[lang] = d
+	return d
+}
+
+func (fs *Facts) buildDuplicates() []duplicate {
 	var out []duplicate
 	seen := map[string]bool{}
 	for _, f := range fs.All() {
@@ -458,7 +479,7 @@ func (fs *Facts) duplicates(lang string) []duplicate {
 			if v == "" || seen[f.Kind+v] {
 				continue
 			}
-			var pat string
+			var pat, hint string
 			switch f.Kind {
 			case FactMoney:
 				seen[f.Kind+v] = true
@@ -466,14 +487,16 @@ func (fs *Facts) duplicates(lang string) []duplicate {
 				fr := strings.ReplaceAll(regexp.QuoteMeta(strings.TrimSuffix(FormatMoney(v, "fr"), " $")), " ", `[\s\x{a0}\x{202f}]?`)
 				plain := regexp.QuoteMeta(v)
 				// "$1,000", "CAN$155", "1 000 $", "155$", "155 dollars"
+				hint = "$"
 				pat = `(?:\$\s?(?:` + en + `|` + plain + `)(?:[^\d,.]|[,.](?:\D|$)|$)|(?:^|[^\d,.\s]|\s)(?:` + fr + `|` + plain + `)\s?(?:\$|dollars?\b))`
 			case FactCode:
 				seen[f.Kind+v] = true
+				hint = v
 				pat = `\b` + regexp.QuoteMeta(v) + `\b`
 			default:
 				continue
 			}
-			out = append(out, duplicate{re: regexp.MustCompile(pat), fact: f.Name})
+			out = append(out, duplicate{re: regexp.MustCompile(pat), fact: f.Name, hint: hint})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].fact < out[j].fact })
@@ -488,6 +511,9 @@ func (fs *Facts) checkDuplicates(dups []duplicate, line string) []string {
 	line = refRE.ReplaceAllString(line, "")
 	var msgs []string
 	for _, d := range dups {
+		if !strings.Contains(line, d.hint) && (d.hint != "$" || !strings.Contains(strings.ToLower(line), "dollar")) {
+			continue
+		}
 		if m := d.re.FindString(line); m != "" {
 			msgs = append(msgs, fmt.Sprintf("%q is written by hand: write {{%s}} so that %s stays the one place to change it", strings.Trim(m, " ,.;:()*_"), d.fact, FactsFile))
 		}

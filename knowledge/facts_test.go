@@ -267,3 +267,13 @@ func TestGuessLang(t *testing.T) {
 		t.Error("GuessLang")
 	}
 }
+
+// BenchmarkLoadShipped measures loading the shipped knowledge: parsing,
+// fact substitution and the hand-written-value checks.
+func BenchmarkLoadShipped(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		if _, probs := Load(Shipped, "knowledge"); len(probs) > 0 {
+			b.Fatal(probs)
+		}
+	}
+}

@@ -125,6 +125,28 @@ func CountryLead(rules *Rules, base *knowledge.Base, lang string, a *knowledge.A
 	var parts, covered []string
 	var notCovered []string
 	for _, gname := range a.CountryGroups {
+		if gname == "agreements" {
+			// Every trade agreement of the rules that covers the citizen.
+			var names []string
+			for _, ag := range rules.Agreements {
+				if g := rules.Groups[ag.Group]; g != nil {
+					if _, in := g.Countries[c.Alpha2]; in {
+						names = append(names, ag.Name.In(lang))
+					}
+				}
+			}
+			switch {
+			case len(names) > 0 && lang == "fr":
+				parts = append(parts, fmt.Sprintf("%s : les citoyens sont couverts par %s.", name, strings.Join(names, ", ")))
+			case len(names) > 0:
+				parts = append(parts, fmt.Sprintf("%s: citizens are covered by %s.", name, strings.Join(names, ", ")))
+			case lang == "fr":
+				parts = append(parts, fmt.Sprintf("%s : aucun accord de libre-échange du Canada présenté ici ne couvre ses citoyens; voyez les autres options ci-dessous.", name))
+			default:
+				parts = append(parts, fmt.Sprintf("%s: none of the free trade agreements described here covers its citizens; see the other options below.", name))
+			}
+			continue
+		}
 		g := rules.Groups[gname]
 		if g == nil {
 			continue
@@ -177,6 +199,12 @@ func CountryLead(rules *Rules, base *knowledge.Base, lang string, a *knowledge.A
 			continue
 		}
 		label, ok := ftaLabels[gname]
+		for _, ag := range rules.Agreements {
+			if ag.Group == gname {
+				label, ok = knowledge.Text(ag.Name), true
+				break
+			}
+		}
 		if !ok {
 			continue
 		}

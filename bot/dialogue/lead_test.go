@@ -35,9 +35,9 @@ func TestCountryLeadUsesTheDialoguesTable(t *testing.T) {
 		{"en", "iec-overview", "I'm Icelandic and 31 years old, can I do IEC?", []string{"Iceland: IEC ages 18–30", "At 31, you are outside the limit"}},
 		{"en", "iec-overview", "working holiday for Australians", []string{"Categories: Working Holiday, Young Professionals, International Co-op (Internship)"}},
 		{"en", "iec-overview", "I'm Brazilian, can I do a working holiday?", []string{"Brazil has no International Experience Canada (IEC) arrangement"}},
-		{"en", "fta-overview", "I'm Mexican, does a trade agreement cover me?", []string{"Mexico: citizens are covered by CUSMA, CPTPP."}},
-		{"fr", "fta-overview", "je suis irlandaise, un accord de libre-échange me couvre ?", []string{"Irlande : les citoyens sont couverts par AECG/ACCRU."}},
-		{"en", "fta-overview", "I'm Indian, which FTA covers me?", []string{"India: not covered by CUSMA, CETA/CUKTCA, CPTPP, its free trade agreement with Canada"}},
+		{"en", "fta-overview", "I'm Mexican, does a trade agreement cover me?", []string{"Mexico: citizens are covered by CUSMA (Canada-United States-Mexico Agreement), CPTPP"}},
+		{"fr", "fta-overview", "je suis irlandaise, un accord de libre-échange me couvre ?", []string{"Irlande : les citoyens sont couverts par AECG et ACCRU."}},
+		{"en", "fta-overview", "I'm Indian, which FTA covers me?", []string{"India: none of the free trade agreements described here covers its citizens"}},
 	}
 	for _, c := range cases {
 		got := CountryLead(r, b, c.lang, b.Article(c.lang, c.id), c.q)

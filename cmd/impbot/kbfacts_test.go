@@ -40,7 +40,7 @@ func TestAnswersLeadWithTheAskersCountry(t *testing.T) {
 	}{
 		{"what is the IEC age limit if I'm Irish", []string{"Ireland: IEC ages 18–35"}},
 		{"je suis française, 29 ans, PVT ?", []string{"France : EIC de 18 à 35 ans", "À 29 ans, vous êtes dans la limite"}},
-		{"I'm Mexican, which trade agreements cover me?", []string{"Mexico: citizens are covered by CUSMA, CPTPP."}},
+		{"I'm Mexican, which trade agreements cover me?", []string{"Mexico: citizens are covered by CUSMA (Canada-United States-Mexico Agreement), CPTPP"}},
 	} {
 		out, _, err := runCmd(t, "", "ask", c.q)
 		if err != nil {

@@ -110,3 +110,32 @@ func TestReviewOverdueInReadyzAndMetrics(t *testing.T) {
 		t.Errorf("metrics lack %q", line)
 	}
 }
+
+// TestOneFactEditChangesEveryAnswer: editing a fee in facts.yaml changes the
+// served answers after the hot reload, without touching an article.
+func TestOneFactEditChangesEveryAnswer(t *testing.T) {
+	cfg := opsSmallConfig(t)
+	s := opsStartServe(t, cfg)
+	<-s.st.watching
+	const q = "how much does the PGWP cost"
+	bodyOf := func() string { return opsFirstReply(s.ad.send(t, "f1", q, "")).Text }
+	if !strings.Contains(bodyOf(), "$155") {
+		t.Fatalf("before: %q", bodyOf())
+	}
+	p := filepath.Join(cfg.Knowledge.Dir, knowledge.FactsFile)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(data), "fee.work_permit:\n  kind: money\n  value: 155\n", "fee.work_permit:\n  kind: money\n  value: 161.5\n", 1)
+	if edited == string(data) {
+		t.Fatal("facts.yaml has no fee.work_permit of 155: update the test")
+	}
+	opsWriteAtomic(t, p, []byte(edited))
+	opsEventually(t, opsReloadDeadline, "the new fee served", func() bool {
+		return strings.Contains(bodyOf(), "$161.50")
+	})
+	if strings.Contains(bodyOf(), "$155") {
+		t.Errorf("the old fee is still shown:\n%s", bodyOf())
+	}
+}

@@ -3,14 +3,12 @@ package main
 import (
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"sync"
-	"time"
 
 	"go.etcd.io/bbolt"
 
 	"github.com/impbot/impbot/bot"
+	"github.com/impbot/impbot/bot/session"
 	"github.com/impbot/impbot/index"
 	"github.com/impbot/impbot/knowledge"
 )
@@ -59,13 +57,10 @@ func (a *App) DB() (*bbolt.DB, error) {
 		if p == "" {
 			return
 		}
-		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-			a.dbErr = fmt.Errorf("create folder for %s: %w", p, err)
-			return
-		}
-		a.db, a.dbErr = bbolt.Open(p, 0o600, &bbolt.Options{Timeout: 2 * time.Second})
+		// A damaged file is moved aside (or refused, as configured)
+		// instead of crashing the bot at every start.
+		a.db, a.dbErr = session.OpenFile(p, session.OpenOptions{OnCorrupt: a.Cfg.Sessions.OnCorrupt, Log: a.Log})
 		if a.dbErr != nil {
-			a.dbErr = fmt.Errorf("open store %s: %w", p, a.dbErr)
 			return
 		}
 		a.OnClose(a.db.Close)

@@ -25,6 +25,7 @@ type Config struct {
 	Sessions struct {
 		Path        string   `yaml:"path"`
 		IdleTimeout Duration `yaml:"idle_timeout"`
+		OnCorrupt   string   `yaml:"on_corrupt"`
 	} `yaml:"sessions"`
 	Organization struct {
 		Name    string `yaml:"name"`
@@ -89,6 +90,7 @@ func DefaultConfig() Config {
 	c.HTTP.Addr = "127.0.0.1:8080"
 	c.Sessions.Path = "data/sessions.db"
 	c.Sessions.IdleTimeout = Duration(30 * time.Minute)
+	c.Sessions.OnCorrupt = "move"
 	c.Log.Level = "info"
 	c.Log.Format = "text"
 	c.RateLimit.PerSecond = 1
@@ -175,6 +177,11 @@ func (c *Config) validate(missingEnv []string) error {
 	case "text", "json":
 	default:
 		bad("log.format", "%q must be text or json", c.Log.Format)
+	}
+	switch c.Sessions.OnCorrupt {
+	case "move", "refuse":
+	default:
+		bad("sessions.on_corrupt", "%q must be move or refuse", c.Sessions.OnCorrupt)
 	}
 	if c.RateLimit.PerSecond < 0 {
 		bad("rate_limit.per_second", "must not be negative")

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -35,6 +39,7 @@ func TestParseConfigErrorsNameTheKey(t *testing.T) {
 		{"telegram:\n  enabled: true\n  token: x\n  mode: webhook\n", "telegram.webhook.url"},
 		{"sessions:\n  idle_timeout: soon\n", "not a duration"},
 		{"log:\n  level: loud\n", "log.level"},
+		{"sessions:\n  on_corrupt: shrug\n", "sessions.on_corrupt"},
 		{"rate_limit:\n  per_second: -1\n", "rate_limit.per_second"},
 		{"unanswered:\n  retention_days: -3\n", "unanswered.retention_days"},
 		{"discord:\n  enabled: true\n  token: x\n  api_url: ftp://x\n", "discord.api_url"},
@@ -51,5 +56,29 @@ func TestParseConfigNeverEchoesTheToken(t *testing.T) {
 	_, err := ParseConfig("c.yaml", []byte("telegram:\n  enabled: true\n  token: ${TG}\n  mode: nope\n"), env(map[string]string{"TG": "123:SECRET"}))
 	if err == nil || strings.Contains(err.Error(), "SECRET") {
 		t.Fatalf("error %v", err)
+	}
+}
+
+func TestDamagedStoreRefusedNamesTheFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sessions.db")
+	if err := os.WriteFile(path, bytes.Repeat([]byte{0xAB}, 16384), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Sessions.Path = path
+	cfg.Sessions.OnCorrupt = "refuse"
+	a := &App{Cfg: cfg, Log: slog.New(slog.DiscardHandler)}
+	if _, err := a.DB(); err == nil || !strings.Contains(err.Error(), path) {
+		t.Fatalf("refuse: want an error naming %s, got %v", path, err)
+	}
+	cfg.Sessions.OnCorrupt = "move"
+	a = &App{Cfg: cfg, Log: slog.New(slog.DiscardHandler)}
+	db, err := a.DB()
+	if err != nil || db == nil {
+		t.Fatalf("move: the bot must start on a fresh store: %v", err)
+	}
+	defer a.Close()
+	if m, _ := filepath.Glob(path + ".corrupt-*"); len(m) != 1 {
+		t.Fatalf("damaged file not moved aside: %v", m)
 	}
 }

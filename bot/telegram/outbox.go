@@ -8,7 +8,6 @@ import (
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
-	"golang.org/x/time/rate"
 
 	"github.com/impbot/impbot/bot"
 )
@@ -29,7 +28,7 @@ type outMsg struct {
 type chatQueue struct {
 	msgs    []*outMsg
 	running bool
-	lim     *rate.Limiter
+	lims    []*windowLimiter // the chat's own limits
 	idle    time.Time
 }
 
@@ -38,7 +37,7 @@ type chatQueue struct {
 // backoff. Messages to one chat leave in the order they were queued.
 type outbox struct {
 	a      *Adapter
-	global *rate.Limiter
+	global *windowLimiter
 
 	mu      sync.Mutex
 	queues  map[int64]*chatQueue
@@ -52,7 +51,7 @@ type outbox struct {
 func newOutbox(a *Adapter) *outbox {
 	return &outbox{
 		a:       a,
-		global:  rate.NewLimiter(a.t.GlobalRate, a.t.GlobalBurst),
+		global:  newWindowLimiter(a.t.GlobalLimit),
 		queues:  map[int64]*chatQueue{},
 		drained: make(chan struct{}),
 		ctx:     context.Background(),
@@ -67,11 +66,32 @@ func (o *outbox) start(ctx context.Context) {
 	o.mu.Unlock()
 }
 
-func (o *outbox) newLimiter(chatID int64) *rate.Limiter {
+func (o *outbox) newLimiters(chatID int64) []*windowLimiter {
+	lims := []*windowLimiter{newWindowLimiter(o.a.t.ChatLimit)}
 	if chatID < 0 { // groups, supergroups and channels
-		return rate.NewLimiter(o.a.t.GroupRate, o.a.t.ChatBurst)
+		lims = append(lims, newWindowLimiter(o.a.t.GroupLimit))
 	}
-	return rate.NewLimiter(o.a.t.ChatRate, o.a.t.ChatBurst)
+	return lims
+}
+
+// acquire takes a slot in the chat's limits and in the global one; release
+// them when the send has finished.
+func (o *outbox) acquire(ctx context.Context, q *chatQueue) (release func(), err error) {
+	var rels []func()
+	release = func() {
+		for _, r := range rels {
+			r()
+		}
+	}
+	for _, l := range append(q.lims[:len(q.lims):len(q.lims)], o.global) {
+		r, err := l.acquire(ctx)
+		if err != nil {
+			release()
+			return nil, err
+		}
+		rels = append(rels, r)
+	}
+	return release, nil
 }
 
 // enqueue queues messages for one chat, in order. It never blocks.
@@ -84,7 +104,7 @@ func (o *outbox) enqueue(msgs ...*outMsg) {
 	now := time.Now()
 	if now.Sub(o.lastGC) > time.Minute {
 		for id, q := range o.queues {
-			if !q.running && len(q.msgs) == 0 && now.Sub(q.idle) > time.Minute {
+			if !q.running && len(q.msgs) == 0 && now.Sub(q.idle) > time.Minute && limitersIdle(q.lims) {
 				delete(o.queues, id)
 			}
 		}
@@ -93,7 +113,7 @@ func (o *outbox) enqueue(msgs ...*outMsg) {
 	for _, m := range msgs {
 		q := o.queues[m.chatID]
 		if q == nil {
-			q = &chatQueue{lim: o.newLimiter(m.chatID)}
+			q = &chatQueue{lims: o.newLimiters(m.chatID)}
 			o.queues[m.chatID] = q
 		}
 		q.msgs = append(q.msgs, m)
@@ -158,11 +178,8 @@ func (o *outbox) deliver(ctx context.Context, q *chatQueue, m *outMsg) {
 	bo := a.backoff()
 	chat := bot.Pseudonym(platform + ":" + strconv.FormatInt(m.chatID, 10))
 	for attempt := 1; ; attempt++ {
-		if err := q.lim.Wait(ctx); err != nil {
-			a.log.Error("reply not delivered before shutdown", "chat", chat)
-			return
-		}
-		if err := o.global.Wait(ctx); err != nil {
+		release, err := o.acquire(ctx, q)
+		if err != nil {
 			a.log.Error("reply not delivered before shutdown", "chat", chat)
 			return
 		}
@@ -179,6 +196,7 @@ func (o *outbox) deliver(ctx context.Context, q *chatQueue, m *outMsg) {
 		cctx, cancel := context.WithTimeout(ctx, a.t.RequestTimeout)
 		sent, err := a.api(cctx).Send(cfg)
 		cancel()
+		release()
 		if err == nil {
 			if m.sent != nil {
 				m.sent(sent)
@@ -220,4 +238,13 @@ func (o *outbox) deliver(ctx context.Context, q *chatQueue, m *outMsg) {
 			return
 		}
 	}
+}
+
+func limitersIdle(lims []*windowLimiter) bool {
+	for _, l := range lims {
+		if !l.idle() {
+			return false
+		}
+	}
+	return true
 }

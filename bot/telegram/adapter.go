@@ -291,6 +291,11 @@ func (a *Adapter) Run(ctx context.Context) error {
 	sendCtx, cancelSend := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelSend()
 	a.out.start(sendCtx)
+	if n, err := a.out.restore(); err != nil {
+		a.log.Error("queued replies of the previous run cannot be read", "err", err)
+	} else if n > 0 {
+		a.log.Info("sending the replies queued before the last stop", "count", n)
+	}
 
 	var err error
 	if a.cfg.Webhook != nil {

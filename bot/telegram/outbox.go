@@ -21,6 +21,11 @@ type outMsg struct {
 	markup  any // tgbotapi.InlineKeyboardMarkup, tgbotapi.ForceReply or nil
 	// sent, if set, is called with the message Telegram created.
 	sent func(m tgbotapi.Message)
+	// handoff, if set, is the handoff whose staff message this is (sent
+	// links them; kept so a restored message links too).
+	handoff string
+	// key is the message's record in the durable outbox (nil when none).
+	key []byte
 }
 
 // chatQueue holds one chat's pending messages; one goroutine at a time
@@ -94,11 +99,19 @@ func (o *outbox) acquire(ctx context.Context, q *chatQueue) (release func(), err
 	return release, nil
 }
 
-// enqueue queues messages for one chat, in order. It never blocks.
+// enqueue queues messages for one chat, in order. With a store, they are
+// written to disk first, so that a reply queued before its update is
+// confirmed to Telegram survives a crash (see durable.go).
 func (o *outbox) enqueue(msgs ...*outMsg) {
 	if len(msgs) == 0 {
 		return
 	}
+	o.persist(msgs)
+	o.push(msgs)
+}
+
+// push queues messages in memory.
+func (o *outbox) push(msgs []*outMsg) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	now := time.Now()
@@ -139,7 +152,9 @@ func (o *outbox) run(ctx context.Context, q *chatQueue) {
 		m := q.msgs[0]
 		o.mu.Unlock()
 
-		o.deliver(ctx, q, m)
+		if o.deliver(ctx, q, m) {
+			o.forget(m)
+		}
 
 		o.mu.Lock()
 		q.msgs[0] = nil
@@ -172,8 +187,9 @@ func (o *outbox) wait(ctx context.Context) int {
 }
 
 // deliver sends one message, retrying until it is sent, Telegram refuses
-// it for good, or ctx ends.
-func (o *outbox) deliver(ctx context.Context, q *chatQueue, m *outMsg) {
+// it for good (done is true then), or ctx ends (done is false: the message
+// stays in the durable outbox for the next start).
+func (o *outbox) deliver(ctx context.Context, q *chatQueue, m *outMsg) (done bool) {
 	a := o.a
 	bo := a.backoff()
 	chat := bot.Pseudonym(platform + ":" + strconv.FormatInt(m.chatID, 10))
@@ -181,7 +197,7 @@ func (o *outbox) deliver(ctx context.Context, q *chatQueue, m *outMsg) {
 		release, err := o.acquire(ctx, q)
 		if err != nil {
 			a.log.Error("reply not delivered before shutdown", "chat", chat)
-			return
+			return false
 		}
 		cfg := tgbotapi.NewMessage(m.chatID, m.text)
 		if !m.plain {
@@ -202,12 +218,12 @@ func (o *outbox) deliver(ctx context.Context, q *chatQueue, m *outMsg) {
 				m.sent(sent)
 			}
 			a.stats.MessageOut(platform)
-			return
+			return true
 		}
 		e := classify(ctx, err)
 		if e.kind == errCanceled {
 			a.log.Error("reply not delivered before shutdown", "chat", chat)
-			return
+			return false
 		}
 		a.stats.APIError(platform, e.kind.label())
 		var wait time.Duration
@@ -231,11 +247,11 @@ func (o *outbox) deliver(ctx context.Context, q *chatQueue, m *outMsg) {
 				continue
 			}
 			a.log.Warn("sendMessage refused, reply dropped", "chat", chat, "err", e.String())
-			return
+			return true
 		}
 		if !sleep(ctx, wait) {
 			a.log.Error("reply not delivered before shutdown", "chat", chat)
-			return
+			return false
 		}
 	}
 }

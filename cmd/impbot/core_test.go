@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/impbot/impbot/bot/service"
 )
 
 // runCmd runs the CLI in process and returns stdout, stderr and the error.
@@ -162,7 +164,7 @@ func TestKBExport(t *testing.T) {
 
 // runDevSet runs a question set from ../shared/eval through the bot. It
 // fails when the set is missing in CI, and skips elsewhere.
-func runDevSet(t *testing.T, name string) EvalReport {
+func runDevSet(t *testing.T, name string) service.EvalReport {
 	t.Helper()
 	path := filepath.Join("..", "..", "..", "shared", "eval", name)
 	if _, err := os.Stat(path); err != nil {
@@ -176,24 +178,23 @@ func runDevSet(t *testing.T, name string) EvalReport {
 
 // runQuestionSet runs the question set at path through the bot and logs the
 // figures and misses.
-func runQuestionSet(t *testing.T, path string) EvalReport {
+func runQuestionSet(t *testing.T, path string) service.EvalReport {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	cases, err := ReadEval(f)
+	cases, err := service.ReadEval(f)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, _ := localConfig("", "")
-	app, err := newApp(cfg, newLogger(os.Stderr, "error", "text"))
+	app, err := service.LocalApp("", "", os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer app.Close()
-	rep, err := Evaluate(context.Background(), app.Handler, app.Base, cases)
+	rep, err := service.Evaluate(context.Background(), app.Handler, app.Base, cases)
 	if err != nil {
 		t.Fatal(err)
 	}

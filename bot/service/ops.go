@@ -1,4 +1,4 @@
-package main
+package service
 
 // Operations: metrics, the unanswered-question and feedback recorder, and
 // the loopback admin route that `impbot kb gaps` uses while serve holds the

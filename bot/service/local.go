@@ -1,21 +1,19 @@
-package main
+package service
+
+// The terminal commands: `impbot chat` and `impbot ask` build the app
+// without the adapters, from an optional config file.
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
-	"strings"
 
 	"github.com/impbot/impbot/bot"
 	"github.com/impbot/impbot/bot/console"
 )
-
-func init() {
-	commands["chat"] = cmdChat
-	commands["ask"] = cmdAsk
-}
 
 // localConfig reads --config if given (no adapters are started) and applies
 // --knowledge. Terminal use has no rate limit and logs only warnings.
@@ -39,8 +37,9 @@ func localConfig(cfgPath, knowledgeDir string) (Config, error) {
 	return cfg, nil
 }
 
-// localApp builds the app for a terminal command.
-func localApp(cfgPath, knowledgeDir string, stderr io.Writer) (*App, error) {
+// LocalApp builds the app for a terminal command from an optional config
+// file and knowledge folder; it logs to stderr.
+func LocalApp(cfgPath, knowledgeDir string, stderr io.Writer) (*App, error) {
 	cfg, err := localConfig(cfgPath, knowledgeDir)
 	if err != nil {
 		return nil, err
@@ -58,41 +57,42 @@ func lookupNoAdapters(name string) (string, bool) {
 	return v, true
 }
 
-func cmdChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("chat", stderr)
-	jsonl := fs.Bool("jsonl", false, "read and write JSON lines (for tools)")
-	kdir := fs.String("knowledge", "", "knowledge folder (default: the embedded knowledge)")
-	cfgPath := fs.String("config", "", "config file (optional)")
-	user := fs.String("user", "you", "user name for the interactive session")
-	if _, err := parseFlags(fs, args); err != nil {
-		return err
+func newLogger(w io.Writer, level, format string) *slog.Logger {
+	var lv slog.Level
+	_ = lv.UnmarshalText([]byte(level))
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	app, err := localApp(*cfgPath, *kdir, stderr)
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// ChatOptions are the settings of `impbot chat`.
+type ChatOptions struct {
+	ConfigPath   string // optional config file
+	KnowledgeDir string // "" = the embedded knowledge
+	User         string // user name for the interactive session
+	JSONL        bool   // read and write JSON lines (for tools)
+}
+
+// Chat runs a conversation in the terminal (or JSON lines) until stdin ends
+// or ctx is cancelled.
+func Chat(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, o ChatOptions) error {
+	app, err := LocalApp(o.ConfigPath, o.KnowledgeDir, stderr)
 	if err != nil {
 		return err
 	}
 	defer app.Close()
-	if *jsonl {
+	if o.JSONL {
 		return console.RunJSONL(ctx, app.Handler, stdin, stdout)
 	}
-	return console.Chat(ctx, app.Handler, stdin, stdout, *user)
+	return console.Chat(ctx, app.Handler, stdin, stdout, o.User)
 }
 
-func cmdAsk(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("ask", stderr)
-	asJSON := fs.Bool("json", false, "print the reply as JSON")
-	kdir := fs.String("knowledge", "", "knowledge folder (default: the embedded knowledge)")
-	cfgPath := fs.String("config", "", "config file (optional)")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	text := strings.Join(pos, " ")
-	if strings.TrimSpace(text) == "" {
-		fmt.Fprintln(stderr, "usage: impbot ask [--json] TEXT")
-		return exitError{2}
-	}
-	app, err := localApp(*cfgPath, *kdir, stderr)
+// Ask answers one question on stdout, as text or (asJSON) as the first
+// reply in JSON.
+func Ask(ctx context.Context, stdout, stderr io.Writer, cfgPath, knowledgeDir, text string, asJSON bool) error {
+	app, err := LocalApp(cfgPath, knowledgeDir, stderr)
 	if err != nil {
 		return err
 	}
@@ -102,7 +102,7 @@ func cmdAsk(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return err
 	}
 	replies := console.NormalizeReplies(resp.Replies)
-	if *asJSON {
+	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetEscapeHTML(false)
 		var rep bot.Reply

@@ -1,4 +1,4 @@
-package main
+package service
 
 // `impbot kb gaps`: the report for staff of the most frequent unanswered
 // questions and the feedback per article. It reads the store file; while
@@ -27,49 +27,45 @@ import (
 	"github.com/impbot/impbot/bot/insights"
 )
 
-func init() {
-	commands["kb gaps"] = cmdKBGaps
-}
-
 // gapsLockWait is how long `kb gaps` waits for the store's lock before
 // asking the running server.
 var gapsLockWait = 500 * time.Millisecond
 
-func cmdKBGaps(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("kb gaps", stderr)
-	cfgPath := fs.String("config", "", "config file of the bot (default: the default settings, store data/sessions.db)")
-	days := fs.Int("days", 0, "period in days (default: unanswered.retention_days, 30)")
-	top := fs.Int("top", 20, "number of question groups to list")
-	asJSON := fs.Bool("json", false, "print the report as JSON")
-	addr := fs.String("addr", "", "HTTP address of the running `impbot serve` (default: http.addr from the config)")
-	if _, err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if *days < 0 || *days > 3650 || *top < 1 || *top > 1000 {
-		fmt.Fprintln(stderr, "kb gaps: --days must be 1..3650 and --top 1..1000")
-		return exitError{2}
+// GapsOptions are the settings of `impbot kb gaps`.
+type GapsOptions struct {
+	ConfigPath string // config file of the bot ("" = the default settings)
+	Days       int    // period in days (0 = unanswered.retention_days)
+	Top        int    // number of question groups to list
+	JSON       bool   // print the report as JSON
+	Addr       string // HTTP address of the running serve ("" = http.addr)
+}
+
+// KBGaps prints the report of unanswered questions and feedback.
+func KBGaps(ctx context.Context, stdout io.Writer, o GapsOptions) error {
+	if o.Days < 0 || o.Days > 3650 || o.Top < 1 || o.Top > 1000 {
+		return errors.New("kb gaps: --days must be 1..3650 and --top 1..1000")
 	}
 	cfg := DefaultConfig()
-	if *cfgPath != "" {
+	if o.ConfigPath != "" {
 		var err error
-		if cfg, err = LoadConfig(*cfgPath, lookupNoAdapters); err != nil {
+		if cfg, err = LoadConfig(o.ConfigPath, lookupNoAdapters); err != nil {
 			return err
 		}
 	}
-	if *days == 0 {
-		*days = defaultGapDays(cfg)
+	if o.Days == 0 {
+		o.Days = defaultGapDays(cfg)
 	}
-	rep, err := loadGaps(ctx, cfg, *days, *top, *addr)
+	rep, err := loadGaps(ctx, cfg, o.Days, o.Top, o.Addr)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if o.JSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetEscapeHTML(false)
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	}
-	printGaps(stdout, rep, *days, retentionDays(cfg))
+	printGaps(stdout, rep, o.Days, retentionDays(cfg))
 	return nil
 }
 

@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"bufio"
@@ -13,12 +13,6 @@ import (
 	"github.com/impbot/impbot/index"
 	"github.com/impbot/impbot/knowledge"
 )
-
-func init() {
-	commands["kb check"] = cmdKBCheck
-	commands["kb test"] = cmdKBTest
-	commands["kb export"] = cmdKBExport
-}
 
 // kbCheckers validate parts of a knowledge folder beyond the articles (the
 // eligibility rules, for instance). Files register theirs in init.
@@ -44,32 +38,24 @@ func checkKnowledge(dir string) (*knowledge.Base, knowledge.Problems) {
 	return b, probs
 }
 
-func cmdKBCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("kb check", stderr)
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	dir := ""
-	if len(pos) > 0 {
-		dir = pos[0]
-	} else if st, err := os.Stat("knowledge"); err == nil && st.IsDir() {
-		dir = "knowledge"
-	}
+// KBCheck validates a knowledge folder ("" = the embedded knowledge) for
+// `impbot kb check`: it prints the problems, or a summary when there are
+// none, and returns the number of problems.
+func KBCheck(w io.Writer, dir string) int {
 	b, probs := checkKnowledge(dir)
 	for _, p := range probs {
-		fmt.Fprintln(stdout, p.String())
+		fmt.Fprintln(w, p.String())
 	}
 	if len(probs) > 0 {
-		fmt.Fprintf(stdout, "%d problem(s)\n", len(probs))
-		return exitError{1}
+		fmt.Fprintf(w, "%d problem(s)\n", len(probs))
+		return len(probs)
 	}
 	src := dir
 	if src == "" {
 		src = "embedded knowledge"
 	}
-	fmt.Fprintf(stdout, "%s: %d articles in %d language(s), %d synonym groups: OK\n", src, b.Count(), len(b.Langs()), countSyn(b))
-	return nil
+	fmt.Fprintf(w, "%s: %d articles in %d language(s), %d synonym groups: OK\n", src, b.Count(), len(b.Langs()), countSyn(b))
+	return 0
 }
 
 func countSyn(b *knowledge.Base) int {
@@ -80,13 +66,10 @@ func countSyn(b *knowledge.Base) int {
 	return n
 }
 
-func cmdKBExport(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("kb export", stderr)
-	kdir := fs.String("knowledge", "", "knowledge folder (default: the embedded knowledge)")
-	if _, err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	b, err := loadKnowledge(*kdir)
+// KBExport prints the articles of a knowledge folder ("" = the embedded
+// knowledge) as JSON lines, for `impbot kb export`.
+func KBExport(stdout io.Writer, kdir string) error {
+	b, err := loadKnowledge(kdir)
 	if err != nil {
 		return err
 	}
@@ -244,28 +227,20 @@ func Evaluate(ctx context.Context, h bot.Handler, b *knowledge.Base, cases []Eva
 	return rep, nil
 }
 
-func cmdKBTest(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("kb test", stderr)
-	kdir := fs.String("knowledge", "", "knowledge folder (default: the embedded knowledge)")
-	quiet := fs.Bool("quiet", false, "print only the summary")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		fmt.Fprintln(stderr, "usage: impbot kb test [--knowledge DIR] FILE.jsonl")
-		return exitError{2}
-	}
-	f, err := os.Open(pos[0])
+// KBTest runs the question set in path (JSON lines) through the bot built
+// on kdir ("" = the embedded knowledge) and prints the misses (unless
+// quiet) and the figures, for `impbot kb test`.
+func KBTest(ctx context.Context, stdout, stderr io.Writer, kdir, path string, quiet bool) error {
+	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("question set: %w", err)
 	}
 	defer f.Close()
 	cases, err := ReadEval(f)
 	if err != nil {
-		return fmt.Errorf("question set %s: %w", pos[0], err)
+		return fmt.Errorf("question set %s: %w", path, err)
 	}
-	cfg, err := localConfig("", *kdir)
+	cfg, err := localConfig("", kdir)
 	if err != nil {
 		return err
 	}
@@ -278,7 +253,7 @@ func cmdKBTest(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return err
 	}
-	if !*quiet {
+	if !quiet {
 		for _, m := range rep.Misses {
 			fmt.Fprintln(stdout, m)
 		}
@@ -289,21 +264,11 @@ func cmdKBTest(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	return nil
 }
 
-func init() { commands["kb why"] = cmdKBWhy }
-
-// cmdKBWhy explains how a question is searched: the terms after synonyms and
+// KBWhy explains how a question is searched: the terms after synonyms and
 // typo correction, and the candidates with their signals. For staff tuning
-// the knowledge.
-func cmdKBWhy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("kb why", stderr)
-	kdir := fs.String("knowledge", "", "knowledge folder (default: the embedded knowledge)")
-	lang := fs.String("lang", "", "language (default: detected)")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	text := strings.Join(pos, " ")
-	b, err := loadKnowledge(*kdir)
+// the knowledge. lang "" detects the language.
+func KBWhy(ctx context.Context, stdout io.Writer, kdir, lang, text string) error {
+	b, err := loadKnowledge(kdir)
 	if err != nil {
 		return err
 	}
@@ -312,7 +277,7 @@ func cmdKBWhy(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return err
 	}
 	defer ix.Close()
-	l := *lang
+	l := lang
 	if l == "" {
 		l = bot.DetectLang(text)
 	}

@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"context"
@@ -14,10 +14,6 @@ import (
 	"sync"
 	"time"
 )
-
-func init() {
-	commands["serve"] = cmdServe
-}
 
 // Adapter is a platform adapter run by `impbot serve`.
 type Adapter interface {
@@ -81,17 +77,10 @@ func (r *readiness) check() map[string]string {
 	return out
 }
 
-func cmdServe(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("serve", stderr)
-	cfgPath := fs.String("config", "", "config file (see config.example.yaml)")
-	if _, err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if *cfgPath == "" {
-		fmt.Fprintln(stderr, "usage: impbot serve --config FILE")
-		return exitError{2}
-	}
-	cfg, err := LoadConfig(*cfgPath, os.LookupEnv)
+// ServeFile reads the config file at cfgPath (secrets from the environment)
+// and serves until ctx is cancelled, logging to stderr: `impbot serve`.
+func ServeFile(ctx context.Context, cfgPath string, stderr io.Writer) error {
+	cfg, err := LoadConfig(cfgPath, os.LookupEnv)
 	if err != nil {
 		return err
 	}

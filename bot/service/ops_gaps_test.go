@@ -1,10 +1,12 @@
-package main
+package service
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -37,11 +39,30 @@ func opsConfigFile(t *testing.T, cfg Config) string {
 func opsRun(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	err := run(context.Background(), args, strings.NewReader(""), &out, &errOut)
+	err := runKBGaps(args, &out, &errOut)
 	if err != nil {
 		return out.String() + errOut.String(), err
 	}
 	return out.String(), nil
+}
+
+// runKBGaps is `impbot kb gaps ARGS...` (args start with "kb", "gaps").
+func runKBGaps(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("kb gaps", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o GapsOptions
+	fs.StringVar(&o.ConfigPath, "config", "", "")
+	fs.IntVar(&o.Days, "days", 0, "")
+	fs.IntVar(&o.Top, "top", 20, "")
+	fs.BoolVar(&o.JSON, "json", false, "")
+	fs.StringVar(&o.Addr, "addr", "", "")
+	if len(args) < 2 || args[0] != "kb" || args[1] != "gaps" {
+		return fmt.Errorf("not a kb gaps command: %q", args)
+	}
+	if err := fs.Parse(args[2:]); err != nil {
+		return err
+	}
+	return KBGaps(context.Background(), stdout, o)
 }
 
 var opsBread = []string{

@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"bufio"
@@ -421,14 +421,35 @@ func dlgLineOf(t *testing.T, text, s string) int {
 	return strings.Count(text[:i], "\n") + 1
 }
 
+// runKBCheck is `impbot kb check DIR`: the problems and summary go to w.
+func runKBCheck(w io.Writer, dir string) error {
+	if n := KBCheck(w, dir); n > 0 {
+		return fmt.Errorf("%d problem(s)", n)
+	}
+	return nil
+}
+
+// runKBGraph is `impbot kb graph` on the embedded knowledge.
+func runKBGraph(w io.Writer, lang string, markdown bool) error {
+	out, probs, err := KBGraph("", lang, markdown)
+	if err != nil {
+		return err
+	}
+	if len(probs) > 0 {
+		return probs
+	}
+	_, err = io.WriteString(w, out)
+	return err
+}
+
 func TestKBCheckReportsBrokenRules(t *testing.T) {
 	orig := dlgShippedRules(t)
 	broken := strings.Replace(orig, "- {fact: age, within_age_of: iec}", "- {fact: agee, within_age_of: iec}", 1)
 	broken = strings.Replace(broken, "outcome: bowp", "outcome: bridging-permit", 1)
 	broken = strings.Replace(broken, `{fact: spouse, is: skilled_worker}`, `{fact: spouse, is: skilled}`, 1)
 	dir := dlgKnowledgeDir(t, broken)
-	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), []string{"kb", "check", dir}, nil, &stdout, &stderr)
+	var stdout bytes.Buffer
+	err := runKBCheck(&stdout, dir)
 	if err == nil {
 		t.Fatalf("kb check accepted broken rules:\n%s", stdout.String())
 	}
@@ -447,7 +468,7 @@ func TestKBCheckReportsBrokenRules(t *testing.T) {
 	// A YAML syntax error is reported with its line.
 	dir = dlgKnowledgeDir(t, orig+"\nrules: [oops\n")
 	stdout.Reset()
-	if err := run(context.Background(), []string{"kb", "check", dir}, nil, &stdout, &stderr); err == nil {
+	if err := runKBCheck(&stdout, dir); err == nil {
 		t.Fatal("kb check accepted a YAML error")
 	}
 	if !strings.Contains(stdout.String(), filepath.Join(dir, "eligibility.yaml")+":") {
@@ -456,7 +477,7 @@ func TestKBCheckReportsBrokenRules(t *testing.T) {
 
 	// The shipped rules are clean.
 	stdout.Reset()
-	if err := run(context.Background(), []string{"kb", "check", dlgKnowledgeDir(t, "")}, nil, &stdout, &stderr); err != nil {
+	if err := runKBCheck(&stdout, dlgKnowledgeDir(t, "")); err != nil {
 		t.Fatalf("shipped knowledge: %v\n%s", err, stdout.String())
 	}
 }
@@ -512,7 +533,7 @@ func TestRulesHotReload(t *testing.T) {
 
 func TestKBGraph(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	if err := run(context.Background(), []string{"kb", "graph"}, nil, &stdout, &stderr); err != nil {
+	if err := runKBGraph(&stdout, "en", false); err != nil {
 		t.Fatalf("kb graph: %v %s", err, stderr.String())
 	}
 	g := stdout.String()
@@ -525,7 +546,7 @@ func TestKBGraph(t *testing.T) {
 		}
 	}
 	stdout.Reset()
-	if err := run(context.Background(), []string{"kb", "graph", "--markdown", "--lang", "fr"}, nil, &stdout, &stderr); err != nil {
+	if err := runKBGraph(&stdout, "fr", true); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(stdout.String(), "```mermaid\n") || !strings.Contains(stdout.String(), "Quelle est votre citoyenneté") {

@@ -1,9 +1,8 @@
-package main
+package service
 
 import (
 	"context"
 	"fmt"
-	"io"
 	"path"
 	"sync"
 	"time"
@@ -17,7 +16,6 @@ func init() {
 	appHooks = append(appHooks, setupDialogue)
 	kbCheckers = append(kbCheckers, checkEligibilityRules)
 	serveTasks = append(serveTasks, sweepSessions)
-	commands["kb graph"] = cmdKBGraph
 }
 
 // sessionStores remembers each app's session store, for the sweeper task.
@@ -111,37 +109,30 @@ func checkEligibilityRules(b *knowledge.Base, dir string) knowledge.Problems {
 	return probs
 }
 
-func cmdKBGraph(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("kb graph", stderr)
-	kdir := fs.String("knowledge", "", "knowledge folder (default: the embedded knowledge)")
-	lang := fs.String("lang", "en", "language of the question texts (en, fr)")
-	md := fs.Bool("markdown", false, "wrap the chart in a ```mermaid block (for a README or an issue)")
-	if _, err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	b, err := loadKnowledge(*kdir)
+// KBGraph returns the eligibility dialogue of the knowledge folder kdir
+// ("" = the embedded knowledge) as a Mermaid chart, with the question texts
+// in lang, wrapped in a ```mermaid block when markdown is set. Problems in
+// the rules file come back as probs.
+func KBGraph(kdir, lang string, markdown bool) (chart string, probs knowledge.Problems, err error) {
+	b, err := loadKnowledge(kdir)
 	if err != nil {
-		return err
+		return "", nil, err
 	}
-	dir := *kdir
+	dir := kdir
 	if dir == "" {
 		dir = "knowledge"
 	}
 	data, ok := b.Files[dialogue.File]
 	if !ok {
-		return fmt.Errorf("%s has no %s", dir, dialogue.File)
+		return "", nil, fmt.Errorf("%s has no %s", dir, dialogue.File)
 	}
 	rules, probs := dialogue.Parse(path.Join(dir, dialogue.File), data, b)
 	if len(probs) > 0 {
-		for _, p := range probs {
-			fmt.Fprintln(stderr, p.String())
-		}
-		return exitError{1}
+		return "", probs, nil
 	}
-	out := rules.Mermaid(*lang)
-	if *md {
+	out := rules.Mermaid(lang)
+	if markdown {
 		out = "```mermaid\n" + out + "```\n"
 	}
-	_, err = io.WriteString(stdout, out)
-	return err
+	return out, nil, nil
 }

@@ -1,18 +1,14 @@
-package main
+package service
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -233,7 +229,7 @@ func TestServeTelegramWithExampleConfig(t *testing.T) {
 func TestServeTelegramMissingToken(t *testing.T) {
 	t.Setenv("TELEGRAM_BOT_TOKEN", "")
 	path := tgExampleConfig(t, "http://127.0.0.1:1", nil)
-	err := run(context.Background(), []string{"serve", "--config", path}, strings.NewReader(""), io.Discard, io.Discard)
+	err := ServeFile(context.Background(), path, io.Discard)
 	if err == nil {
 		t.Fatal("serve started without a token")
 	}
@@ -252,7 +248,7 @@ func TestServeTelegramRefusedToken(t *testing.T) {
 	var stderr tgBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(context.Background(), []string{"serve", "--config", path}, strings.NewReader(""), io.Discard, &stderr)
+		done <- ServeFile(context.Background(), path, &stderr)
 	}()
 	var err error
 	select {
@@ -301,86 +297,4 @@ func TestServeTelegramWebhookRoute(t *testing.T) {
 		t.Errorf("right secret: %d", code)
 	}
 	srv.WaitSent(t, 42, 1, 10*time.Second)
-}
-
-// TestTelegramServeHelperProcess is `impbot` itself when run as a child of
-// TestServeTelegramSIGTERM.
-func TestTelegramServeHelperProcess(t *testing.T) {
-	if os.Getenv("IMPBOT_TG_HELPER") != "1" {
-		t.Skip("helper process")
-	}
-	os.Args = []string{"impbot", "serve", "--config", os.Getenv("IMPBOT_TG_CONFIG")}
-	main()
-	os.Exit(0)
-}
-
-func TestServeTelegramSIGTERM(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs a child process")
-	}
-	srv := telegramtest.New(t)
-	path := tgExampleConfig(t, srv.URL, nil)
-	// Five questions wait at Telegram: the bot takes them in one batch and
-	// may send three at once to one chat, then one per second. SIGTERM comes
-	// after the first reply, so two replies are still in flight.
-	var last int
-	for i := 0; i < 5; i++ {
-		last = srv.PushMessage(telegramtest.Msg{ChatID: 42, From: telegramtest.User{ID: 42, Name: "U", Lang: "en"}, Text: "/help"})
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestTelegramServeHelperProcess$")
-	cmd.Env = append(os.Environ(), "IMPBOT_TG_HELPER=1", "IMPBOT_TG_CONFIG="+path, "TELEGRAM_BOT_TOKEN="+srv.Token)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var logs tgBuffer
-	logsDone := make(chan struct{})
-	go func() {
-		defer close(logsDone)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			logs.Write([]byte(sc.Text() + "\n"))
-		}
-	}()
-	exited := make(chan error, 1)
-	go func() {
-		<-logsDone
-		exited <- cmd.Wait()
-	}()
-	defer func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-		}
-	}()
-	srv.WaitSent(t, 42, 1, 30*time.Second)
-	if n := len(srv.SentTo(42)); n == 5 {
-		t.Fatal("all replies were sent before SIGTERM; the test did not exercise shutdown")
-	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("impbot exited with %v, want 0\n%s", err, logs.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("impbot did not exit after SIGTERM\n%s", logs.String())
-	}
-	if n := len(srv.SentTo(42)); n != 5 {
-		t.Errorf("%d replies delivered, want all 5 (the replies in flight are finished)", n)
-	}
-	if srv.Offset() != last+1 {
-		t.Errorf("acknowledged offset %d, want %d", srv.Offset(), last+1)
-	}
-	out := logs.String()
-	if !regexp.MustCompile(`msg=stopped`).MatchString(out) {
-		t.Errorf("no orderly stop in the logs:\n%s", out)
-	}
-	if strings.Contains(out, srv.Token) {
-		t.Errorf("the token appears in the logs")
-	}
 }

@@ -1,4 +1,4 @@
-package main
+package service
 
 // Hot reload of the knowledge folder: `impbot serve` watches it (and its
 // language folders), and on a change (debounced) or SIGHUP validates it like

@@ -68,21 +68,39 @@ func (a *App) DB() (*bbolt.DB, error) {
 	return a.db, a.dbErr
 }
 
-// loadKnowledge loads the configured folder, or the embedded knowledge.
+// loadKnowledge loads the configured folder, or the embedded knowledge,
+// within the default limits.
 func loadKnowledge(dir string) (*knowledge.Base, error) {
+	return loadKnowledgeLimits(dir, knowledge.DefaultLimits(), nil)
+}
+
+// loadKnowledgeLimits loads the folder within lim; entries that are not
+// regular files are skipped and logged to log (when not nil).
+func loadKnowledgeLimits(dir string, lim knowledge.Limits, log *slog.Logger) (*knowledge.Base, error) {
 	if dir == "" {
 		return knowledge.LoadShipped()
 	}
-	b, probs := knowledge.LoadDir(dir)
+	b, probs := knowledge.LoadDirLimits(dir, lim)
 	if len(probs) > 0 {
 		return nil, fmt.Errorf("knowledge folder %s has %d problem(s):\n%w", dir, len(probs), probs)
 	}
+	logSkipped(log, b)
 	return b, nil
+}
+
+// logSkipped warns about the folder entries that were not read.
+func logSkipped(log *slog.Logger, b *knowledge.Base) {
+	if log == nil || b == nil {
+		return
+	}
+	for _, p := range b.Skipped {
+		log.Warn("knowledge folder: entry skipped (only regular files are read)", "problem", p.String())
+	}
 }
 
 // newApp builds the bot from the config.
 func newApp(cfg Config, log *slog.Logger) (*App, error) {
-	b, err := loadKnowledge(cfg.Knowledge.Dir)
+	b, err := loadKnowledgeLimits(cfg.Knowledge.Dir, cfg.KnowledgeLimits(), log)
 	if err != nil {
 		return nil, err
 	}

@@ -18,8 +18,14 @@ import (
 // eligibility rules, for instance). Files register theirs in init.
 var kbCheckers []func(b *knowledge.Base, dir string) knowledge.Problems
 
-// checkKnowledge loads and validates a folder ("" = embedded).
+// checkKnowledge loads and validates a folder ("" = embedded) within the
+// default limits.
 func checkKnowledge(dir string) (*knowledge.Base, knowledge.Problems) {
+	return checkKnowledgeLimits(dir, knowledge.DefaultLimits())
+}
+
+// checkKnowledgeLimits loads and validates a folder within lim.
+func checkKnowledgeLimits(dir string, lim knowledge.Limits) (*knowledge.Base, knowledge.Problems) {
 	var b *knowledge.Base
 	var probs knowledge.Problems
 	name := dir
@@ -27,7 +33,7 @@ func checkKnowledge(dir string) (*knowledge.Base, knowledge.Problems) {
 		b, probs = knowledge.Load(knowledge.Shipped, "knowledge")
 		name = "knowledge"
 	} else {
-		b, probs = knowledge.LoadDir(dir)
+		b, probs = knowledge.LoadDirLimits(dir, lim)
 	}
 	if b == nil {
 		return nil, probs
@@ -43,6 +49,11 @@ func checkKnowledge(dir string) (*knowledge.Base, knowledge.Problems) {
 // none, and returns the number of problems.
 func KBCheck(w io.Writer, dir string) int {
 	b, probs := checkKnowledge(dir)
+	if b != nil {
+		for _, p := range b.Skipped {
+			fmt.Fprintln(w, "warning: "+p.String())
+		}
+	}
 	for _, p := range probs {
 		fmt.Fprintln(w, p.String())
 	}

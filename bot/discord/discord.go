@@ -27,6 +27,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/gorilla/websocket"
+	"go.etcd.io/bbolt"
 
 	"github.com/impbot/impbot/bot"
 	"github.com/impbot/impbot/index"
@@ -65,6 +66,9 @@ type Config struct {
 	Suggest func(ctx context.Context, lang, typed string, n int) []index.Suggestion
 	Log     *slog.Logger
 	Stats   bot.Stats
+	// DB, if set, keeps deferred interactions until they are answered, so
+	// that those left unanswered by a crash are answered at the next start.
+	DB *bbolt.DB
 }
 
 // Timeouts.
@@ -342,6 +346,7 @@ func (a *Adapter) Run(ctx context.Context) error {
 	a.log.Info("connected to Discord", "bot_user", self, "application", app,
 		"guilds", len(a.cfg.GuildIDs), "channels", len(a.channels))
 	a.registerCommands(ctx)
+	a.resumeDeferred(time.Now())
 
 	var failure error
 loop:

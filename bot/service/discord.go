@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/impbot/impbot/bot/discord"
 	"github.com/impbot/impbot/index"
@@ -20,7 +21,12 @@ func newDiscordAdapter(a *App) (Adapter, error) {
 		return nil, nil
 	}
 	ephemeral := c.Ephemeral == nil || *c.Ephemeral
+	db, err := a.DB()
+	if err != nil {
+		return nil, fmt.Errorf("discord: %w", err)
+	}
 	return discord.New(discord.Config{
+		DB:            db,
 		Token:         c.Token,
 		ApplicationID: c.ApplicationID,
 		GuildIDs:      c.GuildIDs,

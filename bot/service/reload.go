@@ -26,6 +26,7 @@ import (
 
 	"github.com/impbot/impbot/bot"
 	"github.com/impbot/impbot/index"
+	"github.com/impbot/impbot/knowledge"
 )
 
 // Timings of the watcher.
@@ -92,7 +93,7 @@ func (st *opsState) reloadCtx(ctx context.Context, reason string) error {
 		err = fmt.Errorf("a previous reload is still running past its time limit")
 		res.Problems = []string{dir + ": " + err.Error() + " (a file that cannot be read? a stalled disk?)"}
 	} else {
-		err = st.rebuildWithin(ctx, limit, dir, res)
+		err = st.rebuildWithin(ctx, limit, dir, a.Cfg.KnowledgeLimits(), res)
 	}
 	res.Took = time.Since(res.At)
 	res.Err = err
@@ -112,7 +113,7 @@ func (st *opsState) reloadCtx(ctx context.Context, reason string) error {
 }
 
 // rebuildWithin runs rebuild in a goroutine and waits for it up to limit.
-func (st *opsState) rebuildWithin(ctx context.Context, limit time.Duration, dir string, res *reloadResult) error {
+func (st *opsState) rebuildWithin(ctx context.Context, limit time.Duration, dir string, lim knowledge.Limits, res *reloadResult) error {
 	rctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	type outcome struct {
@@ -124,7 +125,7 @@ func (st *opsState) rebuildWithin(ctx context.Context, limit time.Duration, dir 
 	go func() {
 		defer st.loading.Add(-1)
 		var r reloadResult
-		err := st.rebuild(rctx, dir, &r)
+		err := st.rebuild(rctx, dir, lim, &r)
 		done <- outcome{r, err}
 	}()
 	var o outcome
@@ -153,12 +154,12 @@ func (st *opsState) rebuildWithin(ctx context.Context, limit time.Duration, dir 
 	return o.err
 }
 
-func (st *opsState) rebuild(ctx context.Context, dir string, res *reloadResult) error {
+func (st *opsState) rebuild(ctx context.Context, dir string, lim knowledge.Limits, res *reloadResult) error {
 	a := st.app
 	if f := st.beforeLoad.Load(); f != nil {
 		(*f)()
 	}
-	b, probs := checkKnowledgeLimits(dir, a.Cfg.KnowledgeLimits())
+	b, probs := checkKnowledgeLimits(dir, lim)
 	if len(probs) > 0 {
 		for _, p := range probs {
 			res.Problems = append(res.Problems, p.String())

@@ -307,7 +307,9 @@ func (a *Adapter) Run(ctx context.Context) error {
 	flushCtx, cancel := context.WithTimeout(context.Background(), a.t.ShutdownTimeout)
 	left := a.out.wait(flushCtx)
 	cancel()
-	if left > 0 {
+	if left > 0 && a.cfg.DB != nil {
+		a.log.Warn("replies not delivered before the shutdown deadline are kept in the outbox and sent at the next start", "count", left)
+	} else if left > 0 {
 		a.log.Error("replies not delivered before the shutdown deadline", "count", left)
 	}
 	cancelSend()

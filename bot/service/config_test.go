@@ -85,3 +85,27 @@ func TestDamagedStoreRefusedNamesTheFile(t *testing.T) {
 		t.Fatalf("damaged file not moved aside: %v", m)
 	}
 }
+
+func TestKBCheckAppliesTheConfigLimits(t *testing.T) {
+	dir := t.TempDir()
+	kdir := filepath.Join(dir, "kb")
+	opsSmallKnowledge(t, kdir, "pgwp")
+	cfgPath := filepath.Join(dir, "c.yaml")
+	// Tokens unset: kb check needs only the knowledge section.
+	cfg := "knowledge:\n  dir: " + kdir + "\n  max_file_kb: 1\ntelegram:\n  enabled: true\n  token: ${UNSET_FOR_TEST}\n"
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d, lim, err := KnowledgeSettings(cfgPath)
+	if err != nil || d != kdir || lim.FileBytes != 1<<10 || lim.Articles != 2000 {
+		t.Fatalf("settings: %q %+v %v", d, lim, err)
+	}
+	var out strings.Builder
+	if n := KBCheckLimits(&out, d, lim); n == 0 || !strings.Contains(out.String(), "pgwp.md:") || !strings.Contains(out.String(), "larger than 1 KB") {
+		t.Fatalf("kb check with a 1 KB limit: %d problem(s):\n%s", n, out.String())
+	}
+	out.Reset()
+	if n := KBCheck(&out, d); n != 0 {
+		t.Fatalf("kb check with the default limits: %d problem(s):\n%s", n, out.String())
+	}
+}

@@ -129,6 +129,12 @@ func (e *Engine) save(ctx context.Context, key string, st *state) error {
 	return nil
 }
 
+// Active reports whether req's session has a dialogue in progress.
+func (e *Engine) Active(ctx context.Context, req *bot.Request) bool {
+	_, ok, err := e.load(ctx, req.SessionKey())
+	return err == nil && ok
+}
+
 func (e *Engine) end(ctx context.Context, key string) error {
 	if err := e.store.Delete(ctx, key); err != nil {
 		return fmt.Errorf("end dialogue: %w", err)
@@ -477,9 +483,13 @@ func (e *Engine) result(rules *Rules, ev *evaluation, lang, pre string) *bot.Res
 			shown = s.Kind
 		}
 		title := rules.Title(lang, s.Outcome)
-		b.WriteString("**" + title + "**: " + s.Rule.Why.In(lang) + "\n")
+		sep := bot.Colon(lang)
+		if strings.HasSuffix(title, "?") || strings.HasSuffix(title, "!") {
+			sep = " — " // never "(PMI)?:"
+		}
+		b.WriteString("**" + title + "**" + sep + s.Rule.Why.In(lang) + "\n")
 		if c := s.Rule.Conditions.In(lang); c != "" {
-			b.WriteString("_" + rules.text(lang, "key_conditions") + ":_ " + c + "\n")
+			b.WriteString("_" + rules.text(lang, "key_conditions") + strings.TrimRight(bot.Colon(lang), " ") + "_ " + c + "\n")
 		}
 		b.WriteString("\n")
 		ids = append(ids, s.Outcome)

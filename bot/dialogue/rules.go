@@ -777,7 +777,9 @@ func (p *parser) validate(r *Rules, base *knowledge.Base) {
 	}
 	for _, ru := range r.Rules {
 		walk(ru.When, "rule")
-		if base != nil && ru.Outcome != "" && base.Article("en", ru.Outcome) == nil {
+		if base != nil && ru.Outcome != "" && base.Article("en", ru.Outcome) == nil && base.Broken("en", ru.Outcome) != "" {
+			base.HoldBack() // the article's file is broken: that problem is reported
+		} else if base != nil && ru.Outcome != "" && base.Article("en", ru.Outcome) == nil {
 			p.add(ru.Line, "unknown outcome %q: no article with this ID in the knowledge", ru.Outcome)
 		}
 		for _, t := range ru.Tags {

@@ -107,6 +107,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 			app.Readiness.add(ad.Name(), ad.Ready)
 		}
 	}
+	for _, sec := range cfg.autoOff {
+		log.Info(sec+" is off: "+sec+".enabled is auto and "+sec+".token is empty (set the token's environment variable to turn it on)", "platform", sec)
+	}
 	if len(adapters) == 0 {
 		log.Info("no platform adapter enabled: serving HTTP only")
 	}

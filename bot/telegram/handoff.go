@@ -183,15 +183,7 @@ func (h *handoffs) gc(now time.Time) []string {
 	return h.drop(old)
 }
 
-func reqLang(req *bot.Request) string {
-	if strings.HasPrefix(strings.ToLower(req.Lang), "fr") {
-		return "fr"
-	}
-	if req.Text != "" {
-		return bot.DetectLang(req.Text)
-	}
-	return "en"
-}
+func reqLang(req *bot.Request) string { return bot.RequestLang(req) }
 
 var handoffMsgs = map[string]map[string]string{
 	"en": {

@@ -101,6 +101,11 @@ func TestOnlyRegularFilesAreRead(t *testing.T) {
 	must(os.Symlink("loop-b.md", filepath.Join(en, "loop-a.md")))
 	must(os.Symlink("loop-a.md", filepath.Join(en, "loop-b.md")))
 	must(os.Symlink(filepath.Join(dir, "elsewhere", "beta.md"), filepath.Join(en, "beta.md")))
+	// A language folder that is a link is read; a looping one is skipped.
+	must(os.MkdirAll(filepath.Join(dir, "elsewhere", "fr"), 0o755))
+	must(os.WriteFile(filepath.Join(dir, "elsewhere", "fr", "gamma.md"), []byte(strings.Replace(article("gamma", 1), "lang: en", "lang: fr", 1)), 0o644))
+	must(os.Symlink(filepath.Join(dir, "elsewhere", "fr"), filepath.Join(dir, "fr")))
+	must(os.Symlink("de", filepath.Join(dir, "de")))
 	sockDir, err := os.MkdirTemp("", "kb") // socket paths must be short
 	must(err)
 	defer os.RemoveAll(sockDir)
@@ -124,10 +129,10 @@ func TestOnlyRegularFilesAreRead(t *testing.T) {
 	if len(probs) != 0 {
 		t.Fatalf("problems: %v", probs)
 	}
-	if b.Article("en", "beta") == nil || b.Article("en", "alpha") == nil {
-		t.Fatal("regular files (direct or through a link) not loaded")
+	if b.Article("en", "beta") == nil || b.Article("en", "alpha") == nil || len(b.Articles["fr"]) != 1 {
+		t.Fatal("regular files (direct or through a link, or in a linked folder) not loaded")
 	}
-	for _, name := range []string{"en/pipe.md", "eligibility.yaml", "en/zero.md", "en/loop-a.md", "en/loop-b.md", "en/sock.md"} {
+	for _, name := range []string{"/de", "en/pipe.md", "eligibility.yaml", "en/zero.md", "en/loop-a.md", "en/loop-b.md", "en/sock.md"} {
 		if !hasProblem(b.Skipped, name, 0, "skipped") {
 			t.Errorf("%s not listed as skipped: %v", name, b.Skipped)
 		}

@@ -168,11 +168,22 @@ func LoadLimits(fsys fs.FS, name string, lim Limits) (*Base, Problems) {
 	}
 	for _, e := range entries {
 		n := e.Name()
+		isDir := e.IsDir()
+		if e.Type()&fs.ModeSymlink != 0 && langRE.MatchString(n) {
+			// A language folder may be a link (a deploy that swaps
+			// folders): the system resolves it once; a loop is skipped.
+			st, err := fs.Stat(fsys, n)
+			if err != nil {
+				b.Skipped = append(b.Skipped, Problem{File: disp(n), Message: "skipped: " + err.Error()})
+				continue
+			}
+			isDir = st.IsDir()
+		}
 		switch {
-		case e.IsDir() && langRE.MatchString(n):
+		case isDir && langRE.MatchString(n):
 			ps := b.loadLang(rd, n, disp)
 			probs = append(probs, ps...)
-		case e.IsDir():
+		case isDir:
 			continue
 		case n == SynonymsFile || n == DomainFile || strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml"):
 			data, prob, skip := rd.read(n, disp(n), false)

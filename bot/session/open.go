@@ -74,7 +74,7 @@ func OpenFile(path string, o OpenOptions) (*bbolt.DB, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	if o.OnCorrupt == OnCorruptRefuse {
-		return nil, fmt.Errorf("store %s: %w (%v); move it away to start with an empty store, or set sessions.on_corrupt: move", path, ErrCorrupt, errors.Unwrap(err))
+		return nil, fmt.Errorf("store %s: %w; move it away to start with an empty store, or set sessions.on_corrupt: move", path, err)
 	}
 	aside := path + ".corrupt-" + o.Now().UTC().Format("20060102T150405Z")
 	if rerr := os.Rename(path, aside); rerr != nil {

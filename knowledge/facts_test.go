@@ -40,15 +40,15 @@ iec.age_max:
     IS: 30
 `
 
-func article(id, lang, body string) string {
+func factArticle(id, lang, body string) string {
 	return "---\nid: " + id + "\nlang: " + lang + "\nkind: topic\ntitle: T " + id + "\nsummary: The fee is {{fee.work_permit}}.\nquestions:\n  - Q?\nkeywords: [k]\nsources: [https://www.canada.ca/a.html]\nreviewed: 2026-11-25\nrelated: []\n---\n" + body + "\n"
 }
 
 func TestFactsAreWrittenInEachLanguage(t *testing.T) {
 	b, probs := load(t, map[string]string{
 		"facts.yaml": testFacts,
-		"en/a.md":    article("a", "en", "Since {{date.change}}: {{fee.lmia}} per position, code {{code.spouse}}, Irish up to {{iec.age_max.IE}}."),
-		"fr/a.md":    article("a", "fr", "Depuis le {{date.change}} : {{fee.lmia}} par poste, code {{code.spouse}}, Irlandais jusqu'à {{iec.age_max.IE}} ans."),
+		"en/a.md":    factArticle("a", "en", "Since {{date.change}}: {{fee.lmia}} per position, code {{code.spouse}}, Irish up to {{iec.age_max.IE}}."),
+		"fr/a.md":    factArticle("a", "fr", "Depuis le {{date.change}} : {{fee.lmia}} par poste, code {{code.spouse}}, Irlandais jusqu'à {{iec.age_max.IE}} ans."),
 	})
 	if len(probs) > 0 {
 		t.Fatal(probs)
@@ -83,7 +83,7 @@ func TestUnknownReferenceAndHandWrittenFeeFailWithFileAndLine(t *testing.T) {
 	_, probs := load(t, map[string]string{
 		"facts.yaml": testFacts,
 		// line 14 is the first body line, 15 the second, 16 the third
-		"en/a.md": article("a", "en", "Pay {{fee.work_permt}}.\nThe fee is $155 per person.\nNot a fee: $100,000 or 155 days or {{iec.age_max.XX}}."),
+		"en/a.md": factArticle("a", "en", "Pay {{fee.work_permt}}.\nThe fee is $155 per person.\nNot a fee: $100,000 or 155 days or {{iec.age_max.XX}}."),
 	})
 	got := probs.Error()
 	for _, want := range []string{
@@ -103,8 +103,8 @@ func TestUnknownReferenceAndHandWrittenFeeFailWithFileAndLine(t *testing.T) {
 func TestHandWrittenFrenchFeeAndCode(t *testing.T) {
 	_, probs := load(t, map[string]string{
 		"facts.yaml": testFacts,
-		"en/a.md":    article("a", "en", "Body."),
-		"fr/a.md":    article("a", "fr", "Frais de 1 000 $ par poste.\nCode C41."),
+		"en/a.md":    factArticle("a", "en", "Body."),
+		"fr/a.md":    factArticle("a", "fr", "Frais de 1 000 $ par poste.\nCode C41."),
 	})
 	got := probs.Error()
 	for _, want := range []string{`kb/fr/a.md:14: "1 000 $" is written by hand`, `kb/fr/a.md:15: "C41" is written by hand`} {
@@ -117,7 +117,7 @@ func TestHandWrittenFrenchFeeAndCode(t *testing.T) {
 func TestBadFactsFileReportsLines(t *testing.T) {
 	_, probs := load(t, map[string]string{
 		"facts.yaml": "fee.x:\n  kind: money\n  value: 15five\n  source: https://www.canada.ca/x.html\n  reviewed: 2026-12-01\nfee.y:\n  kind: cash\n  value: 1\n  reviewed: yesterday\n",
-		"en/a.md":    strings.Replace(article("a", "en", "B."), "{{fee.work_permit}}", "x", 1),
+		"en/a.md":    strings.Replace(factArticle("a", "en", "B."), "{{fee.work_permit}}", "x", 1),
 	})
 	got := probs.Error()
 	for _, want := range []string{`kb/facts.yaml:3: fact "fee.x": "15five" is not a number`, `kb/facts.yaml:7: fact "fee.y": kind "cash"`,
@@ -129,11 +129,11 @@ func TestBadFactsFileReportsLines(t *testing.T) {
 }
 
 func TestFrenchTwinMustMatchFactsAndReviewDate(t *testing.T) {
-	fr := strings.Replace(article("a", "fr", "Sans référence."), "reviewed: 2026-11-25", "reviewed: 2026-11-01", 1)
+	fr := strings.Replace(factArticle("a", "fr", "Sans référence."), "reviewed: 2026-11-25", "reviewed: 2026-11-01", 1)
 	fr = strings.Replace(fr, "{{fee.work_permit}}", "gratuit", 1)
 	_, probs := load(t, map[string]string{
 		"facts.yaml": testFacts,
-		"en/a.md":    article("a", "en", "Code {{code.spouse}}."),
+		"en/a.md":    factArticle("a", "en", "Code {{code.spouse}}."),
 		"fr/a.md":    fr,
 	})
 	got := probs.Error()
@@ -148,7 +148,7 @@ func TestFrenchTwinMustMatchFactsAndReviewDate(t *testing.T) {
 }
 
 func TestStaleOldestFirstAndEndedRules(t *testing.T) {
-	b, probs := load(t, map[string]string{"facts.yaml": testFacts, "en/a.md": article("a", "en", "{{iec.age_max.IS}}")})
+	b, probs := load(t, map[string]string{"facts.yaml": testFacts, "en/a.md": factArticle("a", "en", "{{iec.age_max.IS}}")})
 	if len(probs) > 0 {
 		t.Fatal(probs)
 	}
@@ -177,7 +177,7 @@ func TestStaleOldestFirstAndEndedRules(t *testing.T) {
 		t.Error("warned about a rule that still applies")
 	}
 	// An article with an end date.
-	temp := strings.Replace(article("t", "en", "A temporary policy."), "related: []", "related: []\nuntil: 2026-12-15", 1)
+	temp := strings.Replace(factArticle("t", "en", "A temporary policy."), "related: []", "related: []\nuntil: 2026-12-15", 1)
 	b, probs = load(t, map[string]string{"facts.yaml": testFacts, "en/t.md": temp})
 	if len(probs) > 0 {
 		t.Fatal(probs)

@@ -65,6 +65,13 @@ type Dialogue interface {
 	Handle(ctx context.Context, req *Request, faq Handler) (resp *Response, ok bool, err error)
 }
 
+// CountryLeader is implemented by a Dialogue that knows per-country data:
+// for an answer to a question naming a country, it returns the line the
+// answer leads with (that country's row), or "".
+type CountryLeader interface {
+	CountryLead(lang string, base *knowledge.Base, a *knowledge.Article, question string) string
+}
+
 // Forgetter deletes what a component keeps about one user (for /forget).
 type Forgetter interface {
 	Forget(ctx context.Context, req *Request) error
@@ -244,7 +251,7 @@ func (r *Router) answer(ctx context.Context, req *Request) (*Response, error) {
 		if a == nil {
 			return r.say(lang, "fallback", nil), nil
 		}
-		return &Response{Replies: []Reply{r.articleReply(lang, a, 1, nil, -1, req.Platform)}}, nil
+		return &Response{Replies: []Reply{r.articleReply(lang, a, 1, nil, -1, req.Platform, "")}}, nil
 	case strings.HasPrefix(req.Action, ActFeedback):
 		rest := strings.TrimPrefix(req.Action, ActFeedback)
 		sign, id, _ := strings.Cut(rest, ":")
@@ -300,7 +307,8 @@ func (r *Router) answer(ctx context.Context, req *Request) (*Response, error) {
 				sugg = append(sugg, h.ID)
 			}
 		}
-		resp = &Response{Replies: []Reply{r.articleReply(lang, a, top.Confidence, sugg, top.Section, req.Platform)}}
+		rep := r.articleReply(lang, a, top.Confidence, sugg, top.Section, req.Platform, r.countryLead(lang, ix.Base(), a, text))
+		resp = &Response{Replies: []Reply{rep}}
 	case top.ID != "" && top.Confidence >= r.opt.Unsure:
 		outcome = OutcomeUnsure
 		rep := Reply{Text: msg(lang, "unsure"), Score: top.Confidence}
@@ -382,7 +390,7 @@ func (r *Router) ArticleReply(lang, id string) (Reply, bool) {
 	if a == nil {
 		return Reply{}, false
 	}
-	return r.articleReply(lang, a, 1, nil, -1, ""), true
+	return r.articleReply(lang, a, 1, nil, -1, "", ""), true
 }
 
 // articleByID is the reply with article id in lang (or English), for deep
@@ -393,18 +401,30 @@ func (r *Router) articleByID(lang, id string) (Reply, bool) {
 	if a == nil {
 		return Reply{}, false
 	}
-	return r.articleReply(lang, a, 1, nil, -1, ""), true
+	return r.articleReply(lang, a, 1, nil, -1, "", ""), true
 }
 
-// articleReply renders an article: the title, the summary, then the
-// section that answers the question (section ≥ 0) whole, or else the body
-// trimmed to the platform's budget, then the sources (short labelled
-// links), the review date and the notice. A reply
-// showing one section gets a button for the whole article. The terminal
-// ("console") has no length cap.
-func (r *Router) articleReply(lang string, a *knowledge.Article, score float64, sugg []string, section int, platform string) Reply {
+// countryLead is the per-country line for a question, when the dialogue
+// provides one.
+func (r *Router) countryLead(lang string, base *knowledge.Base, a *knowledge.Article, question string) string {
+	if cl, ok := r.opt.Dialogue.(CountryLeader); ok && len(a.CountryGroups) > 0 {
+		return cl.CountryLead(lang, base, a, question)
+	}
+	return ""
+}
+
+// articleReply renders an article: the title, the lead (when not empty: the
+// row of the asker's country), the summary, then the section that answers
+// the question (section ≥ 0) whole, or else the body trimmed to the
+// platform's budget, then the sources (short labelled links), the review
+// date and the notice. A reply showing one section gets a button for the
+// whole article. The terminal ("console") has no length cap.
+func (r *Router) articleReply(lang string, a *knowledge.Article, score float64, sugg []string, section int, platform, lead string) Reply {
 	var head strings.Builder
 	head.WriteString("**" + a.Title + "**\n")
+	if lead != "" {
+		head.WriteString(lead + "\n\n")
+	}
 	head.WriteString(a.Summary)
 	var tail strings.Builder
 	if len(a.Sources) > 0 {

@@ -297,7 +297,7 @@ func TestArticleLinksBecomeLabelsAndButtons(t *testing.T) {
 				continue
 			}
 			found = true
-			rep := r.articleReply(lang, a, 1, nil, -1, consolePlatform) // the whole body
+			rep := r.articleReply(lang, a, 1, nil, -1, consolePlatform, "") // the whole body
 			for _, m := range knowledge.ArticleLinkRE.FindAllStringSubmatch(a.Body, -1) {
 				if !strings.Contains(rep.Text, m[1]) || strings.Contains(rep.Text, "](article:") {
 					t.Errorf("%s/%s: link %q not rendered as its label", lang, a.ID, m[0])

@@ -39,8 +39,14 @@ type Base struct {
 	// own by the ranker.
 	Unrelated map[string][]string
 	// Files holds the other top-level files (e.g. eligibility.yaml) by name,
-	// for the packages that interpret them.
+	// for the packages that interpret them, with fact references substituted.
 	Files map[string][]byte
+	// Facts are the fees, codes, ages and dates of facts.yaml (nil without
+	// one). Articles and other files refer to them as {{name}}.
+	Facts *Facts
+	// Skipped lists entries that were not read because they are not
+	// regular files (named pipes, devices, sockets, symbolic link loops).
+	Skipped Problems
 
 	byID map[string]map[string]*Article
 	// broken holds, by language and ID (the file name), the article files
@@ -119,8 +125,15 @@ func LoadShipped() (*Base, error) {
 	return b, nil
 }
 
-// LoadDir loads a knowledge folder from disk.
+// LoadDir loads a knowledge folder from disk within the default limits.
 func LoadDir(dir string) (*Base, Problems) {
+	return LoadDirLimits(dir, DefaultLimits())
+}
+
+// LoadDirLimits loads a knowledge folder from disk within lim (zero fields
+// take the defaults). Only regular files are read: anything else is
+// skipped and listed in Base.Skipped.
+func LoadDirLimits(dir string, lim Limits) (*Base, Problems) {
 	st, err := os.Stat(dir)
 	if err != nil {
 		return nil, Problems{{File: dir, Line: 0, Message: fmt.Sprintf("cannot read knowledge folder: %v", err)}}
@@ -128,17 +141,23 @@ func LoadDir(dir string) (*Base, Problems) {
 	if !st.IsDir() {
 		return nil, Problems{{File: dir, Line: 0, Message: "not a folder"}}
 	}
-	b, probs := Load(os.DirFS(dir), dir)
+	b, probs := LoadLimits(regularFS(dir), dir, lim)
 	if b != nil {
 		b.Source = dir
 	}
 	return b, probs
 }
 
-// Load reads a knowledge folder from fsys. name prefixes file names in
-// problems. It returns every problem found; the Base is usable only when
-// there are none.
+// Load reads a knowledge folder from fsys within the default limits. name
+// prefixes file names in problems. It returns every problem found; the Base
+// is usable only when there are none.
 func Load(fsys fs.FS, name string) (*Base, Problems) {
+	return LoadLimits(fsys, name, DefaultLimits())
+}
+
+// LoadLimits is Load within lim.
+func LoadLimits(fsys fs.FS, name string, lim Limits) (*Base, Problems) {
+	rd := &reader{fsys: fsys, lim: lim.withDefaults()}
 	b := &Base{
 		Articles:  map[string][]*Article{},
 		Synonyms:  map[string][][]string{},
@@ -155,18 +174,50 @@ func Load(fsys fs.FS, name string) (*Base, Problems) {
 	if err != nil {
 		return nil, Problems{{File: name, Message: fmt.Sprintf("cannot read folder: %v", err)}}
 	}
+	// Facts first: the other files refer to them. Read within the limits,
+	// like every other file.
+	if _, err := fs.Stat(fsys, FactsFile); err == nil {
+		data, prob, skip := rd.read(FactsFile, disp(FactsFile), false)
+		switch {
+		case skip:
+			b.Skipped = append(b.Skipped, *prob)
+		case prob != nil:
+			probs = append(probs, *prob)
+		default:
+			var ps Problems
+			b.Facts, ps = ParseFacts(disp(FactsFile), data)
+			probs = append(probs, ps...)
+		}
+	}
 	for _, e := range entries {
 		n := e.Name()
+		isDir := e.IsDir()
+		if e.Type()&fs.ModeSymlink != 0 && langRE.MatchString(n) {
+			// A language folder may be a link (a deploy that swaps
+			// folders): the system resolves it once; a loop is skipped.
+			st, err := fs.Stat(fsys, n)
+			if err != nil {
+				b.Skipped = append(b.Skipped, Problem{File: disp(n), Message: "skipped: " + err.Error()})
+				continue
+			}
+			isDir = st.IsDir()
+		}
 		switch {
-		case e.IsDir() && langRE.MatchString(n):
-			ps := b.loadLang(fsys, n, disp)
+		case n == FactsFile:
+			continue // read first, above
+		case isDir && langRE.MatchString(n):
+			ps := b.loadLang(rd, n, disp)
 			probs = append(probs, ps...)
-		case e.IsDir():
+		case isDir:
 			continue
 		case n == SynonymsFile || n == DomainFile || strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml"):
-			data, err := fs.ReadFile(fsys, n)
-			if err != nil {
-				probs = append(probs, Problem{File: disp(n), Message: err.Error()})
+			data, prob, skip := rd.read(n, disp(n), false)
+			if skip {
+				b.Skipped = append(b.Skipped, *prob)
+				continue
+			}
+			if prob != nil {
+				probs = append(probs, *prob)
 				continue
 			}
 			var ps Problems
@@ -176,6 +227,7 @@ func Load(fsys fs.FS, name string) (*Base, Problems) {
 			case DomainFile:
 				b.Domain, ps = ParseDomain(disp(n), data)
 			default:
+				data, ps = b.Facts.ExpandYAML(disp(n), data)
 				b.Files[n] = data
 			}
 			probs = append(probs, ps...)
@@ -205,6 +257,7 @@ func Load(fsys fs.FS, name string) (*Base, Problems) {
 			probs = append(probs, checkBodyLinks(a, func(id string) bool { return b.byID[lang][id] != nil || b.byID["en"][id] != nil })...)
 		}
 	}
+	probs = append(probs, b.checkTwins()...)
 	// Cross-file checks: related IDs must exist in the same language.
 	for _, lang := range b.Langs() {
 		for _, a := range b.Articles[lang] {
@@ -222,9 +275,9 @@ func Load(fsys fs.FS, name string) (*Base, Problems) {
 	return b, probs.sorted()
 }
 
-func (b *Base) loadLang(fsys fs.FS, lang string, disp func(string) string) Problems {
+func (b *Base) loadLang(rd *reader, lang string, disp func(string) string) Problems {
 	var probs Problems
-	entries, err := fs.ReadDir(fsys, lang)
+	entries, err := fs.ReadDir(rd.fsys, lang)
 	if err != nil {
 		return Problems{{File: disp(lang), Message: err.Error()}}
 	}
@@ -234,9 +287,9 @@ func (b *Base) loadLang(fsys fs.FS, lang string, disp func(string) string) Probl
 	for _, e := range entries {
 		if e.Name() == UnrelatedFile && !e.IsDir() {
 			p := path.Join(lang, e.Name())
-			data, err := fs.ReadFile(fsys, p)
-			if err != nil {
-				probs = append(probs, Problem{File: disp(p), Message: err.Error()})
+			data, prob, _ := rd.read(p, disp(p), false)
+			if prob != nil {
+				probs = append(probs, *prob)
 				continue
 			}
 			var ps Problems
@@ -248,13 +301,22 @@ func (b *Base) loadLang(fsys fs.FS, lang string, disp func(string) string) Probl
 			continue
 		}
 		p := path.Join(lang, e.Name())
-		data, err := fs.ReadFile(fsys, p)
-		if err != nil {
-			probs = append(probs, Problem{File: disp(p), Message: err.Error()})
+		data, prob, skip := rd.read(p, disp(p), true)
+		if skip {
+			b.Skipped = append(b.Skipped, *prob)
 			continue
 		}
+		if prob != nil {
+			probs = append(probs, *prob)
+			continue
+		}
+		data, used, ps := b.Facts.expandArticle(disp(p), lang, data)
+		probs = append(probs, ps...)
 		a, ps := ParseArticle(disp(p), data)
 		probs = append(probs, ps...)
+		if a != nil {
+			a.Facts = used
+		}
 		if a == nil {
 			if b.broken[lang] == nil {
 				b.broken[lang] = map[string]string{}

@@ -14,21 +14,21 @@ var DefaultRank = RankConfig{
 }
 
 // CV figures:
-// en: 2173 questions, 140 unrelated: ranked first 0.841, top-1 0.775, top-3 0.915, unrelated rejected 0.936, redirects 0.778, Brier 0.124, answered 1934 (0.871 right)
-// fr: 2195 questions, 105 unrelated: ranked first 0.826, top-1 0.754, top-3 0.894, unrelated rejected 0.924, redirects 0.812, Brier 0.126, answered 1888 (0.876 right)
+// en: 2173 questions, 140 unrelated: ranked first 0.841, top-1 0.800, top-3 0.902, unrelated rejected 0.943, redirects 0.802, Brier 0.124, answered 2025 (0.858 right)
+// fr: 2195 questions, 105 unrelated: ranked first 0.826, top-1 0.779, top-3 0.883, unrelated rejected 0.933, redirects 0.837, Brier 0.126, answered 1992 (0.858 right)
 
 // Calibration maps a candidate's signals to its confidence.
 var Calibration = Calibrator{
-	W:    [calibN]float64{0.573, -0.234, 1.248, 1.142, 3.953, -0.696, 0.409, -0.019, 0.964},
-	Bias: -5.233,
+	W:    [calibN]float64{0.577, -0.222, 1.236, 1.144, 3.955, -0.701, 0.420, -0.021, 0.966},
+	Bias: -5.241,
 }
 
 // Thresholds on the calibrated confidence: from Answer the top article is
 // answered, from Unsure "did you mean" buttons are offered.
 const (
-	AnswerThreshold = 0.475
-	UnsureThreshold = 0.350
+	AnswerThreshold = 0.375
+	UnsureThreshold = 0.375
 	// SuggestThreshold: runners-up from this confidence are offered as
 	// buttons beside an answer or a "did you mean".
-	SuggestThreshold = 0.005
+	SuggestThreshold = 0.010
 )

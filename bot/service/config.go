@@ -23,8 +23,12 @@ type Config struct {
 		Addr string `yaml:"addr"`
 	} `yaml:"http"`
 	Sessions struct {
-		Path        string   `yaml:"path"`
-		IdleTimeout Duration `yaml:"idle_timeout"`
+		// Backend is bbolt (one machine, zero setup) or redis (several
+		// replicas share the state).
+		Backend     string      `yaml:"backend"`
+		Path        string      `yaml:"path"`
+		IdleTimeout Duration    `yaml:"idle_timeout"`
+		Redis       RedisConfig `yaml:"redis"`
 	} `yaml:"sessions"`
 	Organization struct {
 		Name    string `yaml:"name"`
@@ -59,6 +63,18 @@ type TelegramConfig struct {
 	StaffChatID int64 `yaml:"staff_chat_id"`
 }
 
+// RedisConfig is sessions.redis: the shared store of several replicas.
+type RedisConfig struct {
+	// URL is redis://host:port/db or rediss:// for TLS. Put no password in
+	// it: PasswordEnv names the environment variable that holds it.
+	URL string `yaml:"url"`
+	// PasswordEnv is the environment variable with the password (default
+	// REDIS_PASSWORD; unset or empty = no password, or the URL's).
+	PasswordEnv string `yaml:"password_env"`
+	// Prefix namespaces the keys (default impbot).
+	Prefix string `yaml:"prefix"`
+}
+
 // DiscordConfig configures the Discord adapter.
 type DiscordConfig struct {
 	Enabled       bool     `yaml:"enabled"`
@@ -87,7 +103,10 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 func DefaultConfig() Config {
 	var c Config
 	c.HTTP.Addr = "127.0.0.1:8080"
+	c.Sessions.Backend = "bbolt"
 	c.Sessions.Path = "data/sessions.db"
+	c.Sessions.Redis.PasswordEnv = "REDIS_PASSWORD"
+	c.Sessions.Redis.Prefix = "impbot"
 	c.Sessions.IdleTimeout = Duration(30 * time.Minute)
 	c.Log.Level = "info"
 	c.Log.Format = "text"
@@ -100,6 +119,8 @@ func DefaultConfig() Config {
 	c.Discord.Ephemeral = &t
 	return c
 }
+
+var redisPrefixRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
 
 var envRE = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
@@ -175,6 +196,22 @@ func (c *Config) validate(missingEnv []string) error {
 	case "text", "json":
 	default:
 		bad("log.format", "%q must be text or json", c.Log.Format)
+	}
+	switch c.Sessions.Backend {
+	case "bbolt":
+	case "redis":
+		u := c.Sessions.Redis.URL
+		switch {
+		case u == "":
+			bad("sessions.redis.url", "is required with sessions.backend: redis (redis://host:6379/0 or rediss://…)")
+		case !strings.HasPrefix(u, "redis://") && !strings.HasPrefix(u, "rediss://"):
+			bad("sessions.redis.url", "must start with redis:// or rediss://")
+		}
+		if !redisPrefixRE.MatchString(c.Sessions.Redis.Prefix) {
+			bad("sessions.redis.prefix", "%q must be 1-64 letters, digits, _ . or -", c.Sessions.Redis.Prefix)
+		}
+	default:
+		bad("sessions.backend", "%q must be bbolt or redis", c.Sessions.Backend)
 	}
 	if c.RateLimit.PerSecond < 0 {
 		bad("rate_limit.per_second", "must not be negative")

@@ -116,6 +116,7 @@ func (st *opsState) rebuild(dir string, res *reloadResult) error {
 		}
 	}
 	st.retire.retire(a.Router.Swap(ix))
+	st.setKnowledgeHash(b)
 	res.Articles = b.Count()
 	return nil
 }

@@ -48,7 +48,12 @@ func newTelegramAdapter(a *App) (Adapter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("telegram: %w", err)
 	}
+	shared, err := a.Redis()
+	if err != nil {
+		return nil, fmt.Errorf("telegram: %w", err)
+	}
 	tc := telegram.Config{
+		Cluster:     shared,
 		Token:       c.Token,
 		APIURL:      c.APIURL,
 		Handler:     a.Handler,

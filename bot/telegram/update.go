@@ -46,7 +46,7 @@ func (a *Adapter) onMessage(m *tgbotapi.Message) {
 		return
 	}
 	if a.ho != nil && m.Chat.ID == a.cfg.StaffChatID {
-		unlock := a.locks.lock(m.Chat.ID)
+		unlock := a.lockChat(m.Chat.ID)
 		defer unlock()
 		a.ho.onStaffMessage(m)
 		return
@@ -75,7 +75,7 @@ func (a *Adapter) onMessage(m *tgbotapi.Message) {
 		Group:    !private,
 	}
 	a.stats.MessageIn(platform)
-	unlock := a.locks.lock(m.Chat.ID)
+	unlock := a.lockChat(m.Chat.ID)
 	defer unlock()
 	replyTo := 0
 	if !private {
@@ -188,7 +188,7 @@ func (a *Adapter) onCallback(q *tgbotapi.CallbackQuery) {
 	}
 	chat := q.Message.Chat
 	if a.ho != nil && chat.ID == a.cfg.StaffChatID {
-		unlock := a.locks.lock(chat.ID)
+		unlock := a.lockChat(chat.ID)
 		defer unlock()
 		a.ho.onStaffCallback(q)
 		return
@@ -207,7 +207,7 @@ func (a *Adapter) onCallback(q *tgbotapi.CallbackQuery) {
 		req.Action, req.Text = "", "/help"
 	}
 	a.stats.MessageIn(platform)
-	unlock := a.locks.lock(chat.ID)
+	unlock := a.lockChat(chat.ID)
 	defer unlock()
 	a.send(chat.ID, 0, a.respond(req))
 }

@@ -60,7 +60,8 @@ type TelegramConfig struct {
 		URL         string `yaml:"url"`
 		SecretToken string `yaml:"secret_token"`
 	} `yaml:"webhook"`
-	StaffChatID int64 `yaml:"staff_chat_id"`
+	StaffChatID int64   `yaml:"staff_chat_id"`
+	SendRate    float64 `yaml:"send_rate"`
 }
 
 // RedisConfig is sessions.redis: the shared store of several replicas.
@@ -115,6 +116,7 @@ func DefaultConfig() Config {
 	days := 30
 	c.Unanswered.RetentionDays = &days
 	c.Telegram.Mode = "polling"
+	c.Telegram.SendRate = 30
 	t := true
 	c.Discord.Ephemeral = &t
 	return c
@@ -237,6 +239,9 @@ func (c *Config) validate(missingEnv []string) error {
 			}
 		default:
 			bad("telegram.mode", "%q must be polling or webhook", c.Telegram.Mode)
+		}
+		if c.Telegram.SendRate <= 0 {
+			bad("telegram.send_rate", "must be more than 0 (Telegram allows about 30 messages per second)")
 		}
 		if c.Telegram.APIURL != "" && !strings.HasPrefix(c.Telegram.APIURL, "http://") && !strings.HasPrefix(c.Telegram.APIURL, "https://") {
 			bad("telegram.api_url", "%q must be an http(s) URL", c.Telegram.APIURL)

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"sync"
 
+	"golang.org/x/time/rate"
+
 	"github.com/impbot/impbot/bot/telegram"
 )
 
@@ -61,6 +63,10 @@ func newTelegramAdapter(a *App) (Adapter, error) {
 		Log:         a.Log,
 		DB:          db,
 		StaffChatID: c.StaffChatID,
+		Tuning: telegram.Tuning{
+			GlobalRate:  rate.Limit(c.SendRate),
+			GlobalBurst: max(1, int(c.SendRate)),
+		},
 	}
 	ad := &telegramAdapter{}
 	if c.Mode == "webhook" {

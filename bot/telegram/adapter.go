@@ -10,6 +10,8 @@ package telegram
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -160,10 +162,11 @@ type Adapter struct {
 	started atomic.Bool
 	status  atomic.Pointer[string] // nil when ready
 
-	out   *outbox
-	locks keyedLocks
-	cb    *callbackIDs
-	ho    *handoffs
+	out     *outbox
+	tokenID string // a hash of the token, to name shared rate buckets
+	locks   keyedLocks
+	cb      *callbackIDs
+	ho      *handoffs
 
 	polling atomic.Bool // this replica polls (it holds the leader lease, or runs alone)
 
@@ -217,6 +220,8 @@ func New(cfg Config) (*Adapter, error) {
 	a.endpoint = strings.ReplaceAll(base, "%", "%%") + "/bot%s/%s"
 	msg := "not connected to Telegram yet"
 	a.status.Store(&msg)
+	sum := sha256.Sum256([]byte("impbot-telegram-token:" + cfg.Token))
+	a.tokenID = hex.EncodeToString(sum[:6])
 	a.out = newOutbox(a)
 	var err error
 	if a.cb, err = newCallbackIDs(cfg.DB, a.log); err != nil {
@@ -497,8 +502,9 @@ const (
 )
 
 // lockChat serializes the handling of one chat: in this process, and with a
-// cluster across replicas (a lock with a lease in Redis). With Redis
-// unreachable it goes on with the local lock only (degraded).
+// cluster across replicas (a lock with a lease in Redis), held until the
+// chat's replies are sent. With Redis unreachable it goes on with the local
+// lock only (degraded).
 func (a *Adapter) lockChat(id int64) func() {
 	unlock := a.locks.lock(id)
 	if a.cfg.Cluster == nil {
@@ -511,7 +517,16 @@ func (a *Adapter) lockChat(id int64) func() {
 		a.log.Warn("chat lock unavailable: handling without it", "err", err)
 		return unlock
 	}
-	return func() { release(); unlock() }
+	return func() {
+		// The replies leave before the chat is free, so the next update of
+		// this chat, on any replica, answers after them; and a webhook
+		// update is confirmed only once its replies are sent.
+		fctx, cancel := context.WithTimeout(context.Background(), a.t.HandleTimeout)
+		a.out.flushChat(fctx, id)
+		cancel()
+		release()
+		unlock()
+	}
 }
 
 // keyedLocks serializes work per chat.

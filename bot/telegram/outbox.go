@@ -22,6 +22,20 @@ type outMsg struct {
 	markup  any // tgbotapi.InlineKeyboardMarkup, tgbotapi.ForceReply or nil
 	// sent, if set, is called with the message Telegram created.
 	sent func(m tgbotapi.Message)
+	// flushed, when set, marks a flush point: nothing is sent, it is
+	// closed once the messages queued before it have left.
+	flushed chan struct{}
+}
+
+// flushChat waits until the messages queued so far for chatID have been
+// sent (or dropped), or ctx ends.
+func (o *outbox) flushChat(ctx context.Context, chatID int64) {
+	m := &outMsg{chatID: chatID, flushed: make(chan struct{})}
+	o.enqueue(m)
+	select {
+	case <-m.flushed:
+	case <-ctx.Done():
+	}
 }
 
 // chatQueue holds one chat's pending messages; one goroutine at a time
@@ -119,7 +133,11 @@ func (o *outbox) run(ctx context.Context, q *chatQueue) {
 		m := q.msgs[0]
 		o.mu.Unlock()
 
-		o.deliver(ctx, q, m)
+		if m.flushed != nil {
+			close(m.flushed)
+		} else {
+			o.deliver(ctx, q, m)
+		}
 
 		o.mu.Lock()
 		q.msgs[0] = nil
@@ -151,6 +169,32 @@ func (o *outbox) wait(ctx context.Context) int {
 	}
 }
 
+// throttle waits for the per-chat and the global send limits. Telegram's
+// limits are per bot token, not per replica: with a cluster the buckets
+// are shared through Redis (named by a hash of the token), so N replicas
+// together stay under them; with Redis unreachable each replica falls back
+// to its own buckets.
+func (o *outbox) throttle(ctx context.Context, q *chatQueue, chatID int64) error {
+	t := o.a.t
+	if c := o.a.cfg.Cluster; c != nil {
+		chatRate, burst := float64(t.ChatRate), t.ChatBurst
+		if chatID < 0 {
+			chatRate = float64(t.GroupRate)
+		}
+		err := c.Take(ctx, "tg-send:"+o.a.tokenID+":chat:"+strconv.FormatInt(chatID, 10), chatRate, burst)
+		if err == nil {
+			err = c.Take(ctx, "tg-send:"+o.a.tokenID+":global", float64(t.GlobalRate), t.GlobalBurst)
+		}
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+	}
+	if err := q.lim.Wait(ctx); err != nil {
+		return err
+	}
+	return o.global.Wait(ctx)
+}
+
 // deliver sends one message, retrying until it is sent, Telegram refuses
 // it for good, or ctx ends.
 func (o *outbox) deliver(ctx context.Context, q *chatQueue, m *outMsg) {
@@ -158,11 +202,7 @@ func (o *outbox) deliver(ctx context.Context, q *chatQueue, m *outMsg) {
 	bo := a.backoff()
 	chat := bot.Pseudonym(platform + ":" + strconv.FormatInt(m.chatID, 10))
 	for attempt := 1; ; attempt++ {
-		if err := q.lim.Wait(ctx); err != nil {
-			a.log.Error("reply not delivered before shutdown", "chat", chat)
-			return
-		}
-		if err := o.global.Wait(ctx); err != nil {
+		if err := o.throttle(ctx, q, m.chatID); err != nil {
 			a.log.Error("reply not delivered before shutdown", "chat", chat)
 			return
 		}

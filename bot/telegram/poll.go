@@ -176,7 +176,11 @@ func (a *Adapter) handlePolled(u tgbotapi.Update) {
 	if err == nil && claim != cluster.Mine {
 		return
 	}
-	a.handleUpdate(u)
+	if err == nil {
+		a.handle(u, u.UpdateID)
+	} else {
+		a.handleUpdate(u)
+	}
 	if err == nil {
 		fctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		_ = a.cfg.Cluster.Finish(fctx, "tg-update", id, updateDoneTTL)
@@ -311,7 +315,7 @@ func (a *Adapter) WebhookHandler() http.Handler {
 			return
 		case claim == cluster.Mine:
 			a.seen.add(u.UpdateID)
-			a.handleUpdate(u)
+			a.handle(u, u.UpdateID)
 			fctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			if err := a.cfg.Cluster.Finish(fctx, "tg-update", id, updateDoneTTL); err != nil {
 				a.log.Warn("cannot mark an update handled", "update_id", u.UpdateID, "err", err)

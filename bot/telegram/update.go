@@ -17,7 +17,13 @@ import (
 
 // handleUpdate answers one update: it never panics and never blocks on
 // sending (replies are queued).
-func (a *Adapter) handleUpdate(u tgbotapi.Update) {
+func (a *Adapter) handleUpdate(u tgbotapi.Update) { a.handle(u, 0) }
+
+// handle answers an update; with uid (a claimed update of a cluster) its
+// replies are recorded in Redis first, so a replica that takes the update
+// over after its first handler died sends what was not sent yet instead of
+// answering again (see replay).
+func (a *Adapter) handle(u tgbotapi.Update, uid int) {
 	defer func() {
 		if r := recover(); r != nil {
 			a.log.Error("panic while handling an update", "update_id", u.UpdateID, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
@@ -25,9 +31,9 @@ func (a *Adapter) handleUpdate(u tgbotapi.Update) {
 	}()
 	switch {
 	case u.Message != nil:
-		a.onMessage(u.Message)
+		a.onMessage(u.Message, uid)
 	case u.CallbackQuery != nil:
-		a.onCallback(u.CallbackQuery)
+		a.onCallback(u.CallbackQuery, uid)
 	}
 }
 
@@ -38,7 +44,7 @@ func (a *Adapter) self() tgbotapi.User {
 	return tgbotapi.User{}
 }
 
-func (a *Adapter) onMessage(m *tgbotapi.Message) {
+func (a *Adapter) onMessage(m *tgbotapi.Message, uid int) {
 	if m.Chat == nil || m.From == nil || m.From.IsBot {
 		return // never answer a bot (anonymous admins and channels post as bots too)
 	}
@@ -77,11 +83,14 @@ func (a *Adapter) onMessage(m *tgbotapi.Message) {
 	a.stats.MessageIn(platform)
 	unlock := a.lockChat(m.Chat.ID)
 	defer unlock()
+	if a.replay(uid) {
+		return
+	}
 	replyTo := 0
 	if !private {
 		replyTo = m.MessageID
 	}
-	a.send(m.Chat.ID, replyTo, a.respond(req))
+	a.sendRecorded(m.Chat.ID, replyTo, a.respond(req), uid)
 }
 
 // hasContent reports whether a message without text carries something the
@@ -180,7 +189,7 @@ func utf16Slice(s string, off, n int) string {
 	return string(utf16.Decode(u[off : off+n]))
 }
 
-func (a *Adapter) onCallback(q *tgbotapi.CallbackQuery) {
+func (a *Adapter) onCallback(q *tgbotapi.CallbackQuery, uid int) {
 	// Answer first so the client stops its spinner, whatever happens next.
 	a.answerCallback(q.ID)
 	if q.From == nil || q.From.IsBot || q.Message == nil || q.Message.Chat == nil {
@@ -209,7 +218,10 @@ func (a *Adapter) onCallback(q *tgbotapi.CallbackQuery) {
 	a.stats.MessageIn(platform)
 	unlock := a.lockChat(chat.ID)
 	defer unlock()
-	a.send(chat.ID, 0, a.respond(req))
+	if a.replay(uid) {
+		return
+	}
+	a.sendRecorded(chat.ID, 0, a.respond(req), uid)
 }
 
 func (a *Adapter) answerCallback(id string) {
@@ -255,6 +267,11 @@ func (a *Adapter) respond(req *bot.Request) *bot.Response {
 // and split to fit, its buttons under its last part. replyTo, if set, makes
 // the first message a reply (in groups, so it is clear whom the bot answers).
 func (a *Adapter) send(chatID int64, replyTo int, resp *bot.Response) {
+	a.sendRecorded(chatID, replyTo, resp, 0)
+}
+
+// sendRecorded is send; with uid, the messages are recorded for replay.
+func (a *Adapter) sendRecorded(chatID int64, replyTo int, resp *bot.Response, uid int) {
 	var msgs []*outMsg
 	for _, rep := range resp.Replies {
 		parts := Split(Render(rep.Text), MaxMessageLen)
@@ -276,6 +293,7 @@ func (a *Adapter) send(chatID int64, replyTo int, resp *bot.Response) {
 			msgs = append(msgs, m)
 		}
 	}
+	a.record(uid, msgs)
 	a.out.enqueue(msgs...)
 }
 

@@ -1,0 +1,391 @@
+package main
+
+// End-to-end tests of several replicas on one Redis: real `impbot serve`
+// processes (this test binary re-executed), a real redis-server, the fake
+// Telegram server, and a round-robin reverse proxy on loopback in front of
+// the replicas' webhooks, as in the README's deployment.
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/impbot/impbot/bot/redistest"
+	"github.com/impbot/impbot/bot/telegram"
+	"github.com/impbot/impbot/bot/telegram/telegramtest"
+)
+
+const e2eSecret = "e2e-Secret_token"
+
+// replica is one `impbot serve` process.
+type replica struct {
+	t    *testing.T
+	n    int
+	addr string
+	cmd  *exec.Cmd
+	logs *tgBuffer
+	dead atomic.Bool
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// clusterConfig writes a config for replica n: the example config, with
+// Redis sessions, the fake Bot API, and webhook or polling mode.
+func clusterConfig(t *testing.T, srv *telegramtest.Server, rds *redistest.Server, addr string, webhook bool, sendRate int) string {
+	return tgExampleConfig(t, srv.URL, func(s string) string {
+		s = strings.Replace(s, `addr: "127.0.0.1:0"`, `addr: "`+addr+`"`, 1)
+		s = strings.Replace(s, "backend: bbolt", "backend: redis", 1)
+		s = strings.Replace(s, `url: ""                    # backend redis`, `url: "`+rds.URL()+`" # backend redis`, 1)
+		s = strings.Replace(s, "send_rate: 30", "send_rate: "+strconv.Itoa(sendRate), 1)
+		s = strings.Replace(s, "per_second: 1                # questions", "per_second: 0                # questions", 1)
+		s = strings.Replace(s, "level: info", "level: warn", 1)
+		if webhook {
+			s = strings.Replace(s, "mode: polling", "mode: webhook", 1)
+			s = strings.Replace(s, `url: ""                    # webhook mode`, `url: "https://bot.example.org/tg/hook" # webhook mode`, 1)
+			s = strings.Replace(s, `secret_token: ""           # webhook mode`, `secret_token: "`+e2eSecret+`" # webhook mode`, 1)
+		}
+		return s
+	})
+}
+
+func startReplica(t *testing.T, n int, cfg, addr, token string) *replica {
+	t.Helper()
+	r := &replica{t: t, n: n, addr: addr, logs: &tgBuffer{}}
+	r.cmd = exec.Command(os.Args[0], "-test.run=^TestTelegramServeHelperProcess$")
+	r.cmd.Env = append(os.Environ(), "IMPBOT_TG_HELPER=1", "IMPBOT_TG_CONFIG="+cfg, "TELEGRAM_BOT_TOKEN="+token)
+	r.cmd.Stderr = r.logs
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		r.kill()
+		if t.Failed() {
+			t.Logf("replica %d logs:\n%s", n, r.logs)
+		}
+	})
+	return r
+}
+
+// kill is SIGKILL: no shutdown, no release of anything.
+func (r *replica) kill() {
+	if r.dead.Swap(true) {
+		return
+	}
+	_ = r.cmd.Process.Kill()
+	_ = r.cmd.Wait()
+}
+
+func (r *replica) get(path string) (int, string) {
+	resp, err := http.Get("http://" + r.addr + path)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func (r *replica) waitReady(t *testing.T) {
+	t.Helper()
+	tgEventually(t, 60*time.Second, fmt.Sprintf("replica %d ready", r.n), func() bool {
+		code, _ := r.get("/readyz")
+		return code == http.StatusOK
+	})
+}
+
+func tgEventually(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, within)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// roundRobin is a reverse proxy that sends each request to the next
+// replica in turn (a dead one answers 502, as with nginx or Caddy without
+// health checks: the sender retries).
+func roundRobin(t *testing.T, rs []*replica) string {
+	var next atomic.Uint64
+	proxy := &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			r := rs[next.Add(1)%uint64(len(rs))]
+			pr.SetURL(&url.URL{Scheme: "http", Host: r.addr})
+		},
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			w.WriteHeader(http.StatusBadGateway)
+		},
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: proxy}
+	go hs.Serve(ln)
+	t.Cleanup(func() { hs.Close() })
+	return "http://" + ln.Addr().String() + "/tg/hook"
+}
+
+// telegramSender delivers updates to the webhook as Telegram does: it
+// retries (possibly to another replica) until it gets 200.
+type telegramSender struct {
+	url       string
+	hc        *http.Client
+	nextID    atomic.Int64
+	retries   atomic.Int64
+	delivered atomic.Int64
+}
+
+func newSender(url string) *telegramSender {
+	s := &telegramSender{url: url, hc: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
+	s.nextID.Store(1_000_000)
+	return s
+}
+
+func (s *telegramSender) update(chat int64, text string) (int64, []byte) {
+	id := s.nextID.Add(1)
+	ents := ""
+	if strings.HasPrefix(text, "/") {
+		n := len(strings.Fields(text)[0])
+		ents = fmt.Sprintf(`,"entities":[{"type":"bot_command","offset":0,"length":%d}]`, n)
+	}
+	body := fmt.Sprintf(`{"update_id":%d,"message":{"message_id":%d,"date":1,"chat":{"id":%d,"type":"private"},"from":{"id":%d,"first_name":"U","language_code":"en"},"text":%q%s}}`,
+		id, id, chat, chat, text, ents)
+	return id, []byte(body)
+}
+
+// deliver posts body until a replica answers 200 (bounded).
+func (s *telegramSender) deliver(ctx context.Context, body []byte) error {
+	for attempt := 0; ; attempt++ {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(telegram.SecretHeader, e2eSecret)
+		resp, err := s.hc.Do(req)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				s.delivered.Add(1)
+				return nil
+			}
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("update never accepted: %w", ctx.Err())
+		}
+		s.retries.Add(1)
+		time.Sleep(time.Duration(min(attempt+1, 10)) * 20 * time.Millisecond)
+	}
+}
+
+// e2eScript is what each user sends: a dialogue across replicas (each
+// message goes to the next replica) and FAQ questions.
+var e2eScript = []string{"/eligibility", "1", "1", "how much is the employer compliance fee", "what is a pgwp"}
+
+func e2eUsers(def int) int {
+	if n, err := strconv.Atoi(os.Getenv("IMPBOT_E2E_USERS")); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
+// texts is the sequence of message texts sent to a chat.
+func texts(ms []telegramtest.Sent) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.Text
+	}
+	return out
+}
+
+// checkWindows fails when, in some window, more messages left than a token
+// bucket of rate and burst allows (+slack for clock skew between the
+// bucket's server and the fake's).
+func checkWindows(t *testing.T, what string, times []time.Time, rate float64, burst int, slack float64) {
+	t.Helper()
+	sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
+	for i := range times {
+		for j := i; j < len(times); j++ {
+			w := times[j].Sub(times[i]).Seconds()
+			if float64(j-i+1) > float64(burst)+rate*w+slack {
+				t.Fatalf("%s: %d messages in %.3fs, over the limit (rate %.0f/s, burst %d)", what, j-i+1, w, rate, burst)
+			}
+			if rate*w > float64(len(times)) {
+				break
+			}
+		}
+	}
+}
+
+// TestClusterWebhookE2E: three replicas behind a round-robin proxy; users
+// × 5 messages through the webhook, a replica SIGKILLed mid-burst, some
+// updates delivered twice: every user's messages answered once, in order,
+// each dialogue continued across replicas, the shared send limit kept.
+func TestClusterWebhookE2E(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs three replicas")
+	}
+	rds := redistest.Start(t)
+	srv := telegramtest.New(t)
+	const sendRate = 300
+	var rs []*replica
+	for i := range 3 {
+		addr := freeAddr(t)
+		rs = append(rs, startReplica(t, i, clusterConfig(t, srv, rds, addr, true, sendRate), addr, srv.Token))
+	}
+	for _, r := range rs {
+		r.waitReady(t)
+	}
+	sender := newSender(roundRobin(t, rs))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+
+	// A probe user's conversation is the expected one for every user.
+	const probe = 1
+	for _, text := range e2eScript {
+		_, body := sender.update(probe, text)
+		if err := sender.deliver(ctx, body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := texts(srv.SentTo(probe))
+	if len(want) < len(e2eScript) {
+		t.Fatalf("probe got %d messages for %d updates", len(want), len(e2eScript))
+	}
+	if !strings.Contains(strings.Join(want, "\n"), "compliance fee") {
+		t.Fatalf("probe conversation looks wrong: %q", want)
+	}
+
+	users := e2eUsers(150)
+	sem := make(chan struct{}, 200)
+	var dups atomic.Int64
+	var done atomic.Int64
+	errs := make(chan error, 2*users)
+	// converse runs users [from, to) at once, each sending the script in
+	// order; every 7th update is delivered twice at once (to two replicas).
+	converse := func(from, to int) {
+		var wg sync.WaitGroup
+		for u := from; u < to; u++ {
+			chat := int64(10_000 + u)
+			wg.Go(func() {
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				for i, text := range e2eScript {
+					_, body := sender.update(chat, text)
+					if (u+i)%7 == 0 {
+						dups.Add(1)
+						var dwg sync.WaitGroup
+						dwg.Go(func() {
+							if err := sender.deliver(ctx, body); err != nil {
+								errs <- err
+							}
+						})
+						if err := sender.deliver(ctx, body); err != nil {
+							errs <- err
+						}
+						dwg.Wait()
+						continue
+					}
+					if err := sender.deliver(ctx, body); err != nil {
+						errs <- err
+						return
+					}
+				}
+				done.Add(1)
+			})
+		}
+		wg.Wait()
+	}
+	// Phase 1: half the users, duplicates, all replicas alive.
+	half := users / 2
+	converse(0, half)
+	// Phase 2: the other half; replica 1 is SIGKILLed mid-burst.
+	killed := make(chan struct{})
+	go func() {
+		for done.Load() < int64(half+half/3) && ctx.Err() == nil {
+			time.Sleep(5 * time.Millisecond)
+		}
+		rs[1].kill()
+		close(killed)
+	}()
+	converse(half, users)
+	<-killed
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	byChat := map[int64][]telegramtest.Sent{}
+	var times []time.Time
+	for _, m := range srv.Sent() {
+		byChat[m.ChatID] = append(byChat[m.ChatID], m)
+		times = append(times, m.Time)
+	}
+	// Every user got exactly the probe's conversation: nothing lost, nothing
+	// twice, in order, each dialogue continued on other replicas.
+	bad, lost := 0, 0
+	for u := range users {
+		chat := int64(10_000 + u)
+		got := texts(byChat[chat])
+		if strings.Join(got, "\x00") == strings.Join(want, "\x00") {
+			continue
+		}
+		bad++
+		if !isSubsequence(want, got) {
+			lost++
+		}
+		if bad <= 3 {
+			t.Logf("user %d: %d messages, want %d", u, len(got), len(want))
+		}
+	}
+	if lost > 0 {
+		t.Fatalf("%d users lost messages or got them out of order", lost)
+	}
+	if bad > 0 {
+		t.Fatalf("%d of %d users got a message twice", bad, users)
+	}
+	// The shared global limit held across the replicas.
+	checkWindows(t, "all replicas together", times, sendRate, sendRate, 3)
+	for _, chat := range []int64{10_000, 10_001, int64(10_000 + users/2)} {
+		var ct []time.Time
+		for _, m := range byChat[chat] {
+			ct = append(ct, m.Time)
+		}
+		checkWindows(t, fmt.Sprintf("chat %d", chat), ct, 1, 3, 1)
+	}
+	t.Logf("%d users × %d messages, %d duplicate deliveries, %d retried deliveries (replica 1 killed), %d messages sent",
+		users, len(e2eScript), dups.Load(), sender.retries.Load(), len(times))
+}
+
+// isSubsequence reports whether want appears in got in order.
+func isSubsequence(want, got []string) bool {
+	i := 0
+	for _, g := range got {
+		if i < len(want) && g == want[i] {
+			i++
+		}
+	}
+	return i == len(want)
+}

@@ -38,8 +38,8 @@ type Options struct {
 	// Prefix namespaces the keys (default "impbot"): several bots can share
 	// one Redis.
 	Prefix string
-	// Timeout bounds one command (default 500ms): when Redis is gone the
-	// bot degrades quickly rather than making users wait.
+	// Timeout bounds one command (default 1s): when Redis is gone the bot
+	// degrades quickly rather than making users wait.
 	Timeout time.Duration
 	Log     *slog.Logger
 }
@@ -71,12 +71,13 @@ func Open(o Options) (*Redis, error) {
 		ro.Password = o.Password
 	}
 	if o.Timeout <= 0 {
-		o.Timeout = 500 * time.Millisecond
+		o.Timeout = time.Second
 	}
-	ro.DialTimeout = 2 * o.Timeout
+	ro.DialTimeout = o.Timeout
 	ro.ReadTimeout = o.Timeout
 	ro.WriteTimeout = o.Timeout
-	ro.PoolTimeout = 2 * o.Timeout
+	ro.PoolSize = 64
+	ro.PoolTimeout = 4 * o.Timeout
 	ro.MaxRetries = 1
 	ro.MinRetryBackoff = 10 * time.Millisecond
 	ro.MaxRetryBackoff = 50 * time.Millisecond
@@ -127,7 +128,11 @@ func (r *Redis) Close() error { return r.c.Close() }
 // bot.ErrUnavailable when Redis could not be reached (a network error, a
 // timeout, a server that is loading or read-only), so callers can degrade.
 // redis.Nil (no such key) is not a failure.
-func (r *Redis) Check(err error) error {
+func (r *Redis) Check(err error) error { return r.check(err, false) }
+
+// check is Check; a timeout marks Redis down only when timeoutDown is set
+// (the health ping): under load a slow command is not an outage.
+func (r *Redis) check(err error, timeoutDown bool) error {
 	if err == nil || errors.Is(err, redis.Nil) {
 		if err == nil && r.down.CompareAndSwap(true, false) {
 			r.log.Info("redis is back", "redis", r.redacted)
@@ -141,6 +146,9 @@ func (r *Redis) Check(err error) error {
 	if !unreachable(err) {
 		return err
 	}
+	if !timeoutDown && timeout(err) {
+		return fmt.Errorf("%w: %w", bot.ErrUnavailable, err)
+	}
 	msg := err.Error()
 	r.lastErr.Store(&msg)
 	if r.down.CompareAndSwap(false, true) {
@@ -148,6 +156,12 @@ func (r *Redis) Check(err error) error {
 		r.log.Warn("redis unreachable: degrading (FAQ answers go on, dialogues pause)", "redis", r.redacted, "err", msg)
 	}
 	return fmt.Errorf("%w: %w", bot.ErrUnavailable, err)
+}
+
+func timeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, redis.ErrPoolTimeout) ||
+		(errors.As(err, &ne) && ne.Timeout()) || strings.Contains(err.Error(), "i/o timeout")
 }
 
 func unreachable(err error) bool {
@@ -168,7 +182,7 @@ func unreachable(err error) bool {
 
 // Ping checks the connection (and records the outcome).
 func (r *Redis) Ping(ctx context.Context) error {
-	return r.Check(r.c.Ping(ctx).Err())
+	return r.check(r.c.Ping(ctx).Err(), true)
 }
 
 // Watch pings every interval until ctx ends, so the health follows Redis

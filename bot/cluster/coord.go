@@ -49,6 +49,33 @@ func (r *Redis) Begin(ctx context.Context, kind, id string, lease time.Duration)
 	return Busy, nil
 }
 
+var holdScript = redis.NewScript(`if redis.call("GET", KEYS[1]) == "p" then return redis.call("PEXPIRE", KEYS[1], ARGV[1]) end return 0`)
+
+// Hold keeps a claim alive while its work lasts (renewing the lease every
+// lease/3), so slow work is not taken over by another replica; stop ends
+// the renewal. A replica that dies stops renewing and its claim expires.
+func (r *Redis) Hold(kind, id string, lease time.Duration) (stop func()) {
+	key := r.Key("once", kind, id)
+	quit := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+				ctx, cancel := context.WithTimeout(context.Background(), lease/3)
+				_ = r.Check(holdScript.Run(ctx, r.c, []string{key}, lease.Milliseconds()).Err())
+				cancel()
+			}
+		}
+	}()
+	return func() { close(quit); <-done }
+}
+
 // Finish marks claimed work as done for keep (redeliveries within keep are
 // recognised).
 func (r *Redis) Finish(ctx context.Context, kind, id string, keep time.Duration) error {

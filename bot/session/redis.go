@@ -49,6 +49,15 @@ func (s *Redis) key(k string) string { return s.r.Key(s.kind, hex.EncodeToString
 // Get implements Store. When Redis is unreachable the error wraps
 // bot.ErrUnavailable.
 func (s *Redis) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	if b := batchFrom(ctx); b != nil {
+		if v, found := b.lookup(s.key(key)); found {
+			if v == nil {
+				return nil, false, nil
+			}
+			val, ok := decodeRecord(v)
+			return append([]byte(nil), val...), ok, nil
+		}
+	}
 	v, err := s.r.Client().Get(ctx, s.key(key)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, false, nil
@@ -74,6 +83,10 @@ func (s *Redis) Put(ctx context.Context, key string, val []byte) error {
 	rec := make([]byte, 2+len(val))
 	rec[0], rec[1] = redisMagic, redisVersion
 	copy(rec[2:], val)
+	if b := batchFrom(ctx); b != nil {
+		b.add(batchOp{key: s.key(key), val: rec, ttl: s.idle.Milliseconds()})
+		return nil
+	}
 	if err := s.r.Check(s.r.Client().Set(ctx, s.key(key), rec, s.idle).Err()); err != nil {
 		return fmt.Errorf("session: put: %w", err)
 	}
@@ -82,6 +95,10 @@ func (s *Redis) Put(ctx context.Context, key string, val []byte) error {
 
 // Delete implements Store.
 func (s *Redis) Delete(ctx context.Context, key string) error {
+	if b := batchFrom(ctx); b != nil {
+		b.add(batchOp{key: s.key(key)})
+		return nil
+	}
 	if err := s.r.Check(s.r.Client().Del(ctx, s.key(key)).Err()); err != nil {
 		return fmt.Errorf("session: delete: %w", err)
 	}

@@ -497,8 +497,9 @@ const (
 	// late redelivery to any replica is not answered twice.
 	updateDoneTTL = time.Hour
 	// updateClaimLease is how long a replica's claim on an update lasts
-	// before another may handle it (its holder died, or is very slow).
-	updateClaimLease = 15 * time.Second
+	// before another may handle it when its holder died (renewed while the
+	// holder works).
+	updateClaimLease = 6 * time.Second
 )
 
 // lockChat serializes the handling of one chat: in this process, and with a

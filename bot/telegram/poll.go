@@ -177,7 +177,9 @@ func (a *Adapter) handlePolled(u tgbotapi.Update) {
 		return
 	}
 	if err == nil {
+		stop := a.cfg.Cluster.Hold("tg-update", id, updateClaimLease)
 		a.handle(u, u.UpdateID)
+		stop()
 	} else {
 		a.handleUpdate(u)
 	}
@@ -302,6 +304,11 @@ func (a *Adapter) WebhookHandler() http.Handler {
 		id := strconv.Itoa(u.UpdateID)
 		claim, err := a.cfg.Cluster.Begin(r.Context(), "tg-update", id, updateClaimLease)
 		switch {
+		case err != nil && a.cfg.Cluster.Up():
+			// Redis slow, not gone: let Telegram deliver it again.
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
 		case err != nil:
 			// Redis unreachable: fall back to this replica's memory.
 			if a.seen.add(u.UpdateID) {
@@ -315,7 +322,9 @@ func (a *Adapter) WebhookHandler() http.Handler {
 			return
 		case claim == cluster.Mine:
 			a.seen.add(u.UpdateID)
+			stop := a.cfg.Cluster.Hold("tg-update", id, updateClaimLease)
 			a.handle(u, u.UpdateID)
+			stop()
 			fctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			if err := a.cfg.Cluster.Finish(fctx, "tg-update", id, updateDoneTTL); err != nil {
 				a.log.Warn("cannot mark an update handled", "update_id", u.UpdateID, "err", err)

@@ -9,6 +9,8 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/impbot/impbot/bot/session"
 )
 
 // With several replicas, the replies to a claimed update are recorded in
@@ -37,7 +39,16 @@ func (a *Adapter) sentKey(uid int) string { return a.cfg.Cluster.Key("tg-sent", 
 // record stores msgs as the replies of update uid and counts each as it is
 // sent. Without a cluster or uid it does nothing; when Redis fails the
 // replies are sent unrecorded.
-func (a *Adapter) record(uid int, msgs []*outMsg) {
+// batch returns the context in which a claimed update is handled: its
+// session writes are held, to be committed with its replies (record).
+func (a *Adapter) batch(uid int) (context.Context, *session.Batch) {
+	if a.cfg.Cluster == nil || uid == 0 {
+		return context.Background(), nil
+	}
+	return session.WithBatch(context.Background())
+}
+
+func (a *Adapter) record(uid int, msgs []*outMsg, batch *session.Batch) {
 	c := a.cfg.Cluster
 	if c == nil || uid == 0 {
 		return
@@ -63,13 +74,18 @@ func (a *Adapter) record(uid int, msgs []*outMsg) {
 	defer cancel()
 	key := a.outKey(uid)
 	_, err := c.Client().TxPipelined(ctx, func(p redis.Pipeliner) error {
+		// The session writes of the update and its replies: all or nothing.
+		if batch != nil {
+			batch.Ops(func(k string, v []byte, ttl int64) { p.Set(ctx, k, v, time.Duration(ttl)*time.Millisecond) },
+				func(k string) { p.Del(ctx, k) })
+		}
 		p.Del(ctx, key)
 		p.RPush(ctx, key, vals...)
 		p.Expire(ctx, key, replayTTL)
 		return nil
 	})
 	if err = c.Check(err); err != nil {
-		a.log.Warn("cannot record replies for takeover", "update_id", uid, "err", err)
+		a.log.Warn("cannot record the replies and the dialogue state of an update: the dialogue may repeat a question", "update_id", uid, "err", err)
 		return
 	}
 	sent := a.sentKey(uid)

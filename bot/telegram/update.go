@@ -13,6 +13,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/impbot/impbot/bot"
+	"github.com/impbot/impbot/bot/session"
 )
 
 // handleUpdate answers one update: it never panics and never blocks on
@@ -90,7 +91,8 @@ func (a *Adapter) onMessage(m *tgbotapi.Message, uid int) {
 	if !private {
 		replyTo = m.MessageID
 	}
-	a.sendRecorded(m.Chat.ID, replyTo, a.respond(req), uid)
+	ctx, batch := a.batch(uid)
+	a.sendRecorded(m.Chat.ID, replyTo, a.respond(ctx, req), uid, batch)
 }
 
 // hasContent reports whether a message without text carries something the
@@ -221,7 +223,8 @@ func (a *Adapter) onCallback(q *tgbotapi.CallbackQuery, uid int) {
 	if a.replay(uid) {
 		return
 	}
-	a.sendRecorded(chat.ID, 0, a.respond(req), uid)
+	ctx, batch := a.batch(uid)
+	a.sendRecorded(chat.ID, 0, a.respond(ctx, req), uid, batch)
 }
 
 func (a *Adapter) answerCallback(id string) {
@@ -242,8 +245,8 @@ func (a *Adapter) answerCallback(id string) {
 
 // respond runs the request through the handoff (if configured) and the
 // handler; it always returns something to say.
-func (a *Adapter) respond(req *bot.Request) *bot.Response {
-	ctx, cancel := context.WithTimeout(context.Background(), a.t.HandleTimeout)
+func (a *Adapter) respond(parent context.Context, req *bot.Request) *bot.Response {
+	ctx, cancel := context.WithTimeout(parent, a.t.HandleTimeout)
 	defer cancel()
 	if a.ho != nil {
 		if resp := a.ho.intercept(ctx, req); resp != nil {
@@ -267,11 +270,11 @@ func (a *Adapter) respond(req *bot.Request) *bot.Response {
 // and split to fit, its buttons under its last part. replyTo, if set, makes
 // the first message a reply (in groups, so it is clear whom the bot answers).
 func (a *Adapter) send(chatID int64, replyTo int, resp *bot.Response) {
-	a.sendRecorded(chatID, replyTo, resp, 0)
+	a.sendRecorded(chatID, replyTo, resp, 0, nil)
 }
 
 // sendRecorded is send; with uid, the messages are recorded for replay.
-func (a *Adapter) sendRecorded(chatID int64, replyTo int, resp *bot.Response, uid int) {
+func (a *Adapter) sendRecorded(chatID int64, replyTo int, resp *bot.Response, uid int, batch *session.Batch) {
 	var msgs []*outMsg
 	for _, rep := range resp.Replies {
 		parts := Split(Render(rep.Text), MaxMessageLen)
@@ -293,7 +296,7 @@ func (a *Adapter) sendRecorded(chatID int64, replyTo int, resp *bot.Response, ui
 			msgs = append(msgs, m)
 		}
 	}
-	a.record(uid, msgs)
+	a.record(uid, msgs, batch)
 	a.out.enqueue(msgs...)
 }
 

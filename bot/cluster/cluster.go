@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -88,8 +89,17 @@ func Open(o Options) (*Redis, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
+	quietOnce.Do(func() { redis.SetLogger(quiet{}) })
 	return &Redis{c: redis.NewClient(ro), prefix: o.Prefix, redacted: Redact(o.URL), log: o.Log}, nil
 }
+
+// quiet drops go-redis's own log lines (dial failures while Redis is down,
+// one per attempt): the outage is logged once by Check, and counted.
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
+var quietOnce sync.Once
 
 // Redact returns the URL without its password (for logs and errors).
 func Redact(raw string) string {

@@ -516,7 +516,7 @@ func (a *Adapter) lockChat(id int64) func() {
 	release, err := a.cfg.Cluster.Lock(ctx, "tg-chat:"+strconv.FormatInt(id, 10), chatLockLease)
 	if err != nil {
 		a.log.Warn("chat lock unavailable: handling without it", "err", err)
-		return unlock
+		release = func() {}
 	}
 	return func() {
 		// The replies leave before the chat is free, so the next update of

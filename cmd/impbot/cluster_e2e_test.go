@@ -415,3 +415,168 @@ func onlyAdjacentRepeats(want, got []string) bool {
 	}
 	return i == len(want)
 }
+
+// say delivers one text update for chat and returns the messages it got.
+func (s *telegramSender) say(t *testing.T, srv *telegramtest.Server, chat int64, text string) []string {
+	t.Helper()
+	before := len(srv.SentTo(chat))
+	_, body := s.update(chat, text)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := s.deliver(ctx, body); err != nil {
+		t.Fatal(err)
+	}
+	return texts(srv.SentTo(chat)[before:])
+}
+
+// TestClusterRedisRestart: Redis killed mid-run: FAQ answers go on, the
+// dialogue says it is briefly unavailable, /readyz and the metrics say so
+// (the replicas stay ready); Redis back: everything recovers by itself.
+func TestClusterRedisRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs three replicas")
+	}
+	rds := redistest.Start(t)
+	srv := telegramtest.New(t)
+	var rs []*replica
+	for i := range 3 {
+		addr := freeAddr(t)
+		rs = append(rs, startReplica(t, i, clusterConfig(t, srv, rds, addr, true, 300), addr, srv.Token))
+	}
+	for _, r := range rs {
+		r.waitReady(t)
+	}
+	// The same knowledge hash on every replica, in /readyz and the metrics.
+	var hash string
+	for _, r := range rs {
+		_, body := r.get("/readyz")
+		i := strings.Index(body, `"knowledge_hash": "`)
+		if i < 0 {
+			t.Fatalf("no knowledge_hash in /readyz: %s", body)
+		}
+		h := body[i+len(`"knowledge_hash": "`):]
+		h = h[:strings.Index(h, `"`)]
+		if hash != "" && h != hash {
+			t.Fatalf("replicas disagree on the knowledge hash: %s vs %s", h, hash)
+		}
+		hash = h
+		if _, m := r.get("/metrics"); !strings.Contains(m, `impbot_knowledge_info{hash="`+hash+`"} 1`) || !strings.Contains(m, "impbot_redis_up 1") {
+			t.Fatalf("metrics lack the knowledge hash or redis_up 1")
+		}
+	}
+	s := newSender(roundRobin(t, rs))
+	if got := s.say(t, srv, 7, "/eligibility"); len(got) == 0 || !strings.Contains(got[0], "worker") {
+		t.Fatalf("dialogue did not start: %q", got)
+	}
+
+	rds.Stop()
+	// FAQ answers go on.
+	if got := strings.Join(s.say(t, srv, 8, "how much is the employer compliance fee"), "\n"); !strings.Contains(got, "$230") {
+		t.Fatalf("FAQ answer with Redis down: %q", got)
+	}
+	// The dialogue says it is briefly unavailable.
+	if got := strings.Join(s.say(t, srv, 7, "1"), "\n"); !strings.Contains(got, "briefly unavailable") {
+		t.Fatalf("dialogue answer with Redis down: %q", got)
+	}
+	if got := strings.Join(s.say(t, srv, 9, "/eligibility"), "\n"); !strings.Contains(got, "briefly unavailable") {
+		t.Fatalf("/eligibility with Redis down: %q", got)
+	}
+	// /readyz reports it (a warning: the replica keeps serving), metrics count it.
+	for _, r := range rs {
+		tgEventually(t, 30*time.Second, "readyz reports redis down", func() bool {
+			code, body := r.get("/readyz")
+			return code == http.StatusOK && strings.Contains(body, `"redis": "warning: redis`)
+		})
+		_, m := r.get("/metrics")
+		if !strings.Contains(m, "impbot_redis_up 0") || strings.Contains(m, "impbot_redis_outages_total 0") {
+			t.Fatalf("metrics do not show the outage")
+		}
+	}
+
+	rds.Restart()
+	for _, r := range rs {
+		tgEventually(t, 30*time.Second, "readyz reports redis back", func() bool {
+			_, body := r.get("/readyz")
+			return strings.Contains(body, `"redis": "ok"`)
+		})
+	}
+	// Dialogues work again, across replicas (a new Redis holds no state:
+	// the user starts over).
+	if got := strings.Join(s.say(t, srv, 7, "/eligibility"), "\n"); !strings.Contains(got, "worker") {
+		t.Fatalf("dialogue after Redis came back: %q", got)
+	}
+	if got := strings.Join(s.say(t, srv, 7, "1"), "\n"); !strings.Contains(got, "citizenship") {
+		t.Fatalf("dialogue not continued on another replica after Redis came back: %q", got)
+	}
+}
+
+// TestClusterPollingLeader: three replicas in polling mode: one polls; when
+// it is SIGKILLed another polls within 5 s and no update is lost or
+// answered twice.
+func TestClusterPollingLeader(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs three replicas")
+	}
+	rds := redistest.Start(t)
+	srv := telegramtest.New(t)
+	var rs []*replica
+	for i := range 3 {
+		addr := freeAddr(t)
+		cfg := clusterConfig(t, srv, rds, addr, false, 300)
+		data, _ := os.ReadFile(cfg)
+		os.WriteFile(cfg, []byte(strings.Replace(string(data), "level: warn", "level: info", 1)), 0o600)
+		rs = append(rs, startReplica(t, i, cfg, addr, srv.Token))
+	}
+	for _, r := range rs {
+		r.waitReady(t)
+	}
+	var leader *replica
+	tgEventually(t, 30*time.Second, "a leader", func() bool {
+		for _, r := range rs {
+			if strings.Contains(r.logs.String(), "leader lease taken") {
+				leader = r
+				return true
+			}
+		}
+		return false
+	})
+	const chats = 20
+	push := func(from, to int) {
+		for c := from; c < to; c++ {
+			srv.PushMessage(telegramtest.Msg{ChatID: int64(500 + c), From: telegramtest.User{ID: int64(500 + c), Name: "U", Lang: "en"}, Text: "how much is the employer compliance fee"})
+		}
+	}
+	answered := func(from, to int) bool {
+		for c := from; c < to; c++ {
+			if len(srv.SentTo(int64(500+c))) == 0 {
+				return false
+			}
+		}
+		return true
+	}
+	push(0, chats/2)
+	tgEventually(t, 60*time.Second, "first half answered", func() bool { return answered(0, chats/2) })
+
+	leader.kill()
+	killedAt := time.Now()
+	push(chats/2, chats)
+	tgEventually(t, 60*time.Second, "second half answered by a new leader", func() bool { return answered(chats/2, chats) })
+	var took time.Duration
+	for _, c := range srv.Calls("getUpdates") {
+		if c.Time.After(killedAt) {
+			took = c.Time.Sub(killedAt)
+			break
+		}
+	}
+	if took == 0 || took > 5*time.Second {
+		t.Fatalf("another replica polled %v after the leader died, want within 5 s", took)
+	}
+	// Exactly one answer per message, even for updates the dead leader
+	// handled but could not confirm.
+	for c := range chats {
+		if n := len(srv.SentTo(int64(500 + c))); n != 1 {
+			t.Fatalf("chat %d got %d messages, want 1", 500+c, n)
+		}
+	}
+	t.Logf("a standby polled %v after the leader was killed", took.Round(time.Millisecond))
+}

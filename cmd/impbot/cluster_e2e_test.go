@@ -33,7 +33,7 @@ const e2eSecret = "e2e-Secret_token"
 
 // replica is one `impbot serve` process.
 type replica struct {
-	t    *testing.T
+	t    testing.TB
 	n    int
 	addr string
 	cmd  *exec.Cmd
@@ -41,7 +41,7 @@ type replica struct {
 	dead atomic.Bool
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -53,7 +53,7 @@ func freeAddr(t *testing.T) string {
 
 // clusterConfig writes a config for replica n: the example config, with
 // Redis sessions, the fake Bot API, and webhook or polling mode.
-func clusterConfig(t *testing.T, srv *telegramtest.Server, rds *redistest.Server, addr string, webhook bool, sendRate int) string {
+func clusterConfig(t testing.TB, srv *telegramtest.Server, rds *redistest.Server, addr string, webhook bool, sendRate int) string {
 	return tgExampleConfig(t, srv.URL, func(s string) string {
 		s = strings.Replace(s, `addr: "127.0.0.1:0"`, `addr: "`+addr+`"`, 1)
 		s = strings.Replace(s, "backend: bbolt", "backend: redis", 1)
@@ -70,7 +70,7 @@ func clusterConfig(t *testing.T, srv *telegramtest.Server, rds *redistest.Server
 	})
 }
 
-func startReplica(t *testing.T, n int, cfg, addr, token string) *replica {
+func startReplica(t testing.TB, n int, cfg, addr, token string) *replica {
 	t.Helper()
 	r := &replica{t: t, n: n, addr: addr, logs: &tgBuffer{}}
 	r.cmd = exec.Command(os.Args[0], "-test.run=^TestTelegramServeHelperProcess$")
@@ -107,7 +107,7 @@ func (r *replica) get(path string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-func (r *replica) waitReady(t *testing.T) {
+func (r *replica) waitReady(t testing.TB) {
 	t.Helper()
 	tgEventually(t, 60*time.Second, fmt.Sprintf("replica %d ready", r.n), func() bool {
 		code, _ := r.get("/readyz")
@@ -115,7 +115,7 @@ func (r *replica) waitReady(t *testing.T) {
 	})
 }
 
-func tgEventually(t *testing.T, within time.Duration, what string, cond func() bool) {
+func tgEventually(t testing.TB, within time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for !cond() {
@@ -129,7 +129,7 @@ func tgEventually(t *testing.T, within time.Duration, what string, cond func() b
 // roundRobin is a reverse proxy that sends each request to the next
 // replica in turn (a dead one answers 502, as with nginx or Caddy without
 // health checks: the sender retries).
-func roundRobin(t *testing.T, rs []*replica) string {
+func roundRobin(t testing.TB, rs []*replica) string {
 	var next atomic.Uint64
 	proxy := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
@@ -579,4 +579,61 @@ func TestClusterPollingLeader(t *testing.T) {
 		}
 	}
 	t.Logf("a standby polled %v after the leader was killed", took.Round(time.Millisecond))
+}
+
+// BenchmarkClusterWebhook measures throughput and latency (an update
+// posted to its 200, replies sent) through the proxy, for 1 and 3
+// replicas on this machine, 50 senders at once, each update from a new chat.
+// The send limit is raised so that the bot, not Telegram's limit, is
+// measured.
+func BenchmarkClusterWebhook(b *testing.B) {
+	for _, n := range []int{1, 3} {
+		b.Run(fmt.Sprintf("replicas=%d", n), func(b *testing.B) {
+			rds := redistest.Start(b)
+			srv := telegramtest.New(b)
+			var rs []*replica
+			for i := range n {
+				addr := freeAddr(b)
+				rs = append(rs, startReplica(b, i, clusterConfig(b, srv, rds, addr, true, 100000), addr, srv.Token))
+			}
+			for _, r := range rs {
+				r.waitReady(b)
+			}
+			s := newSender(roundRobin(b, rs))
+			questions := []string{"how much is the employer compliance fee", "what is a pgwp", "can my spouse work in canada", "what is an lmia", "iec working holiday age limit"}
+			const users = 50
+			var mu sync.Mutex
+			var lat []time.Duration
+			var next atomic.Int64
+			ctx := context.Background()
+			b.ResetTimer()
+			start := time.Now()
+			var wg sync.WaitGroup
+			for range users {
+				wg.Go(func() {
+					for i := next.Add(1); i <= int64(b.N); i = next.Add(1) {
+						_, body := s.update(int64(20_000+i), questions[int(i)%len(questions)]) // a new chat each: per-chat limits do not bind
+						t0 := time.Now()
+						if err := s.deliver(ctx, body); err != nil {
+							b.Error(err)
+							return
+						}
+						d := time.Since(t0)
+						mu.Lock()
+						lat = append(lat, d)
+						mu.Unlock()
+					}
+				})
+			}
+			wg.Wait()
+			el := time.Since(start)
+			b.StopTimer()
+			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+			if len(lat) > 0 {
+				b.ReportMetric(float64(len(lat))/el.Seconds(), "updates/s")
+				b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+				b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+			}
+		})
+	}
 }

@@ -108,6 +108,15 @@ func msg(lang, key string) string {
 	return messages["en"][key]
 }
 
+// Colon is ": " in English and " : " in French (French typography: a space
+// before the colon).
+func Colon(lang string) string {
+	if lang == "fr" {
+		return " : "
+	}
+	return ": "
+}
+
 // Msg returns one of the bot's own texts in lang (English when missing).
 func Msg(lang, key string) string { return msg(lang, key) }
 
@@ -132,7 +141,14 @@ var englishWords = map[string]bool{
 
 // DetectLang guesses "fr" or "en" from the text (English when unsure).
 func DetectLang(text string) string {
-	fr, en := 0, 0
+	if fr, en := langScores(text); fr > en {
+		return "fr"
+	}
+	return "en"
+}
+
+// langScores counts the text's common French and English words.
+func langScores(text string) (fr, en int) {
 	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
 		return !unicode.IsLetter(r) && r != '\'' && r != '’' && r != '-'
 	}) {
@@ -144,23 +160,31 @@ func DetectLang(text string) string {
 			en++
 		}
 	}
-	if fr > en {
-		return "fr"
-	}
-	return "en"
+	return fr, en
 }
 
+// RequestLang is the language to answer req in (see detectLang).
+func RequestLang(req *Request) string { return detectLang(req) }
+
+// detectLang picks the reply language: the text's when it is clear (words
+// of one language only, or two more of one than of the other); the
+// platform's locale (req.Lang) breaks ties and decides for texts without
+// words (buttons, "PGWP?"); English otherwise.
 func detectLang(req *Request) string {
-	if l := strings.ToLower(req.Lang); l != "" {
-		if strings.HasPrefix(l, "fr") {
-			return "fr"
-		}
-		if req.Text == "" {
-			return "en"
-		}
+	fr, en := langScores(req.Text)
+	switch {
+	case fr > 0 && en == 0, fr >= en+2:
+		return "fr"
+	case en > 0 && fr == 0, en >= fr+2:
+		return "en"
 	}
-	if req.Text != "" {
-		return DetectLang(req.Text)
+	if l := strings.ToLower(req.Lang); strings.HasPrefix(l, "fr") {
+		return "fr"
+	} else if l != "" {
+		return "en"
+	}
+	if fr > en {
+		return "fr"
 	}
 	return "en"
 }

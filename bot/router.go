@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -129,21 +130,71 @@ func (r *Router) Swap(ix *index.Index) *index.Index { return r.ix.Swap(ix) }
 // SetDialogue plugs in the eligibility dialogue (before serving).
 func (r *Router) SetDialogue(d Dialogue) { r.opt.Dialogue = d }
 
+// Suggestion completes a question as it is typed: an article and the title
+// or question of it that matches.
+type Suggestion struct {
+	ID   string
+	Text string
+}
+
+// Suggest completes a question as it is being typed (Discord's /ask
+// autocomplete): up to n suggestions from the knowledge in use, so they
+// follow hot reloads.
+func (r *Router) Suggest(ctx context.Context, lang, typed string, n int) []Suggestion {
+	var out []Suggestion
+	for _, s := range r.ix.Load().Suggest(ctx, lang, typed, n) {
+		out = append(out, Suggestion{ID: s.ID, Text: s.Text})
+	}
+	return out
+}
+
 // AddForgetter registers a component that keeps user data (before serving).
 func (r *Router) AddForgetter(f Forgetter) { r.opt.Forget = append(r.opt.Forget, f) }
 
 // SetObserver plugs in the observer (before serving).
 func (r *Router) SetObserver(o Observer) { r.opt.Observer = o }
 
-// Handle answers one request.
+// Handle answers one request. While the session is in the eligibility
+// check, no reply offers to start it ("Check my eligibility").
 func (r *Router) Handle(ctx context.Context, req *Request) (*Response, error) {
+	resp, err := r.handle(ctx, req)
+	if err != nil || resp == nil {
+		return resp, err
+	}
+	if d, ok := r.opt.Dialogue.(interface {
+		Active(ctx context.Context, req *Request) bool
+	}); ok && d.Active(ctx, req) {
+		for i := range resp.Replies {
+			resp.Replies[i].Buttons = slices.DeleteFunc(slices.Clone(resp.Replies[i].Buttons), func(b Button) bool {
+				return b.Action == CommandAction("eligibility")
+			})
+		}
+	}
+	return resp, nil
+}
+
+func (r *Router) handle(ctx context.Context, req *Request) (*Response, error) {
 	lang := detectLang(req)
 	if !utf8.ValidString(req.Text) {
 		req.Text = strings.ToValidUTF8(req.Text, " ")
 	}
-	if cmd, _, ok := ParseCommand(req.Text); ok {
+	if cmd, args, ok := ParseCommand(req.Text); ok {
 		switch cmd {
 		case "start":
+			// A deep link (t.me/BOT?start=pgwp) opens that article or the
+			// eligibility check; anything else greets.
+			switch {
+			case args == "eligibility" || args == "eligible" || args == "check":
+				if r.opt.Dialogue == nil {
+					return r.say(lang, "no_engine", nil), nil
+				}
+				return r.opt.Dialogue.Start(ctx, &Request{Platform: req.Platform, ChatID: req.ChatID, UserID: req.UserID,
+					Lang: req.Lang, Text: "/eligibility", Group: req.Group})
+			case args != "":
+				if rep, ok := r.articleByID(lang, args); ok {
+					return &Response{Replies: []Reply{rep}}, nil
+				}
+			}
 			return r.say(lang, "start", r.startButtons(lang)), nil
 		case "help":
 			return r.say(lang, "help", r.startButtons(lang)), nil
@@ -163,7 +214,7 @@ func (r *Router) Handle(ctx context.Context, req *Request) (*Response, error) {
 		}
 	}
 	if strings.HasPrefix(req.Action, ActCommand) {
-		return r.Handle(ctx, &Request{Platform: req.Platform, ChatID: req.ChatID, UserID: req.UserID, Lang: req.Lang,
+		return r.handle(ctx, &Request{Platform: req.Platform, ChatID: req.ChatID, UserID: req.UserID, Lang: req.Lang,
 			Text: "/" + strings.TrimPrefix(req.Action, ActCommand), Group: req.Group})
 	}
 	if r.opt.Dialogue != nil {
@@ -360,13 +411,24 @@ func (r *Router) ArticleReply(lang, id string) (Reply, bool) {
 	return r.articleReply(lang, a, 1, nil), true
 }
 
+// articleByID is the reply with article id in lang (or English), for deep
+// links.
+func (r *Router) articleByID(lang, id string) (Reply, bool) {
+	b := r.ix.Load().Base()
+	a := b.Article(lang, strings.ToLower(id))
+	if a == nil {
+		return Reply{}, false
+	}
+	return r.articleReply(lang, a, 1, nil), true
+}
+
 func (r *Router) articleReply(lang string, a *knowledge.Article, score float64, sugg []string) Reply {
 	var head strings.Builder
 	head.WriteString("**" + a.Title + "**\n")
 	head.WriteString(a.Summary)
 	var tail strings.Builder
 	if len(a.Sources) > 0 {
-		tail.WriteString(msg(lang, "sources") + ": ")
+		tail.WriteString(msg(lang, "sources") + Colon(lang))
 		seen := map[string]int{}
 		for i, s := range a.Sources {
 			if i > 0 {

@@ -222,3 +222,78 @@ func TestDialogueStateJSON(t *testing.T) {
 		t.Errorf("done: %s", b)
 	}
 }
+
+// TestTextLanguageWinsOverLocale: the language of the text decides when it
+// is clear; the platform's locale only breaks ties (and decides for texts
+// without words of either language).
+func TestTextLanguageWinsOverLocale(t *testing.T) {
+	r := newTestRouter(t, Options{})
+	cases := []struct {
+		locale, text, want string
+	}{
+		{"fr", "How long is a post-graduation work permit valid?", "en"},
+		{"fr-CA", "can my wife work in Canada", "en"},
+		{"en", "Combien de temps est valide le permis de travail post-diplôme ?", "fr"},
+		{"", "Est-ce que mon conjoint peut travailler ?", "fr"},
+		{"fr", "PGWP", "fr"},         // no words of either language: the locale
+		{"en", "PGWP", "en"},         //
+		{"fr", "merci thanks", "fr"}, // a tie: the locale
+		{"en", "merci thanks", "en"}, //
+		{"", "hello", "en"},          // no locale: the text
+		{"fr", "/help", "fr"},        // a command: the locale
+		{"en-US", "/help", "en"},     //
+		{"", "bonjour, PGWP", "fr"},  //
+		{"fr", "my PGWP", "en"},      // one English word, no French one: clear enough
+	}
+	for _, c := range cases {
+		req := &Request{Platform: "t", ChatID: "c", UserID: "u", Lang: c.locale, Text: c.text}
+		if got := RequestLang(req); got != c.want {
+			t.Errorf("locale %q, %q: language %s, want %s", c.locale, c.text, got, c.want)
+		}
+	}
+	// Through the router: a French-locale user who writes English is
+	// answered in English, with the English frame.
+	resp, err := r.Handle(context.Background(), &Request{Platform: "t", ChatID: "c", UserID: "u", Lang: "fr",
+		Text: "How long is a post-graduation work permit valid?"})
+	if err != nil || len(resp.Replies) == 0 {
+		t.Fatalf("%v %+v", err, resp)
+	}
+	if rep := resp.Replies[0]; rep.Topic != "pgwp" || !strings.Contains(rep.Text, "Post-Graduation Work Permit") {
+		t.Errorf("French-locale user writing English got: %s %q", rep.Topic, rep.Text)
+	}
+	resp, _ = r.Handle(context.Background(), &Request{Platform: "t", ChatID: "c", UserID: "u", Lang: "fr", Text: "/help"})
+	if !strings.Contains(resp.Replies[0].Text, "Ce que je peux faire") {
+		t.Errorf("French locale, /help: %q", resp.Replies[0].Text)
+	}
+}
+
+// TestFrenchTypography: French replies put a space before the colon after
+// "Sources", and French titles a space before "?".
+func TestFrenchTypography(t *testing.T) {
+	r := newTestRouter(t, Options{})
+	resp, err := r.Handle(context.Background(), &Request{Platform: "t", ChatID: "c", UserID: "u", Lang: "fr", Action: ArticleAction("imp-overview")})
+	if err != nil || len(resp.Replies) == 0 {
+		t.Fatal(err)
+	}
+	text := resp.Replies[0].Text
+	if !strings.Contains(text, "Sources : ") || strings.Contains(text, "Sources:") || !strings.Contains(text, "(PMI) ?**") {
+		t.Errorf("French typography:\n%s", text)
+	}
+	resp, _ = r.Handle(context.Background(), &Request{Platform: "t", ChatID: "c", UserID: "u", Lang: "en", Action: ArticleAction("imp-overview")})
+	if !strings.Contains(resp.Replies[0].Text, "Sources: ") {
+		t.Errorf("English sources line:\n%s", resp.Replies[0].Text)
+	}
+}
+
+// TestRouterSuggest: the adapters' autocomplete asks the router, which
+// completes from the knowledge in use.
+func TestRouterSuggest(t *testing.T) {
+	r := newTestRouter(t, Options{})
+	got := r.Suggest(context.Background(), "en", "spous", 3)
+	if len(got) == 0 || !strings.HasPrefix(got[0].ID, "spousal-") || !strings.Contains(strings.ToLower(got[0].Text), "spous") {
+		t.Fatalf("Suggest(spous) = %+v", got)
+	}
+	if got := r.Suggest(context.Background(), "fr", "", 3); len(got) != 3 {
+		t.Errorf("Suggest(\"\") = %+v, want 3 titles to start from", got)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -38,6 +39,36 @@ type Base struct {
 	Files map[string][]byte
 
 	byID map[string]map[string]*Article
+	// broken holds, by language and ID (the file name), the article files
+	// that could not be parsed and were dropped: problems elsewhere that
+	// only follow from their absence are held back.
+	broken   map[string]map[string]string
+	heldBack *atomic.Int64
+}
+
+// Broken returns the file of the article id in lang (or English) that could
+// not be parsed and was dropped, or "" when there is none.
+func (b *Base) Broken(lang, id string) string {
+	if f := b.broken[lang][id]; f != "" {
+		return f
+	}
+	return b.broken["en"][id]
+}
+
+// HoldBack counts a problem that is not reported because it follows from a
+// broken article (see Broken): a reference to it, for instance.
+func (b *Base) HoldBack() {
+	if b.heldBack != nil {
+		b.heldBack.Add(1)
+	}
+}
+
+// HeldBack is the number of problems held back (see HoldBack).
+func (b *Base) HeldBack() int {
+	if b.heldBack == nil {
+		return 0
+	}
+	return int(b.heldBack.Load())
 }
 
 // Langs lists the languages that have articles, sorted, English first.
@@ -110,6 +141,8 @@ func Load(fsys fs.FS, name string) (*Base, Problems) {
 		Domain:   map[string][]string{},
 		Files:    map[string][]byte{},
 		byID:     map[string]map[string]*Article{},
+		broken:   map[string]map[string]string{},
+		heldBack: new(atomic.Int64),
 	}
 	var probs Problems
 	disp := func(p string) string { return path.Join(name, p) }
@@ -151,6 +184,10 @@ func Load(fsys fs.FS, name string) (*Base, Problems) {
 		for _, a := range b.Articles[lang] {
 			for i, r := range a.Related {
 				if b.byID[lang][r] == nil && b.byID["en"][r] == nil {
+					if b.Broken(lang, r) != "" {
+						b.HoldBack() // the broken file's own problem is the one to fix
+						continue
+					}
 					probs = append(probs, Problem{File: a.File, Line: a.itemLine("related", i), Message: fmt.Sprintf("related id %q is not an article", r)})
 				}
 			}
@@ -181,6 +218,10 @@ func (b *Base) loadLang(fsys fs.FS, lang string, disp func(string) string) Probl
 		a, ps := ParseArticle(disp(p), data)
 		probs = append(probs, ps...)
 		if a == nil {
+			if b.broken[lang] == nil {
+				b.broken[lang] = map[string]string{}
+			}
+			b.broken[lang][strings.TrimSuffix(e.Name(), ".md")] = disp(p)
 			continue
 		}
 		if want := strings.TrimSuffix(e.Name(), ".md"); a.ID != "" && a.ID != want {

@@ -126,3 +126,28 @@ func TestGoodFolderLoads(t *testing.T) {
 		t.Fatal("extra files not kept")
 	}
 }
+
+// TestBrokenArticleHoldsBackFollowOns: an article file that cannot be
+// parsed is reported once; the references to it elsewhere follow from it
+// and are held back (counted), while other broken references still show.
+func TestBrokenArticleHoldsBackFollowOns(t *testing.T) {
+	withRelated := func(id, related string) string {
+		s := strings.Replace(good, "id: alpha", "id: "+id, 1)
+		return strings.Replace(s, "related: []", "related: ["+related+"]", 1)
+	}
+	b, probs := load(t, map[string]string{
+		"en/alpha.md": strings.Replace(good, "related: []\n---", "related: []\n", 1), // front matter not closed
+		"en/beta.md":  withRelated("beta", "alpha"),
+		"en/gamma.md": withRelated("gamma", "alpha, ghost"),
+	})
+	if len(probs) != 2 {
+		t.Fatalf("want the broken file's problem and the ghost reference, got %d:\n%v", len(probs), probs)
+	}
+	if !strings.HasPrefix(probs[0].String(), "kb/en/alpha.md:1: front matter not closed") ||
+		!strings.Contains(probs[1].String(), `kb/en/gamma.md:12: related id "ghost" is not an article`) {
+		t.Errorf("problems:\n%v", probs)
+	}
+	if b.HeldBack() != 2 || b.Broken("en", "alpha") != "kb/en/alpha.md" || b.Broken("fr", "alpha") != "kb/en/alpha.md" || b.Broken("en", "beta") != "" {
+		t.Errorf("held back %d, broken alpha %q", b.HeldBack(), b.Broken("en", "alpha"))
+	}
+}

@@ -9,7 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
+	"os"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -145,49 +145,120 @@ func RunJSONL(ctx context.Context, h bot.Handler, in io.Reader, out io.Writer) e
 	return ctx.Err()
 }
 
-var (
-	linkRE = regexp.MustCompile(`\[([^\]]+)\]\((https?://[^)\s]+)\)`)
-	boldRE = regexp.MustCompile(`\*\*([^*]+)\*\*`)
-	itRE   = regexp.MustCompile(`(^|\s)_([^_]+)_($|\s|[.,!?])`)
-)
+// Options configure an interactive session.
+type Options struct {
+	Style Style
+	// Lang is the user's locale ("fr_CA.UTF-8", "en"): it sets the
+	// language of the bot's own texts when the user's text does not.
+	Lang string
+}
 
-// Plain renders the bot's Markdown for a terminal.
-func Plain(md string) string {
-	s := linkRE.ReplaceAllString(md, "$1 <$2>")
-	s = boldRE.ReplaceAllString(s, "$1")
-	s = itRE.ReplaceAllString(s, "$1$2$3")
-	s = strings.ReplaceAll(s, "\n- ", "\n  • ")
-	if strings.HasPrefix(s, "- ") {
-		s = "  • " + s[2:]
+// EnvLang is the locale from the environment (LC_ALL, LC_MESSAGES, LANG).
+func EnvLang() string {
+	for _, k := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		if v := os.Getenv(k); v != "" && v != "C" && v != "POSIX" {
+			return v
+		}
 	}
-	return s
+	return ""
 }
 
 // Chat runs an interactive session: the user types questions, buttons are
 // shown numbered and chosen by typing their number. It returns at the end of
-// input, on "/quit", or when ctx is cancelled.
+// input, on "/quit", or when ctx is cancelled. Output is styled and wrapped
+// when out is a terminal.
 func Chat(ctx context.Context, h bot.Handler, in io.Reader, out io.Writer, user string) error {
+	return ChatWith(ctx, h, in, out, user, Options{Style: TerminalStyle(out), Lang: EnvLang()})
+}
+
+// key is a button as shown: the number that presses it.
+type key struct {
+	n int
+	b bot.Button
+	// value is true when n is the answer's own value (a TEER category):
+	// typed, it goes to the dialogue as text and means the same.
+	value bool
+}
+
+// numberButtons numbers the buttons of a reply 1, 2, 3… or, when a dialogue
+// question's options are numbers (TEER 0-5), by their values, so that "1"
+// means the same typed or pressed; the other buttons follow.
+func numberButtons(bs []bot.Button, next int) []key {
+	var keys []key
+	numeric := map[int]bool{}
+	maxVal := -1
+	for _, b := range bs {
+		if v, ok := dialogueValue(b); ok {
+			if n, err := strconv.Atoi(v); err == nil && n >= 0 && n < 100 && v == strconv.Itoa(n) && !numeric[n] {
+				numeric[n] = true
+				maxVal = max(maxVal, n)
+			}
+		}
+	}
+	if len(numeric) == 0 {
+		for _, b := range bs {
+			keys = append(keys, key{n: next, b: b})
+			next++
+		}
+		return keys
+	}
+	next = max(next, maxVal+1)
+	used := map[int]bool{}
+	for _, b := range bs {
+		if v, ok := dialogueValue(b); ok {
+			if n, err := strconv.Atoi(v); err == nil && numeric[n] && !used[n] {
+				used[n] = true
+				keys = append(keys, key{n: n, b: b, value: true})
+				continue
+			}
+		}
+		keys = append(keys, key{n: next, b: b})
+		next++
+	}
+	return keys
+}
+
+// dialogueValue is the answer a dialogue button gives ("d:teer=1" → "1").
+func dialogueValue(b bot.Button) (string, bool) {
+	rest, ok := strings.CutPrefix(b.Action, bot.ActDialogue)
+	if !ok {
+		return "", false
+	}
+	_, v, ok := strings.Cut(rest, "=")
+	return v, ok
+}
+
+// ChatWith is Chat with explicit options.
+func ChatWith(ctx context.Context, h bot.Handler, in io.Reader, out io.Writer, user string, o Options) error {
 	r := bufio.NewReaderSize(in, 64<<10)
-	var buttons []bot.Button
-	asking := false // a dialogue question is open: typed numbers go to it as text
+	var keys []key
+	asking := false // a dialogue question is open: typed answers go to it as text
 	show := func(resp *bot.Response) {
-		buttons = nil
+		keys = nil
 		if resp == nil {
 			return
 		}
 		asking = resp.Dialogue != nil && !resp.Dialogue.Done
 		for _, rep := range resp.Replies {
 			fmt.Fprintln(out)
-			fmt.Fprintln(out, Plain(rep.Text))
-			for _, b := range rep.Buttons {
-				buttons = append(buttons, b)
-				fmt.Fprintf(out, "  [%d] %s\n", len(buttons), b.Label)
+			fmt.Fprintln(out, Render(rep.Text, o.Style))
+			next := 1
+			if len(keys) > 0 {
+				next = keys[len(keys)-1].n + 1
+			}
+			for _, k := range numberButtons(rep.Buttons, next) {
+				keys = append(keys, k)
+				label := fmt.Sprintf("  [%d] %s", k.n, k.b.Label)
+				if o.Style.Color {
+					label = fmt.Sprintf("  \x1b[1m[%d]\x1b[0m %s", k.n, k.b.Label)
+				}
+				fmt.Fprintln(out, label)
 			}
 		}
 		fmt.Fprintln(out)
 	}
 	send := func(req *bot.Request) {
-		req.Platform, req.ChatID, req.UserID = Platform, user, user
+		req.Platform, req.ChatID, req.UserID, req.Lang = Platform, user, user, o.Lang
 		resp, err := h.Handle(ctx, req)
 		if err != nil {
 			fmt.Fprintf(out, "\n(error: %v)\n\n", err)
@@ -196,6 +267,13 @@ func Chat(ctx context.Context, h bot.Handler, in io.Reader, out io.Writer, user 
 		show(resp)
 	}
 	send(&bot.Request{Text: "/start"})
+	lang := bot.RequestLang(&bot.Request{Lang: o.Lang})
+	hint := "Type a question, or the number of a button. /quit or Ctrl-D leaves."
+	if lang == "fr" {
+		hint = "Tapez une question, ou le numéro d'un bouton. /quit ou Ctrl-D pour quitter."
+	}
+	fmt.Fprintln(out, Render("_"+hint+"_", o.Style))
+	fmt.Fprintln(out)
 	for ctx.Err() == nil {
 		fmt.Fprint(out, "> ")
 		line, tooLong, err := readLine(r, MaxLine)
@@ -217,11 +295,38 @@ func Chat(ctx context.Context, h bot.Handler, in io.Reader, out io.Writer, user 
 		case "/quit", "/exit", "quit", "exit":
 			return nil
 		}
-		if n, err := strconv.Atoi(text); err == nil && !asking && n >= 1 && n <= len(buttons) {
-			send(&bot.Request{Action: buttons[n-1].Action})
-			continue
+		if n, err := strconv.Atoi(text); err == nil && text == strconv.Itoa(n) {
+			pressed := false
+			for _, k := range keys {
+				// While a question is open, a number that is an answer's
+				// value (or an age, a count) is typed text; the other
+				// buttons (Back, Cancel, "I don't know") are pressed.
+				if k.n == n && (!asking || (!k.value && !isAnswerIndex(k, keys))) {
+					send(&bot.Request{Action: k.b.Action})
+					pressed = true
+					break
+				}
+			}
+			if pressed {
+				continue
+			}
 		}
 		send(&bot.Request{Text: text})
 	}
 	return ctx.Err()
+}
+
+// isAnswerIndex reports whether k is an answer button numbered by position
+// (a yes/no or country option), which the dialogue reads from the typed
+// number itself.
+func isAnswerIndex(k key, keys []key) bool {
+	if _, ok := dialogueValue(k.b); !ok {
+		return false
+	}
+	for _, o := range keys {
+		if o.value {
+			return false // numbered by value: the others are pressed
+		}
+	}
+	return true
 }

@@ -29,7 +29,6 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/impbot/impbot/bot"
-	"github.com/impbot/impbot/index"
 )
 
 // Platform is the platform name of requests from Discord.
@@ -62,7 +61,7 @@ type Config struct {
 	Queue   int
 	// Suggest completes /ask as the user types (autocomplete); nil offers
 	// no choices.
-	Suggest func(ctx context.Context, lang, typed string, n int) []index.Suggestion
+	Suggest func(ctx context.Context, lang, typed string, n int) []bot.Suggestion
 	Log     *slog.Logger
 	Stats   bot.Stats
 }

@@ -167,7 +167,7 @@ func TestEndToEnd(t *testing.T) {
 		Channels:  []string{chOpen},
 		Ephemeral: true,
 		APIURL:    fake.URL,
-		Suggest:   ix.Suggest,
+		Suggest:   router.Suggest,
 		Log:       testLog(t),
 		Stats:     stats,
 		Workers:   1,
@@ -186,7 +186,8 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal("slash commands not registered in the guild:", err)
 	}
-	for _, want := range []string{`"name":"ask"`, `"name":"eligibility"`, `"name":"help"`, `"name":"contact"`, `"autocomplete":true`} {
+	for _, want := range []string{`"name":"ask"`, `"name":"eligibility"`, `"name":"help"`, `"name":"contact"`, `"autocomplete":true`,
+		`"name":"back"`, `"name":"restart"`, `"name":"cancel"`, `"name":"forget"`} {
 		if !strings.Contains(string(cmdCall.Body), want) {
 			t.Errorf("registered commands lack %s: %s", want, cmdCall.Body)
 		}
@@ -316,6 +317,28 @@ func TestEndToEnd(t *testing.T) {
 		askAnswer = r
 	})
 
+	t.Run("the chat commands exist as slash commands too", func(t *testing.T) {
+		for cmd, want := range map[string]string{
+			"forget":  bot.Msg("en", "forgot"),
+			"cancel":  bot.Msg("en", "no_dialogue"), // this router has no dialogue
+			"back":    bot.Msg("en", "no_dialogue"),
+			"restart": bot.Msg("en", "no_dialogue"),
+		} {
+			in, err := fake.SendInteraction(discordtest.Interaction{Type: 2, ChannelID: chGuild, GuildID: guild,
+				User: discordtest.User{ID: alice, Username: "alice"}, Data: discordtest.Slash(cmd, nil)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := fake.WaitResponse(in.ID, wait)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Type != 4 || r.Data == nil || r.Data.Flags&64 == 0 || !strings.Contains(r.Data.Content, want) {
+				t.Errorf("/%s: %+v, want a private %q", cmd, r, want)
+			}
+		}
+	})
+
 	t.Run("autocomplete offers matching titles and questions", func(t *testing.T) {
 		in, err := fake.SendInteraction(discordtest.Interaction{Type: 4, ChannelID: chGuild, GuildID: guild,
 			User: discordtest.User{ID: alice, Username: "alice"}, Data: discordtest.Autocomplete("ask", "question", "spous")})
@@ -340,7 +363,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("first choice %q does not match what was typed", first)
 		}
 		// Choosing it answers its article.
-		want := ix.Suggest(context.Background(), "en", "spous", 1)[0]
+		want := router.Suggest(context.Background(), "en", "spous", 1)[0]
 		in, err = fake.SendInteraction(discordtest.Interaction{Type: 2, ChannelID: chGuild, GuildID: guild,
 			User: discordtest.User{ID: alice, Username: "alice"}, Data: discordtest.Slash("ask", map[string]string{"question": r.Data.Choices[0].Value.(string)})})
 		if err != nil {

@@ -3,78 +3,213 @@ package discord
 import (
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
+
+	"github.com/impbot/impbot/bot/markdown"
 )
 
 // MaxMessage is Discord's limit on the content of one message. Lengths are
 // counted in UTF-16 code units, which is never less than what Discord counts.
 const MaxMessage = 2000
 
-var (
-	headingRE  = regexp.MustCompile(`^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$`)
-	tableSepRE = regexp.MustCompile(`^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$`)
-	ruleRE     = regexp.MustCompile(`^\s{0,3}[-*_](\s*[-*_]){2,}\s*$`)
-	brRE       = regexp.MustCompile(`(?i)<br\s*/?>`)
-)
-
-// Format fits the bot's Markdown to what Discord renders. Bold, italics,
-// links, lists, code and quotes pass unchanged (Discord renders them);
-// headings become bold lines (Discord's headings are very large and stop at
-// three levels), tables become lines of cells (Discord has no tables),
-// horizontal rules are dropped and "+" bullets become "-". Fenced code is
-// left alone.
+// Format fits the bot's Markdown to what Discord renders, from the tree
+// bot/markdown parses: bold, italics, strikethrough, links, lists, code and
+// quotes are written in Discord's Markdown; headings become bold lines
+// (Discord's headings are very large and stop at three levels), tables
+// become lines of cells (Discord has no tables), horizontal rules are
+// dropped, only http(s) and mailto links stay links, and characters Discord
+// would read as formatting are escaped.
 func Format(md string) string {
-	md = strings.ReplaceAll(md, "\r\n", "\n")
-	lines := strings.Split(md, "\n")
-	out := make([]string, 0, len(lines))
-	fence := ""
-	for _, line := range lines {
-		if fence != "" {
-			out = append(out, line)
-			if isFenceClose(line, fence) {
-				fence = ""
-			}
-			continue
-		}
-		if f := fenceOpen(line); f != "" {
-			fence = f
-			out = append(out, line)
-			continue
-		}
-		line = strings.TrimRight(brRE.ReplaceAllString(line, "\n"), " \t")
-		switch {
-		case headingRE.MatchString(line):
-			h := headingRE.FindStringSubmatch(line)[1]
-			h = strings.ReplaceAll(h, "**", "")
-			if h != "" {
-				line = "**" + h + "**"
-			} else {
-				line = ""
-			}
-		case tableSepRE.MatchString(line) && strings.Contains(line, "|"):
-			continue
-		case strings.HasPrefix(strings.TrimSpace(line), "|"):
-			t := strings.Trim(strings.TrimSpace(line), "|")
-			cells := strings.Split(t, "|")
-			for i := range cells {
-				cells[i] = strings.TrimSpace(cells[i])
-			}
-			line = strings.Join(cells, " · ")
-		case ruleRE.MatchString(line):
-			line = ""
-		default:
-			if trimmed := strings.TrimLeft(line, " "); strings.HasPrefix(trimmed, "+ ") {
-				line = line[:len(line)-len(trimmed)] + "- " + trimmed[2:]
-			}
-		}
-		out = append(out, line)
-	}
-	s := strings.Join(out, "\n")
+	f := &formatter{}
+	f.blocks(markdown.Parse(strings.ReplaceAll(md, "\r\n", "\n")), "")
+	s := f.b.String()
 	for strings.Contains(s, "\n\n\n") {
 		s = strings.ReplaceAll(s, "\n\n\n", "\n\n")
 	}
 	return strings.TrimSpace(s)
+}
+
+type formatter struct {
+	b strings.Builder
+}
+
+// blocks writes blocks, each line prefixed with indent (nested lists,
+// quotes); a blank line separates blocks unless the source had none.
+func (f *formatter) blocks(bs []markdown.Block, indent string) {
+	first := true
+	for _, b := range bs {
+		if b.Kind == markdown.Rule {
+			continue
+		}
+		if !first {
+			f.b.WriteString("\n")
+			if b.Blank {
+				f.b.WriteString(strings.TrimRight(indent, " ") + "\n")
+			}
+			f.b.WriteString(indent)
+		}
+		first = false
+		f.block(b, indent)
+	}
+}
+
+// lines writes s with indent before every line but the first (the caller
+// wrote the first line's prefix).
+func (f *formatter) lines(s, indent string) {
+	f.b.WriteString(strings.ReplaceAll(s, "\n", "\n"+indent))
+}
+
+func (f *formatter) block(b markdown.Block, indent string) {
+	switch b.Kind {
+	case markdown.Paragraph:
+		f.lines(inlineMD(b.Inlines, false), indent)
+	case markdown.Heading:
+		if h := strings.TrimSpace(inlineMD(b.Inlines, true)); h != "" {
+			f.lines("**"+h+"**", indent)
+		}
+	case markdown.Code:
+		f.lines("```"+b.Lang+"\n"+b.Text+"\n```", indent)
+	case markdown.HTML:
+		f.lines(escapeMD(b.Text), indent)
+	case markdown.Quote:
+		f.b.WriteString("> ")
+		f.blocks(b.Blocks, indent+"> ")
+	case markdown.List:
+		n := b.Start
+		for i, item := range b.Items {
+			if i > 0 {
+				f.b.WriteString("\n" + indent)
+			}
+			bullet := "- "
+			if b.Ordered {
+				bullet = strconv.Itoa(n) + ". "
+				n++
+			}
+			f.b.WriteString(bullet)
+			f.blocks(item, indent+strings.Repeat(" ", len(bullet)))
+		}
+	case markdown.Table:
+		for i, row := range b.Rows {
+			if i > 0 {
+				f.b.WriteString("\n" + indent)
+			}
+			cells := make([]string, len(row))
+			for j, c := range row {
+				cells[j] = strings.TrimSpace(inlineMD(c, false))
+			}
+			f.b.WriteString(strings.Join(cells, " · "))
+		}
+	}
+}
+
+// inlineMD writes inline spans as Discord Markdown; plain drops bold (for
+// headings, which become bold as a whole).
+func inlineMD(in []markdown.Inline, plain bool) string {
+	var b strings.Builder
+	for i, s := range in {
+		switch s.Kind {
+		case markdown.Text:
+			b.WriteString(escapeMD(s.Text))
+		case markdown.LineBreak:
+			b.WriteByte('\n')
+		case markdown.RawHTML:
+			if brRE.MatchString(s.Text) {
+				b.WriteByte('\n')
+			} else {
+				b.WriteString(escapeMD(s.Text))
+			}
+		case markdown.CodeSpan:
+			fence := "`"
+			for strings.Contains(s.Text, fence) {
+				fence += "`"
+			}
+			pad := ""
+			if strings.HasPrefix(s.Text, "`") || strings.HasSuffix(s.Text, "`") {
+				pad = " "
+			}
+			b.WriteString(fence + pad + s.Text + pad + fence)
+		case markdown.Strong:
+			inner := inlineMD(s.Children, plain)
+			if plain {
+				b.WriteString(inner)
+			} else {
+				b.WriteString("**" + inner + "**")
+			}
+		case markdown.Emphasis:
+			// "_" reads best, but does not work inside a word.
+			m := "_"
+			if wordBefore(in, i) || wordAfter(in, i) {
+				m = "*"
+			}
+			b.WriteString(m + inlineMD(s.Children, plain) + m)
+		case markdown.Strike:
+			b.WriteString("~~" + inlineMD(s.Children, plain) + "~~")
+		case markdown.Link:
+			label := inlineMD(s.Children, plain)
+			switch {
+			case !safeLink(s.URL):
+				b.WriteString(label)
+			case label == "" || markdown.PlainText(s.Children) == s.URL:
+				b.WriteString("<" + s.URL + ">")
+			default:
+				b.WriteString("[" + label + "](" + linkDest(s.URL) + ")")
+			}
+		}
+	}
+	return b.String()
+}
+
+func wordBefore(in []markdown.Inline, i int) bool {
+	if i == 0 || in[i-1].Kind != markdown.Text || in[i-1].Text == "" {
+		return false
+	}
+	r, _ := utf8.DecodeLastRuneInString(in[i-1].Text)
+	return unicode.IsLetter(r) || unicode.IsDigit(r)
+}
+
+func wordAfter(in []markdown.Inline, i int) bool {
+	if i+1 >= len(in) || in[i+1].Kind != markdown.Text || in[i+1].Text == "" {
+		return false
+	}
+	r, _ := utf8.DecodeRuneInString(in[i+1].Text)
+	return unicode.IsLetter(r) || unicode.IsDigit(r)
+}
+
+var brRE = regexp.MustCompile(`(?i)^<br\s*/?>$`)
+
+// safeLink: Discord links http(s) and mailto addresses.
+func safeLink(u string) bool {
+	l := strings.ToLower(u)
+	return markdown.SafeURL(u) && !strings.HasPrefix(l, "tg://")
+}
+
+// linkDest keeps a link's address inside Discord's (…).
+func linkDest(u string) string {
+	return strings.NewReplacer("(", "%28", ")", "%29", " ", "%20").Replace(u)
+}
+
+// escapeMD escapes the characters Discord reads as formatting in text, and
+// the line starts it reads as headings, quotes or lists.
+func escapeMD(s string) string {
+	var b strings.Builder
+	lineStart := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch c {
+		case '\\', '*', '_', '~', '`', '|':
+			b.WriteByte('\\')
+		case '#', '>', '-', '+':
+			if lineStart && i+1 < len(s) && (s[i+1] == ' ' || (c == '#' && s[i+1] == '#')) {
+				b.WriteByte('\\')
+			}
+		}
+		b.WriteByte(c)
+		lineStart = c == '\n' || (lineStart && c == ' ')
+	}
+	return b.String()
 }
 
 // fenceOpen returns the fence ("```" or "~~~", possibly longer) that line

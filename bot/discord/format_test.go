@@ -267,3 +267,24 @@ func BenchmarkSplitLongAnswer(b *testing.B) {
 		Split(text, MaxMessage)
 	}
 }
+
+// TestFormatFromTheTree: what the shared parse adds: escaped literal
+// formatting characters, unsafe links reduced to their label, lists right
+// under their paragraph, quotes, italics inside a word.
+func TestFormatFromTheTree(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`\*not bold\* and snake\_case`, `\*not bold\* and snake\_case`},
+		{"2 * 3 * 4", `2 \* 3 \* 4`},
+		{"[click](javascript:alert(1))", "click"},
+		{"<https://canada.ca>", "<https://canada.ca>"},
+		{"Conditions:\n- a\n- b", "Conditions:\n- a\n- b"},
+		{"> said\n> more", "> said\n> more"},
+		{"un*frigging*believable", "un*frigging*believable"},
+		{"3. three\n4. four", "3. three\n4. four"},
+		{"`a` and ``b`c``", "`a` and ``b`c``"},
+	} {
+		if got := Format(tc.in); got != tc.want {
+			t.Errorf("Format(%q)\n got %q\nwant %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -226,5 +226,34 @@ func commands() []*discordgo.ApplicationCommand {
 			Contexts:                 contexts,
 			IntegrationTypes:         install,
 		},
+		// The chat commands typed on the other platforms.
+		{
+			Name:                     "back",
+			Description:              "Eligibility check: go back to the previous question",
+			DescriptionLocalizations: fr("Vérification : revenir à la question précédente"),
+			Contexts:                 contexts,
+			IntegrationTypes:         install,
+		},
+		{
+			Name:                     "restart",
+			Description:              "Eligibility check: start over",
+			DescriptionLocalizations: fr("Vérification : recommencer depuis le début"),
+			Contexts:                 contexts,
+			IntegrationTypes:         install,
+		},
+		{
+			Name:                     "cancel",
+			Description:              "Eligibility check: stop it",
+			DescriptionLocalizations: fr("Vérification : l'arrêter"),
+			Contexts:                 contexts,
+			IntegrationTypes:         install,
+		},
+		{
+			Name:                     "forget",
+			Description:              "Delete what the bot keeps about you",
+			DescriptionLocalizations: fr("Effacer ce que le bot garde sur vous"),
+			Contexts:                 contexts,
+			IntegrationTypes:         install,
+		},
 	}
 }

@@ -1,12 +1,13 @@
 package service
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
+	"net/url"
 	"os"
+	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -48,6 +49,23 @@ type Config struct {
 	} `yaml:"unanswered"`
 	Telegram TelegramConfig `yaml:"telegram"`
 	Discord  DiscordConfig  `yaml:"discord"`
+	Web      WebConfig      `yaml:"web"`
+
+	// autoOff lists the sections with `enabled: auto` that are off because
+	// their token is empty.
+	autoOff []string
+}
+
+// WebConfig configures the web chat widget (bot/web).
+type WebConfig struct {
+	Enabled bool `yaml:"enabled"`
+	// Addr is where the widget, the demo page and the chat are served;
+	// empty or equal to http.addr shares the HTTP server.
+	Addr           string   `yaml:"addr"`
+	AllowedOrigins []string `yaml:"allowed_origins"`
+	Title          string   `yaml:"title"`
+	Greeting       string   `yaml:"greeting"`
+	ThemeColor     string   `yaml:"theme_color"`
 }
 
 // TelegramConfig configures the Telegram adapter.
@@ -126,20 +144,145 @@ var redisPrefixRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
 
 var envRE = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
-// expandEnv replaces ${VAR} with the environment variable's value. It
-// records the names of variables that are unset.
-func expandEnv(data []byte, lookup func(string) (string, bool)) ([]byte, []string) {
+// expandEnv replaces ${VAR} with the environment variable's value in the
+// value scalars of the parsed YAML (never in keys or comments), so a value
+// may hold any character. It returns the names of the variables that are
+// unset or empty, once each, in order.
+func expandEnv(n *yaml.Node, lookup func(string) (string, bool)) []string {
 	var missing []string
-	out := envRE.ReplaceAllFunc(data, func(m []byte) []byte {
-		name := string(m[2 : len(m)-1])
-		v, ok := lookup(name)
-		if !ok || v == "" {
-			missing = append(missing, name)
+	seen := map[string]bool{}
+	var walk func(n *yaml.Node)
+	expand := func(n *yaml.Node) {
+		if n.Kind != yaml.ScalarNode || !strings.Contains(n.Value, "${") {
+			return
+		}
+		n.Value = envRE.ReplaceAllStringFunc(n.Value, func(m string) string {
+			name := m[2 : len(m)-1]
+			v, ok := lookup(name)
+			if !ok || v == "" {
+				if !seen[name] {
+					seen[name] = true
+					missing = append(missing, name)
+				}
+				return ""
+			}
+			return strings.ReplaceAll(v, "\n", "")
+		})
+		// A plain ${VAR} takes the type of its value (staff_chat_id,
+		// enabled); quoted ones stay strings, and so do empty values.
+		if n.Style == 0 {
+			switch n.Value {
+			case "", "~", "null", "Null", "NULL":
+				n.Tag = "!!str"
+			default:
+				n.Tag = ""
+			}
+		}
+	}
+	walk = func(n *yaml.Node) {
+		switch n.Kind {
+		case yaml.DocumentNode, yaml.SequenceNode:
+			for _, c := range n.Content {
+				expand(c)
+				walk(c)
+			}
+		case yaml.MappingNode:
+			for i := 1; i < len(n.Content); i += 2 {
+				expand(n.Content[i])
+				walk(n.Content[i])
+			}
+		case yaml.AliasNode:
+			// the anchor's node is expanded where it is defined
+		}
+	}
+	walk(n)
+	return missing
+}
+
+// resolveAuto turns `enabled: auto` into true when the same section has a
+// non-empty token (after ${VAR} expansion) and false otherwise. It returns
+// the sections switched off that way.
+func resolveAuto(n *yaml.Node) (off []string) {
+	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		sec, body := n.Content[i].Value, n.Content[i+1]
+		if body.Kind != yaml.MappingNode {
+			continue
+		}
+		var enabled, token *yaml.Node
+		for j := 0; j+1 < len(body.Content); j += 2 {
+			switch body.Content[j].Value {
+			case "enabled":
+				enabled = body.Content[j+1]
+			case "token":
+				token = body.Content[j+1]
+			}
+		}
+		if enabled == nil || enabled.Kind != yaml.ScalarNode || enabled.Value != "auto" {
+			continue
+		}
+		on := token != nil && token.Kind == yaml.ScalarNode && strings.TrimSpace(token.Value) != ""
+		enabled.Value, enabled.Tag, enabled.Style = strconv.FormatBool(on), "!!bool", 0
+		if !on {
+			off = append(off, sec)
+		}
+	}
+	return off
+}
+
+// knownFields reports the first mapping key that names no field of t (the
+// decoder's KnownFields, which yaml.Node.Decode lacks).
+func knownFields(n *yaml.Node, t reflect.Type) error {
+	if n.Kind == yaml.DocumentNode {
+		for _, c := range n.Content {
+			if err := knownFields(c, t); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+		if t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode {
+			for _, c := range n.Content {
+				if err := knownFields(c, t.Elem()); err != nil {
+					return err
+				}
+			}
 			return nil
 		}
-		return []byte(strings.ReplaceAll(v, "\n", ""))
-	})
-	return out, missing
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct || n.Kind != yaml.MappingNode || reflect.PointerTo(t).Implements(reflect.TypeFor[yaml.Unmarshaler]()) {
+		return nil
+	}
+	fields := map[string]reflect.Type{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		fields[name] = f.Type
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		ft, ok := fields[k.Value]
+		if !ok {
+			return fmt.Errorf("line %d: field %s not found in type %s", k.Line, k.Value, t)
+		}
+		if err := knownFields(n.Content[i+1], ft); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // LoadConfig reads and validates a config file. Secrets come from the
@@ -155,11 +298,19 @@ func LoadConfig(path string, lookup func(string) (string, bool)) (Config, error)
 // ParseConfig parses config file content.
 func ParseConfig(name string, data []byte, lookup func(string) (string, bool)) (Config, error) {
 	c := DefaultConfig()
-	data, missing := expandEnv(data, lookup)
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return Config{}, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	missing := expandEnv(&doc, lookup)
+	c.autoOff = resolveAuto(&doc)
+	if doc.Kind != 0 {
+		if err := knownFields(&doc, reflect.TypeOf(c)); err != nil {
+			return Config{}, fmt.Errorf("%s: %w", name, err)
+		}
+		if err := doc.Decode(&c); err != nil {
+			return Config{}, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
+		}
 	}
 	if err := c.validate(missing); err != nil {
 		return Config{}, fmt.Errorf("%s: %w", name, err)
@@ -226,7 +377,8 @@ func (c *Config) validate(missingEnv []string) error {
 	}
 	if c.Telegram.Enabled {
 		if c.Telegram.Token == "" {
-			bad("telegram.token", "is empty: set the environment variable named in the config, e.g. TELEGRAM_BOT_TOKEN%s", unset("TELEGRAM"))
+			bad("telegram.token", "is empty%s: set the environment variable the config names (TELEGRAM_BOT_TOKEN in the example), "+
+				"or turn Telegram off with telegram.enabled: false (or auto: on only when the token is set)", unset("TELEGRAM"))
 		}
 		switch c.Telegram.Mode {
 		case "polling":
@@ -235,7 +387,7 @@ func (c *Config) validate(missingEnv []string) error {
 				bad("telegram.webhook.url", "is required in webhook mode")
 			}
 			if c.Telegram.Webhook.SecretToken == "" {
-				bad("telegram.webhook.secret_token", "is required in webhook mode")
+				bad("telegram.webhook.secret_token", "is required in webhook mode%s", unset("SECRET"))
 			}
 		default:
 			bad("telegram.mode", "%q must be polling or webhook", c.Telegram.Mode)
@@ -249,10 +401,22 @@ func (c *Config) validate(missingEnv []string) error {
 	}
 	if c.Discord.Enabled {
 		if c.Discord.Token == "" {
-			bad("discord.token", "is empty: set the environment variable named in the config, e.g. DISCORD_BOT_TOKEN%s", unset("DISCORD"))
+			bad("discord.token", "is empty%s: set the environment variable the config names (DISCORD_BOT_TOKEN in the example), "+
+				"or turn Discord off with discord.enabled: false (or auto: on only when the token is set)", unset("DISCORD"))
 		}
 		if c.Discord.APIURL != "" && !strings.HasPrefix(c.Discord.APIURL, "http://") && !strings.HasPrefix(c.Discord.APIURL, "https://") {
 			bad("discord.api_url", "%q must be an http(s) URL", c.Discord.APIURL)
+		}
+	}
+	if c.Web.Enabled {
+		for _, o := range c.Web.AllowedOrigins {
+			u, err := url.Parse(o)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+				bad("web.allowed_origins", "%q is not an origin such as https://www.example.com", o)
+			}
+		}
+		if c.Web.ThemeColor != "" && !hexColorRE.MatchString(c.Web.ThemeColor) {
+			bad("web.theme_color", "%q must be a colour such as #0b5cad", c.Web.ThemeColor)
 		}
 	}
 	if len(errs) > 0 {
@@ -260,3 +424,5 @@ func (c *Config) validate(missingEnv []string) error {
 	}
 	return nil
 }
+
+var hexColorRE = regexp.MustCompile(`^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)

@@ -29,10 +29,14 @@ func TestParseConfigExpandsSecretsAndDefaults(t *testing.T) {
 func TestParseConfigErrorsNameTheKey(t *testing.T) {
 	cases := []struct{ yaml, want string }{
 		{"telegram:\n  enabld: true\n", "enabld"},
-		{"telegram:\n  enabled: true\n  token: ${TG}\ndiscord:\n  token: ${DC}\n", "telegram.token: is empty: set the environment variable named in the config, e.g. TELEGRAM_BOT_TOKEN (unset in the environment: TG, DC)"},
+		{"telegram:\n  enabled: true\n  token: ${TG}\ndiscord:\n  token: ${DC}\n", "telegram.token: is empty (unset in the environment: TG, DC): set the environment variable the config names (TELEGRAM_BOT_TOKEN in the example), or turn Telegram off with telegram.enabled: false"},
 		{"telegram:\n  enabled: true\n  token: ${TELEGRAM_BOT_TOKEN}\ndiscord:\n  token: ${DISCORD_BOT_TOKEN}\n", "(unset in the environment: TELEGRAM_BOT_TOKEN)"},
 		{"telegram:\n  enabled: true\n  token: x\n  mode: carrier-pigeon\n", "telegram.mode"},
 		{"telegram:\n  enabled: true\n  token: x\n  mode: webhook\n", "telegram.webhook.url"},
+		{"telegram:\n  enabled: true\n  token: x\n  mode: webhook\n  webhook:\n    url: https://x.org/h\n    secret_token: ${HOOK_SECRET}\n", "(unset in the environment: HOOK_SECRET)"},
+		{"discord:\n  enabled: true\n  token: ${DISCORD_BOT_TOKEN}\n", "discord.enabled: false"},
+		{"telegram:\n  webhook:\n    urll: x\n", "line 3: field urll not found"},
+		{"discord:\n  guild_ids: [{a: 1}]\n", "line 2"},
 		{"sessions:\n  idle_timeout: soon\n", "not a duration"},
 		{"log:\n  level: loud\n", "log.level"},
 		{"rate_limit:\n  per_second: -1\n", "rate_limit.per_second"},
@@ -51,5 +55,61 @@ func TestParseConfigNeverEchoesTheToken(t *testing.T) {
 	_, err := ParseConfig("c.yaml", []byte("telegram:\n  enabled: true\n  token: ${TG}\n  mode: nope\n"), env(map[string]string{"TG": "123:SECRET"}))
 	if err == nil || strings.Contains(err.Error(), "SECRET") {
 		t.Fatalf("error %v", err)
+	}
+}
+
+// TestParseConfigExpandsDecodedValues: ${VAR} is replaced in the values
+// after parsing, so a value may hold ": ", " #" or quotes; keys and comments
+// are left alone; a plain reference takes its value's type.
+func TestParseConfigExpandsDecodedValues(t *testing.T) {
+	vars := env(map[string]string{
+		"TG":    "123:abc #not-a-comment",
+		"ORG":   `Maple: "Legal" Clinic # 2`,
+		"STAFF": "-1001234567890",
+		"ON":    "true",
+		"SEC":   "s3cret_-x",
+	})
+	yml := "# ${NOT_READ} in a comment\n" +
+		"telegram:\n  enabled: ${ON}\n  token: ${TG}\n  staff_chat_id: ${STAFF}\n" +
+		"  mode: webhook\n  webhook:\n    url: https://bot.example.org/hook\n    secret_token: \"${SEC}\"\n" +
+		"organization:\n  name: ${ORG}\n  contact: \"mail ${ORG}\"\n"
+	c, err := ParseConfig("c.yaml", []byte(yml), vars)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Telegram.Token != "123:abc #not-a-comment" || c.Organization.Name != `Maple: "Legal" Clinic # 2` ||
+		c.Organization.Contact != `mail Maple: "Legal" Clinic # 2` {
+		t.Errorf("values not expanded verbatim: token %q, name %q, contact %q", c.Telegram.Token, c.Organization.Name, c.Organization.Contact)
+	}
+	if !c.Telegram.Enabled || c.Telegram.StaffChatID != -1001234567890 || c.Telegram.Webhook.SecretToken != "s3cret_-x" {
+		t.Errorf("typed values: enabled %v, staff %d, secret %q", c.Telegram.Enabled, c.Telegram.StaffChatID, c.Telegram.Webhook.SecretToken)
+	}
+	// An unset variable in a value that is not needed is no error; keys are
+	// never expanded.
+	if _, err := ParseConfig("c.yaml", []byte("organization:\n  name: ${UNSET_NAME}\n"), env(nil)); err != nil {
+		t.Errorf("unset optional variable: %v", err)
+	}
+	if _, err := ParseConfig("c.yaml", []byte("${ON}:\n  x: 1\n"), vars); err == nil || !strings.Contains(err.Error(), "${ON}") {
+		t.Errorf("a key was expanded or accepted: %v", err)
+	}
+	// An empty file is the defaults.
+	if c, err := ParseConfig("c.yaml", nil, env(nil)); err != nil || c.HTTP.Addr != DefaultConfig().HTTP.Addr {
+		t.Errorf("empty file: %v %+v", err, c)
+	}
+}
+
+// TestParseConfigAuto: `enabled: auto` turns a platform on exactly when its
+// token is set.
+func TestParseConfigAuto(t *testing.T) {
+	yml := []byte("telegram:\n  enabled: auto\n  token: ${TG}\ndiscord:\n  enabled: auto\n  token: ${DC}\n")
+	c, err := ParseConfig("c.yaml", yml, env(map[string]string{"DC": "d"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Telegram.Enabled || !c.Discord.Enabled || len(c.autoOff) != 1 || c.autoOff[0] != "telegram" {
+		t.Errorf("telegram %v, discord %v, off %v", c.Telegram.Enabled, c.Discord.Enabled, c.autoOff)
+	}
+	if _, err := ParseConfig("c.yaml", []byte("telegram:\n  enabled: maybe\n"), env(nil)); err == nil {
+		t.Error("enabled: maybe accepted")
 	}
 }

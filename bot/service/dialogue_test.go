@@ -145,6 +145,12 @@ func dlgProfileValue(p dlgPersona, fact string) (string, bool) {
 	v, ok := p.Profile[fact]
 	if !ok {
 		d, ok := dlgNeutralDefaults[fact]
+		if !ok {
+			// A question the persona set predates (listed_profession,
+			// service_contract, visit_kind, exceptional): the honest
+			// answer of someone who was not told is "I don't know".
+			return "unknown", true
+		}
 		return d, ok
 	}
 	switch x := v.(type) {
@@ -330,6 +336,7 @@ func TestDialogueResultFormat(t *testing.T) {
 	s := newDlgSession(t, app.Handler)
 	p := dlgPersona{Name: "employer hiring a US engineer", Profile: map[string]any{
 		"asker": "employer", "citizenship": "United States", "in_canada": "no", "job_offer": "yes", "short_visit": "no", "teer": "1",
+		"listed_profession": "yes",
 	}}
 	user := "emp"
 	out := s.send(console.In{User: user, Text: "/eligibility"})
@@ -354,7 +361,7 @@ func TestDialogueResultFormat(t *testing.T) {
 	if dlgContains(got, "lmia-vs-imp") {
 		t.Errorf("lmia-vs-imp although a stream fits: %v", got)
 	}
-	rep := out.Replies[len(out.Replies)-1]
+	rep := out.Replies[0] // the result; the summary follows
 	for _, id := range got {
 		if !strings.Contains(strings.Join(dlgActions(rep.Buttons), " "), bot.ArticleAction(id)) {
 			t.Errorf("no button for %s", id)
@@ -551,5 +558,133 @@ func TestKBGraph(t *testing.T) {
 	}
 	if !strings.HasPrefix(stdout.String(), "```mermaid\n") || !strings.Contains(stdout.String(), "Quelle est votre citoyenneté") {
 		t.Errorf("markdown/fr graph:\n%.300s", stdout.String())
+	}
+}
+
+// TestKBCheckReportsTheRootError breaks one shipped article: kb check reports
+// that file's problem alone and holds back what follows from it (the other
+// articles' related ids and the eligibility rules' outcomes pointing to it).
+func TestKBCheckReportsTheRootError(t *testing.T) {
+	dir := dlgKnowledgeDir(t, "")
+	p := filepath.Join(dir, "en", "pgwp.md")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(strings.Replace(string(data), "\nid: pgwp\n", "\nid: [pgwp\n", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if n := KBCheck(&out, dir); n != 1 {
+		t.Fatalf("want 1 problem (the broken file), got %d:\n%s", n, out.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if !strings.HasPrefix(lines[0], p+":") || strings.Contains(out.String(), "is not an article") || strings.Contains(out.String(), "unknown outcome") {
+		t.Errorf("output:\n%s", out.String())
+	}
+	if !regexp.MustCompile(`(?m)^([2-9]|\d\d+) more held back: they follow from the articles above`).MatchString(out.String()) {
+		t.Errorf("no held-back count:\n%s", out.String())
+	}
+}
+
+// TestNoEligibilityButtonDuringTheCheck: while the check runs, no reply
+// offers "Check my eligibility" (/help, a question answered mid-check, an
+// article button); once it ends, /help offers it again.
+func TestNoEligibilityButtonDuringTheCheck(t *testing.T) {
+	app := dlgApp(t, "")
+	s := newDlgSession(t, app.Handler)
+	offers := func(out console.Out) bool {
+		for _, r := range out.Replies {
+			for _, b := range r.Buttons {
+				if b.Action == bot.CommandAction("eligibility") {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if out := s.send(console.In{User: "e", Text: "/help"}); !offers(out) {
+		t.Fatal("/help does not offer the check before it starts: the test proves nothing")
+	}
+	if out := s.send(console.In{User: "e", Text: "what is the pgwp?"}); !offers(out) {
+		t.Fatal("an article does not offer the check before it starts: the test proves nothing")
+	}
+	s.send(console.In{User: "e", Text: "/eligibility"})
+	for _, in := range []console.In{
+		{User: "e", Text: "/help"},
+		{User: "e", Text: "/start"},
+		{User: "e", Text: "what is the pgwp?"},
+		{User: "e", Action: bot.ArticleAction("pgwp")},
+	} {
+		if out := s.send(in); offers(out) {
+			t.Errorf("%+v during the check offers to start it: %+v", in, out.Replies)
+		}
+	}
+	s.send(console.In{User: "e", Text: "/cancel"})
+	if out := s.send(console.In{User: "e", Text: "/help"}); !offers(out) {
+		t.Error("/help after /cancel does not offer the check")
+	}
+}
+
+// TestKnowledgeHash: the folder copy of the embedded knowledge hashes the
+// same; one changed byte changes the hash.
+func TestKnowledgeHash(t *testing.T) {
+	embedded, err := KnowledgeHash("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := dlgKnowledgeDir(t, "")
+	same, err := KnowledgeHash(dir)
+	if err != nil || same != embedded || len(same) != 16 {
+		t.Fatalf("copy: %q %v, embedded %q", same, err, embedded)
+	}
+	p := filepath.Join(dir, "en", "pgwp.md")
+	data, _ := os.ReadFile(p)
+	if err := os.WriteFile(p, append(data, ' '), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if changed, err := KnowledgeHash(dir); err != nil || changed == embedded {
+		t.Errorf("hash did not change: %q %v", changed, err)
+	}
+	if _, err := KnowledgeHash(filepath.Join(dir, "missing")); err == nil {
+		t.Error("a missing folder hashed")
+	}
+}
+
+// TestStartDeepLinkOpensTheCheck: "/start eligibility" (a Telegram deep
+// link, t.me/BOT?start=eligibility) starts the eligibility dialogue;
+// "/start pgwp" opens the article.
+func TestStartDeepLinkOpensTheCheck(t *testing.T) {
+	app := dlgApp(t, "")
+	s := newDlgSession(t, app.Handler)
+	out := s.send(console.In{User: "d", Text: "/start eligibility", Lang: "fr"})
+	if out.Dialogue == nil || out.Dialogue.Ask != "asker" || !strings.Contains(out.Replies[0].Text, "employeur") {
+		t.Fatalf("/start eligibility: %+v %+v", out.Dialogue, out.Replies)
+	}
+	out = s.send(console.In{User: "p", Text: "/start pgwp"})
+	if out.Dialogue != nil || len(out.Replies) == 0 || out.Replies[0].Topic != "pgwp" {
+		t.Fatalf("/start pgwp: %+v %+v", out.Dialogue, out.Replies)
+	}
+}
+
+// TestBroadWishGetsTheOverviewAndTheCheck: a broad wish to move to Canada
+// is in scope: it gets the IMP overview with the eligibility check offered,
+// not the fallback. (The phrasings differ from the article's questions.)
+func TestBroadWishGetsTheOverviewAndTheCheck(t *testing.T) {
+	app := dlgApp(t, "")
+	s := newDlgSession(t, app.Handler)
+	for i, q := range []string{"how do I move to Canada", "i wanna move to canada", "je veux immigrer au Canada", "Comment s'installer au Canada ?"} {
+		out := s.send(console.In{User: fmt.Sprint("w", i), Text: q})
+		if len(out.Replies) == 0 || out.Replies[0].Topic != "imp-overview" {
+			t.Errorf("%q: %+v", q, out.Replies)
+			continue
+		}
+		offered := false
+		for _, b := range out.Replies[0].Buttons {
+			offered = offered || b.Action == bot.CommandAction("eligibility")
+		}
+		if !offered {
+			t.Errorf("%q: the eligibility check is not offered: %+v", q, out.Replies[0].Buttons)
+		}
 	}
 }

@@ -1,10 +1,7 @@
 package service
 
 import (
-	"context"
-
 	"github.com/impbot/impbot/bot/discord"
-	"github.com/impbot/impbot/index"
 )
 
 func init() {
@@ -27,10 +24,8 @@ func newDiscordAdapter(a *App) (Adapter, error) {
 		Channels:      c.Channels,
 		Ephemeral:     ephemeral,
 		APIURL:        c.APIURL,
-		Suggest: func(ctx context.Context, lang, typed string, n int) []index.Suggestion {
-			return a.Router.Index().Suggest(ctx, lang, typed, n)
-		},
-		Log:   a.Log.With("platform", discord.Platform),
-		Stats: a.Stats,
+		Suggest:       a.Router.Suggest,
+		Log:           a.Log.With("platform", discord.Platform),
+		Stats:         a.Stats,
 	}, a.Handler)
 }

@@ -48,6 +48,10 @@ func KBCheck(w io.Writer, dir string) int {
 	}
 	if len(probs) > 0 {
 		fmt.Fprintf(w, "%d problem(s)\n", len(probs))
+		if b != nil && b.HeldBack() > 0 {
+			fmt.Fprintf(w, "%d more held back: they follow from the articles above that could not be loaded "+
+				"(references to them); fix those first\n", b.HeldBack())
+		}
 		return len(probs)
 	}
 	src := dir

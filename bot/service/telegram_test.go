@@ -37,6 +37,8 @@ func tgExampleConfig(t *testing.T, apiURL string, edit func(string) string) stri
 	replace(`addr: "127.0.0.1:8080"`, `addr: "127.0.0.1:0"`)
 	replace(`path: "data/sessions.db"`, `path: "`+filepath.Join(dir, "data", "sessions.db")+`"`)
 	replace(`api_url: ""                  # Bot API base URL`, `api_url: "`+apiURL+`" # Bot API base URL`) // telegram's comes first
+	// Discord stays off whatever the environment holds.
+	replace("discord:\n  enabled: auto", "discord:\n  enabled: false")
 	if edit != nil {
 		s = edit(s)
 	}
@@ -65,7 +67,8 @@ func TestTelegramExampleConfigIsComplete(t *testing.T) {
 		"organization:", "name:", "contact:", "log:", "level:", "format:", "message_text:", "rate_limit:",
 		"per_second:", "burst:", "unanswered:", "retention_days:", "telegram:", "enabled:", "token:", "mode:",
 		"api_url:", "webhook:", "url:", "secret_token:", "staff_chat_id:", "discord:", "application_id:",
-		"guild_ids:", "channels:", "ephemeral:", "${TELEGRAM_BOT_TOKEN}", "${DISCORD_BOT_TOKEN}"} {
+		"guild_ids:", "channels:", "ephemeral:", "${TELEGRAM_BOT_TOKEN}", "${DISCORD_BOT_TOKEN}",
+		"web:", "allowed_origins:", "title:", "greeting:", "theme_color:"} {
 		if !strings.Contains(string(data), key) {
 			t.Errorf("config.example.yaml does not document %s", key)
 		}
@@ -90,6 +93,12 @@ func tgServe(t *testing.T, path string) (addr string, logs *tgBuffer, stop func(
 	if err != nil {
 		t.Fatal(err)
 	}
+	return tgServeConfig(t, cfg)
+}
+
+// tgServeConfig runs serve with a config.
+func tgServeConfig(t *testing.T, cfg Config) (addr string, logs *tgBuffer, stop func() error) {
+	t.Helper()
 	logs = &tgBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
@@ -226,17 +235,56 @@ func TestServeTelegramWithExampleConfig(t *testing.T) {
 	}
 }
 
+// TestServeTelegramMissingToken: with telegram.enabled: true and no token,
+// serve stops at once and the error names both ways out.
 func TestServeTelegramMissingToken(t *testing.T) {
 	t.Setenv("TELEGRAM_BOT_TOKEN", "")
-	path := tgExampleConfig(t, "http://127.0.0.1:1", nil)
+	path := tgExampleConfig(t, "http://127.0.0.1:1", func(s string) string {
+		return strings.Replace(s, "telegram:\n  enabled: auto", "telegram:\n  enabled: true", 1)
+	})
 	err := ServeFile(context.Background(), path, io.Discard)
 	if err == nil {
 		t.Fatal("serve started without a token")
 	}
-	for _, want := range []string{"telegram.token", "TELEGRAM_BOT_TOKEN"} {
+	for _, want := range []string{"telegram.token", "TELEGRAM_BOT_TOKEN", "telegram.enabled: false"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %s", err, want)
 		}
+	}
+}
+
+// TestExampleConfigStartsWithoutTokens: the example config as shipped
+// starts with no token in the environment (HTTP only) and says why each
+// platform is off.
+func TestExampleConfigStartsWithoutTokens(t *testing.T) {
+	t.Setenv("TELEGRAM_BOT_TOKEN", "")
+	t.Setenv("DISCORD_BOT_TOKEN", "")
+	t.Setenv("TELEGRAM_WEBHOOK_SECRET", "")
+	cfg, err := LoadConfig(filepath.Join("..", "..", "config.example.yaml"), os.LookupEnv)
+	if err != nil {
+		t.Fatalf("the example config does not load without tokens: %v", err)
+	}
+	if cfg.Telegram.Enabled || cfg.Discord.Enabled {
+		t.Errorf("platforms on without tokens: telegram %v, discord %v", cfg.Telegram.Enabled, cfg.Discord.Enabled)
+	}
+	t.Setenv("DISCORD_BOT_TOKEN", "d-token")
+	if cfg, err = LoadConfig(filepath.Join("..", "..", "config.example.yaml"), os.LookupEnv); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Telegram.Enabled || !cfg.Discord.Enabled || cfg.Discord.Token != "d-token" {
+		t.Errorf("with DISCORD_BOT_TOKEN only: telegram %v, discord %v", cfg.Telegram.Enabled, cfg.Discord.Enabled)
+	}
+	t.Setenv("DISCORD_BOT_TOKEN", "")
+	path := tgExampleConfig(t, "http://127.0.0.1:1", nil)
+	addr, logs, stop := tgServe(t, path)
+	if code, body := tgGet(t, "http://"+addr+"/healthz"); code != http.StatusOK {
+		t.Fatalf("/healthz: %d %s", code, body)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	if !strings.Contains(logs.String(), "telegram is off") {
+		t.Errorf("the log does not say why Telegram is off:\n%s", logs.String())
 	}
 }
 
@@ -267,11 +315,10 @@ func TestServeTelegramRefusedToken(t *testing.T) {
 func TestServeTelegramWebhookRoute(t *testing.T) {
 	srv := telegramtest.New(t)
 	t.Setenv("TELEGRAM_BOT_TOKEN", srv.Token)
-	t.Setenv("TG_TEST_SECRET", "hook-secret_1")
+	t.Setenv("TELEGRAM_WEBHOOK_SECRET", "hook-secret_1")
 	path := tgExampleConfig(t, srv.URL, func(s string) string {
 		s = strings.Replace(s, "mode: polling", "mode: webhook", 1)
-		s = strings.Replace(s, `url: ""                    # webhook mode`, `url: "https://bot.example.org/tg/hook" # webhook mode`, 1)
-		return strings.Replace(s, `secret_token: ""`, `secret_token: ${TG_TEST_SECRET}`, 1)
+		return strings.Replace(s, `url: ""                    # webhook mode`, `url: "https://bot.example.org/tg/hook" # webhook mode`, 1)
 	})
 	addr, _, _ := tgServe(t, path)
 	tgEventually(t, 10*time.Second, "webhook set", func() bool { return len(srv.Calls("setWebhook")) == 1 })

@@ -617,3 +617,23 @@ func TestMessageTextNeverLogged(t *testing.T) {
 		t.Errorf("logs contain message text or the token:\n%s", logs)
 	}
 }
+
+// TestStartDeepLinks: t.me/BOT?start=pgwp arrives as "/start pgwp" and
+// opens that article; ?start=eligibility opens the eligibility check (this
+// router has none: it says so); an unknown payload greets.
+func TestStartDeepLinks(t *testing.T) {
+	srv := telegramtest.New(t)
+	start(t, srv, newRouter(t, bot.Options{}), nil)
+	srv.PushMessage(telegramtest.Msg{ChatID: 42, From: user(42), Text: "/start pgwp"})
+	if m := srv.WaitSent(t, 42, 1, wait)[0]; !strings.Contains(m.Text, "<b>Post-Graduation Work Permit") {
+		t.Errorf("/start pgwp does not open the PGWP article:\n%s", m.Text)
+	}
+	srv.PushMessage(telegramtest.Msg{ChatID: 43, From: user(43), Text: "/start eligibility"})
+	if m := srv.WaitSent(t, 43, 1, wait)[0]; !strings.Contains(m.Text, bot.Msg("en", "no_engine")) {
+		t.Errorf("/start eligibility does not go to the eligibility check:\n%s", m.Text)
+	}
+	srv.PushMessage(telegramtest.Msg{ChatID: 44, From: telegramtest.User{ID: 44, Name: "U", Lang: "fr"}, Text: "/start no-such-page"})
+	if m := srv.WaitSent(t, 44, 1, wait)[0]; !strings.Contains(m.Text, "Programme de mobilité internationale") {
+		t.Errorf("/start with an unknown payload does not greet (in French):\n%s", m.Text)
+	}
+}

@@ -1,7 +1,6 @@
 package telegram
 
 import (
-	"bufio"
 	"bytes"
 	"regexp"
 	"strconv"
@@ -9,69 +8,39 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/yuin/goldmark"
-	"github.com/yuin/goldmark/ast"
-	"github.com/yuin/goldmark/extension"
-	extast "github.com/yuin/goldmark/extension/ast"
-	"github.com/yuin/goldmark/parser"
-	"github.com/yuin/goldmark/renderer/html"
-	"github.com/yuin/goldmark/text"
-	"github.com/yuin/goldmark/util"
+	"github.com/impbot/impbot/bot/markdown"
 )
 
 // MaxMessageLen is Telegram's limit on a message's text after entity
 // parsing, in UTF-16 code units.
 const MaxMessageLen = 4096
 
-var md = goldmark.New(goldmark.WithExtensions(extension.Strikethrough))
-
 // Render converts the bot's Markdown (bold, italics, links, lists, code,
-// quotes) to the HTML subset Telegram accepts with parse_mode HTML. Every
-// piece of text is escaped; raw HTML in the input is shown as text, and only
-// http(s), tg and mailto links become links.
-func Render(markdown string) string {
-	src := []byte(strings.ToValidUTF8(markdown, "\uFFFD"))
-	doc := md.Parser().Parse(text.NewReader(src), parser.WithContext(parser.NewContext()))
-	r := &tgRenderer{src: src}
-	r.blocks(doc, "\n\n", "")
+// quotes) to the HTML subset Telegram accepts with parse_mode HTML, from the
+// tree bot/markdown parses. Every piece of text is escaped; raw HTML in the
+// input is shown as text, and only http(s), tg and mailto links become
+// links.
+func Render(md string) string {
+	r := &tgRenderer{}
+	r.blocks(markdown.Parse(md), "\n\n", "")
 	return strings.TrimSpace(r.buf.String())
 }
 
 type tgRenderer struct {
-	src []byte
 	buf bytes.Buffer
-	w   *bufio.Writer // writes to buf, flushed after each use
 }
 
-// text writes Markdown text: backslash escapes and entity references are
-// resolved, then the result is escaped for HTML.
-func (r *tgRenderer) text(v []byte) {
-	if r.w == nil {
-		r.w = bufio.NewWriterSize(&r.buf, 512)
-	}
-	html.DefaultWriter.Write(r.w, v)
-	_ = r.w.Flush()
-}
-
-// raw writes literal text (code, raw HTML) escaped for HTML.
-func (r *tgRenderer) raw(v []byte) {
-	r.buf.WriteString(escape(string(v)))
-}
-
-// blocks renders the block children of n separated by sep; indent prefixes
-// continuation lines of nested lists.
-func (r *tgRenderer) blocks(n ast.Node, sep, indent string) {
+// blocks renders blocks separated by sep; indent prefixes continuation
+// lines of nested lists.
+func (r *tgRenderer) blocks(bs []markdown.Block, sep, indent string) {
 	first := true
-	for c := n.FirstChild(); c != nil; c = c.NextSibling() {
-		if c.Kind() == ast.KindLinkReferenceDefinition {
-			continue
-		}
+	for _, b := range bs {
 		start := r.buf.Len()
 		if !first {
 			r.buf.WriteString(sep)
 		}
 		mark := r.buf.Len()
-		r.block(c, indent)
+		r.block(b, indent)
 		if r.buf.Len() == mark { // nothing rendered: drop the separator too
 			r.buf.Truncate(start)
 			continue
@@ -80,166 +49,118 @@ func (r *tgRenderer) blocks(n ast.Node, sep, indent string) {
 	}
 }
 
-func (r *tgRenderer) block(n ast.Node, indent string) {
-	switch n := n.(type) {
-	case *ast.Paragraph, *ast.TextBlock:
-		r.inlines(n)
-	case *ast.Heading:
+func (r *tgRenderer) block(b markdown.Block, indent string) {
+	switch b.Kind {
+	case markdown.Paragraph:
+		r.inlines(b.Inlines)
+	case markdown.Heading:
 		r.buf.WriteString("<b>")
-		r.inlines(n)
+		r.inlines(b.Inlines)
 		r.buf.WriteString("</b>")
-	case *ast.ThematicBreak:
+	case markdown.Rule:
 		r.buf.WriteString("——————")
-	case *ast.CodeBlock:
-		r.buf.WriteString("<pre>")
-		r.raw(bytes.TrimRight(n.Lines().Value(r.src), "\n"))
-		r.buf.WriteString("</pre>")
-	case *ast.FencedCodeBlock:
-		lang := codeLang.FindString(string(n.Language(r.src)))
+	case markdown.Code:
+		lang := codeLang.FindString(b.Lang)
 		if lang != "" {
 			r.buf.WriteString(`<pre><code class="language-` + lang + `">`)
 		} else {
 			r.buf.WriteString("<pre>")
 		}
-		r.raw(bytes.TrimRight(n.Lines().Value(r.src), "\n"))
+		r.buf.WriteString(escape(b.Text))
 		if lang != "" {
 			r.buf.WriteString("</code>")
 		}
 		r.buf.WriteString("</pre>")
-	case *ast.HTMLBlock:
-		v := n.Lines().Value(r.src)
-		if n.HasClosure() {
-			v = append(v, n.ClosureLine.Value(r.src)...)
-		}
-		r.raw(bytes.TrimRight(v, "\n"))
-	case *ast.Blockquote:
+	case markdown.HTML:
+		r.buf.WriteString(escape(b.Text))
+	case markdown.Quote:
 		r.buf.WriteString("<blockquote>")
-		r.blocks(n, "\n", "")
+		r.blocks(b.Blocks, "\n", "")
 		r.buf.WriteString("</blockquote>")
-	case *ast.List:
-		num := n.Start
-		first := true
-		for it := n.FirstChild(); it != nil; it = it.NextSibling() {
-			if !first {
+	case markdown.List:
+		num := b.Start
+		for i, item := range b.Items {
+			if i > 0 {
 				r.buf.WriteString("\n" + indent)
 			}
-			first = false
 			bullet := "• "
-			if n.IsOrdered() {
+			if b.Ordered {
 				bullet = strconv.Itoa(num) + ". "
 				num++
 			}
 			r.buf.WriteString(bullet)
-			r.blocks(it, "\n"+indent+"   ", indent+"   ")
+			r.blocks(item, "\n"+indent+"   ", indent+"   ")
 		}
-	default:
-		// Unknown block (an extension we do not enable): render its text.
-		if n.Type() == ast.TypeBlock && n.FirstChild() != nil && n.FirstChild().Type() == ast.TypeBlock {
-			r.blocks(n, "\n\n", indent)
-		} else {
-			r.inlines(n)
+	case markdown.Table:
+		// Telegram has no tables: one line per row, cells joined.
+		for i, row := range b.Rows {
+			if i > 0 {
+				r.buf.WriteString("\n" + indent)
+			}
+			if i == 0 {
+				r.buf.WriteString("<b>")
+			}
+			for j, cell := range row {
+				if j > 0 {
+					r.buf.WriteString(" · ")
+				}
+				r.inlines(cell)
+			}
+			if i == 0 {
+				r.buf.WriteString("</b>")
+			}
 		}
 	}
 }
 
 var codeLang = regexp.MustCompile(`^[A-Za-z0-9_+#.-]{1,32}$`)
 
-func (r *tgRenderer) inlines(n ast.Node) {
-	for c := n.FirstChild(); c != nil; c = c.NextSibling() {
-		r.inline(c)
+func (r *tgRenderer) inlines(in []markdown.Inline) {
+	for _, s := range in {
+		r.inline(s)
 	}
 }
 
-func (r *tgRenderer) inline(n ast.Node) {
-	switch n := n.(type) {
-	case *ast.Text:
-		if n.IsRaw() {
-			r.raw(n.Segment.Value(r.src))
-		} else {
-			r.text(n.Segment.Value(r.src))
+func (r *tgRenderer) inline(s markdown.Inline) {
+	switch s.Kind {
+	case markdown.Text:
+		r.buf.WriteString(escapeText(s.Text))
+	case markdown.RawHTML:
+		r.buf.WriteString(escape(s.Text))
+	case markdown.LineBreak:
+		r.buf.WriteByte('\n')
+	case markdown.CodeSpan:
+		r.buf.WriteString("<code>" + escape(s.Text) + "</code>")
+	case markdown.Strong:
+		r.wrap("b", s.Children)
+	case markdown.Emphasis:
+		r.wrap("i", s.Children)
+	case markdown.Strike:
+		r.wrap("s", s.Children)
+	case markdown.Link:
+		if !markdown.SafeURL(s.URL) {
+			r.inlines(s.Children)
+			return
 		}
-		if n.HardLineBreak() || n.SoftLineBreak() {
-			r.buf.WriteByte('\n')
+		r.buf.WriteString(`<a href="` + escapeAttr(s.URL) + `">`)
+		mark := r.buf.Len()
+		r.inlines(s.Children)
+		if r.buf.Len() == mark { // empty label: show the address
+			r.buf.WriteString(escape(s.URL))
 		}
-	case *ast.String:
-		if n.IsCode() || n.IsRaw() {
-			r.raw(n.Value)
-		} else {
-			r.text(n.Value)
-		}
-	case *ast.CodeSpan:
-		r.buf.WriteString("<code>")
-		for c := n.FirstChild(); c != nil; c = c.NextSibling() {
-			var v []byte
-			switch t := c.(type) {
-			case *ast.Text:
-				v = t.Segment.Value(r.src)
-			case *ast.String:
-				v = t.Value
-			}
-			if bytes.HasSuffix(v, []byte("\n")) {
-				v = append(v[:len(v)-1:len(v)-1], ' ')
-			}
-			r.raw(v)
-		}
-		r.buf.WriteString("</code>")
-	case *ast.Emphasis:
-		tag := "i"
-		if n.Level >= 2 {
-			tag = "b"
-		}
-		r.buf.WriteString("<" + tag + ">")
-		r.inlines(n)
-		r.buf.WriteString("</" + tag + ">")
-	case *extast.Strikethrough:
-		r.buf.WriteString("<s>")
-		r.inlines(n)
-		r.buf.WriteString("</s>")
-	case *ast.Link:
-		r.link(n.Destination, func() { r.inlines(n) })
-	case *ast.Image:
-		// Telegram cannot show an image inside a text message: link it.
-		r.link(n.Destination, func() { r.inlines(n) })
-	case *ast.AutoLink:
-		u := n.URL(r.src)
-		if n.AutoLinkType == ast.AutoLinkEmail && !bytes.HasPrefix(bytes.ToLower(u), []byte("mailto:")) {
-			u = append([]byte("mailto:"), u...)
-		}
-		r.link(u, func() { r.raw(n.Label(r.src)) })
-	case *ast.RawHTML:
-		for i := 0; i < n.Segments.Len(); i++ {
-			s := n.Segments.At(i)
-			r.raw(s.Value(r.src))
-		}
-	default:
-		r.inlines(n)
+		r.buf.WriteString("</a>")
 	}
 }
 
-// link writes an <a> around label when dest is a safe URL, else the label.
-func (r *tgRenderer) link(dest []byte, label func()) {
-	u := strings.TrimSpace(string(util.URLEscape(dest, true)))
-	if !safeURL(u) {
-		label()
-		return
-	}
-	r.buf.WriteString(`<a href="` + escapeAttr(u) + `">`)
-	mark := r.buf.Len()
-	label()
-	if r.buf.Len() == mark { // empty label: show the address
-		r.buf.WriteString(escape(u))
-	}
-	r.buf.WriteString("</a>")
+func (r *tgRenderer) wrap(tag string, in []markdown.Inline) {
+	r.buf.WriteString("<" + tag + ">")
+	r.inlines(in)
+	r.buf.WriteString("</" + tag + ">")
 }
 
-func safeURL(u string) bool {
-	l := strings.ToLower(u)
-	for _, p := range []string{"https://", "http://", "tg://", "mailto:"} {
-		if strings.HasPrefix(l, p) && len(l) > len(p) {
-			return true
-		}
-	}
-	return false
+// escapeText escapes text for Telegram HTML, quotes included.
+func escapeText(s string) string {
+	return strings.ReplaceAll(escape(s), `"`, "&quot;")
 }
 
 // escape escapes text for Telegram HTML.

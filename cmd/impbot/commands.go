@@ -22,6 +22,7 @@ func init() {
 	commands["kb why"] = cmdKBWhy
 	commands["kb graph"] = cmdKBGraph
 	commands["kb gaps"] = cmdKBGaps
+	commands["version"] = cmdVersion
 }
 
 func cmdChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -62,8 +63,7 @@ func cmdServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return err
 	}
 	if *cfgPath == "" {
-		fmt.Fprintln(stderr, "usage: impbot serve --config FILE")
-		return exitError{2}
+		return service.ServeDemo(ctx, stderr)
 	}
 	return service.ServeFile(ctx, *cfgPath, stderr)
 }
@@ -120,7 +120,12 @@ func cmdKBWhy(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err != nil {
 		return err
 	}
-	return service.KBWhy(ctx, stdout, *kdir, *lang, strings.Join(pos, " "))
+	text := strings.Join(pos, " ")
+	if strings.TrimSpace(text) == "" {
+		fs.Usage()
+		return exitError{2}
+	}
+	return service.KBWhy(ctx, stdout, *kdir, *lang, text)
 }
 
 func cmdKBGraph(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -162,4 +167,18 @@ func cmdKBGaps(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	return service.KBGaps(ctx, stdout, service.GapsOptions{
 		ConfigPath: *cfgPath, Days: *days, Top: *top, JSON: *asJSON, Addr: *addr,
 	})
+}
+
+func cmdVersion(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("version", stderr)
+	kdir := fs.String("knowledge", "", "knowledge folder to hash (default: the embedded knowledge)")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	v, err := service.Version(*kdir)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprint(stdout, v)
+	return err
 }

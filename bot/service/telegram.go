@@ -8,8 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"sync"
-
-	"golang.org/x/time/rate"
+	"time"
 
 	"github.com/impbot/impbot/bot/telegram"
 )
@@ -64,8 +63,7 @@ func newTelegramAdapter(a *App) (Adapter, error) {
 		DB:          db,
 		StaffChatID: c.StaffChatID,
 		Tuning: telegram.Tuning{
-			GlobalRate:  rate.Limit(c.SendRate),
-			GlobalBurst: max(1, int(c.SendRate)),
+			GlobalLimit: telegram.Window{N: max(1, int(c.SendRate)), Per: time.Second},
 		},
 	}
 	ad := &telegramAdapter{}

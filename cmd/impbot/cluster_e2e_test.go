@@ -74,7 +74,7 @@ func startReplica(t testing.TB, n int, cfg, addr, token string) *replica {
 	t.Helper()
 	r := &replica{t: t, n: n, addr: addr, logs: &tgBuffer{}}
 	r.cmd = exec.Command(os.Args[0], "-test.run=^TestTelegramServeHelperProcess$")
-	r.cmd.Env = append(os.Environ(), "IMPBOT_TG_HELPER=1", "IMPBOT_TG_CONFIG="+cfg, "TELEGRAM_BOT_TOKEN="+token)
+	r.cmd.Env = append(os.Environ(), "IMPBOT_TG_HELPER=1", "IMPBOT_TG_CONFIG="+cfg, "TELEGRAM_BOT_TOKEN="+token, "TELEGRAM_WEBHOOK_SECRET="+e2eSecret)
 	r.cmd.Stderr = r.logs
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -110,6 +110,11 @@ type DiscordConfig struct {
 	Channels      []string `yaml:"channels"`
 	Ephemeral     *bool    `yaml:"ephemeral"`
 	APIURL        string   `yaml:"api_url"`
+	// Shards is "" (one connection, no sharding), "auto" (Discord's
+	// recommended count, from GET /gateway/bot) or a number.
+	Shards string `yaml:"shards"`
+	// ShardIDs are the shards this replica runs (default: all of them).
+	ShardIDs []int `yaml:"shard_ids"`
 }
 
 // KnowledgeLimits returns the limits of the knowledge folder.
@@ -442,6 +447,20 @@ func (c *Config) validate(missingEnv []string) error {
 		if c.Discord.Token == "" {
 			bad("discord.token", "is empty%s: set the environment variable the config names (DISCORD_BOT_TOKEN in the example), "+
 				"or turn Discord off with discord.enabled: false (or auto: on only when the token is set)", unset("DISCORD"))
+		}
+		if sh := c.Discord.Shards; sh != "" && sh != "auto" {
+			if n, err := strconv.Atoi(sh); err != nil || n < 1 {
+				bad("discord.shards", "%q must be auto or a number of shards (1 or more)", sh)
+			} else {
+				for _, id := range c.Discord.ShardIDs {
+					if id < 0 || id >= n {
+						bad("discord.shard_ids", "shard %d is not below discord.shards (%d)", id, n)
+					}
+				}
+			}
+		}
+		if sh := c.Discord.Shards; sh == "" && len(c.Discord.ShardIDs) > 0 {
+			bad("discord.shard_ids", "needs discord.shards (auto or a number)")
 		}
 		if c.Discord.APIURL != "" && !strings.HasPrefix(c.Discord.APIURL, "http://") && !strings.HasPrefix(c.Discord.APIURL, "https://") {
 			bad("discord.api_url", "%q must be an http(s) URL", c.Discord.APIURL)

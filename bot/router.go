@@ -562,9 +562,10 @@ func sourceLabel(lang, s string) string {
 }
 
 // fitBody trims Markdown to at most budget runes, keeping whole blocks
-// (paragraphs, lists, sections: text between blank lines) so that a list is
-// never cut in the middle, adding a pointer to the sources when cut. Only
-// when not even the first block fits is it cut at a line.
+// (paragraphs, lists, sections: text between blank lines) in order so that a
+// list is never cut in the middle; a block too long for what is left is left
+// out. It adds a pointer to the sources when anything was left out. Only when
+// no block fits is it cut at a line.
 func fitBody(body string, budget int, more string) string {
 	if utf8.RuneCountInString(body) <= budget {
 		return body
@@ -578,7 +579,7 @@ func fitBody(body string, budget int, more string) string {
 	for _, block := range strings.Split(body, "\n\n") {
 		n := utf8.RuneCountInString(block) + 2
 		if used+n > budget {
-			break
+			continue // too long to fit whole: a later, shorter block may
 		}
 		out = append(out, block)
 		used += n

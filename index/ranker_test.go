@@ -86,3 +86,16 @@ func TestNormalize(t *testing.T) {
 		}
 	}
 }
+
+func TestNumbersAloneAreNoQuestion(t *testing.T) {
+	ix := shipped(t)
+	for _, q := range []string{"1", "2", "2026", "35 60"} {
+		r, err := ix.Search(context.Background(), "en", q, 3)
+		if err != nil || len(r.Hits) != 0 {
+			t.Errorf("%q: %v hits, %v", q, len(r.Hits), err)
+		}
+	}
+	if r, _ := ix.Search(context.Background(), "fr", "pvt 35 ans", 3); r.Top().ID == "" {
+		t.Error("a question with a number and words found nothing")
+	}
+}

@@ -104,7 +104,8 @@ func (ix *Index) Search(ctx context.Context, lang, text string, n int) (res Resu
 	for _, c := range p.concepts {
 		res.Terms = append(res.Terms, c.alts[0]...)
 	}
-	if len(p.concepts) == 0 {
+	if len(p.concepts) == 0 || allNumbers(p.concepts) {
+		// Nothing to search, or only numbers ("1", "2026"): not a question.
 		return res, nil
 	}
 	nKnown, nAnchor := 0, 0
@@ -427,4 +428,13 @@ func calibrate(s signals) float64 { return Calibration.apply(s.vector()) }
 type Calibrator struct {
 	W    [calibN]float64
 	Bias float64
+}
+
+func allNumbers(cs []concept) bool {
+	for _, c := range cs {
+		if len(c.alts[0]) != 1 || !isNumber(c.alts[0][0]) {
+			return false
+		}
+	}
+	return true
 }

@@ -257,8 +257,9 @@ func TestAnswerShowsTheMatchingSectionWhole(t *testing.T) {
 	if len(rep.Buttons) == 0 || rep.Buttons[0].Action != ArticleAction(a.ID) {
 		t.Errorf("want a full-article button first, got %+v", rep.Buttons)
 	}
-	// The full article shows every section.
-	full, _ := r.ArticleReply("en", a.ID)
+	// The full article (in the terminal, which has no length cap) shows
+	// every section.
+	full := r.articleReply("en", a, 1, nil, -1, consolePlatform, "")
 	if !strings.Contains(full.Text, strings.TrimSpace(strings.Split(other.Text, "\n")[1])) {
 		t.Errorf("full article lacks the other sections:\n%s", full.Text)
 	}

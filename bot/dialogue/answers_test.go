@@ -46,9 +46,9 @@ func TestLenientChoiceAnswers(t *testing.T) {
 		{"in_canada", "oui bien sûr", "yes", false},
 		{"in_canada", "1", "yes", false},
 		{"in_canada", "2", "no", false},
-		{"in_canada", "no idea", "", false},
-		{"in_canada", "not sure", "", false},
-		{"in_canada", "maybe", "", false},
+		{"in_canada", "no idea", "unknown", false}, // "I don't know" is an answer: the fact stays unknown
+		{"in_canada", "not sure", "unknown", false},
+		{"in_canada", "maybe", "unknown", false},
 		{"in_canada", "What counts as being in Canada?", "", true},
 		{"in_canada", "Is a visitor record enough", "", true},
 		{"teer", "1", "1", false}, // the exact value wins over option number 1 (TEER 0)
@@ -114,7 +114,7 @@ func TestAgeAnswers(t *testing.T) {
 		{"3", "", false},
 		{"150", "", false},
 		{"-5", "", false},
-		{"thirty", "", false},
+		{"thirty", "30", false},
 		{"between 30 and 35", "", false},
 		{"99999999999999999999999", "", false},
 		{"How old do I have to be for IEC?", "", true},

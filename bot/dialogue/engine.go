@@ -88,6 +88,13 @@ type state struct {
 	Ask string `json:"ask"`
 	// Clar holds the countries offered after an ambiguous answer.
 	Clar []string `json:"clar,omitempty"`
+	// Miss counts the answers in a row to Ask that could not be read.
+	Miss int `json:"miss,omitempty"`
+	// Done is set when the dialogue has ended with a result; only
+	// /summary still reads the state (until /forget or the idle timeout).
+	Done bool `json:"done,omitempty"`
+	// Summary is the summary of a finished dialogue.
+	Summary string `json:"summary,omitempty"`
 }
 
 func (e *Engine) lock(key string) *sync.Mutex {
@@ -129,10 +136,11 @@ func (e *Engine) save(ctx context.Context, key string, st *state) error {
 	return nil
 }
 
-// Active reports whether req's session has a dialogue in progress.
+// Active reports whether req's session has a dialogue in progress (a
+// finished one, kept only for /summary, is not).
 func (e *Engine) Active(ctx context.Context, req *bot.Request) bool {
-	_, ok, err := e.load(ctx, req.SessionKey())
-	return err == nil && ok
+	st, ok, err := e.load(ctx, req.SessionKey())
+	return err == nil && ok && !st.Done
 }
 
 func (e *Engine) end(ctx context.Context, key string) error {
@@ -194,6 +202,12 @@ func (e *Engine) Handle(ctx context.Context, req *bot.Request, faq bot.Handler) 
 		return nil, false, err
 	}
 	text := strings.TrimSpace(req.Text)
+	if active && st.Done {
+		if cmd, _, isCmd := bot.ParseCommand(text); isCmd && cmd == ctlSummary && req.Action == "" {
+			return &bot.Response{Replies: []bot.Reply{{Text: st.Summary}}}, true, nil
+		}
+		active = false // a finished dialogue: the router answers
+	}
 	if !active {
 		if req.Action == "" {
 			if ok, l := IsStartRequest(text); ok {
@@ -232,7 +246,7 @@ func (e *Engine) Handle(ctx context.Context, req *bot.Request, faq bot.Handler) 
 	ctl := ""
 	if cmd, _, isCmd := bot.ParseCommand(text); isCmd {
 		switch cmd {
-		case ctlBack, ctlRestart, ctlCancel:
+		case ctlBack, ctlRestart, ctlCancel, ctlSummary:
 			ctl = cmd
 		case "stop", "quit":
 			ctl = ctlCancel
@@ -247,6 +261,15 @@ func (e *Engine) Handle(ctx context.Context, req *bot.Request, faq bot.Handler) 
 	}
 	var resp *bot.Response
 	switch ctl {
+	case ctlSummary:
+		f := rules.Fact(st.Ask)
+		if f == nil {
+			resp, err = e.step(ctx, key, st, rules, "")
+			break
+		}
+		sum := e.summary(rules, st.Facts, st.Order, nil, st.Lang)
+		q, ds := e.question(rules, st, f, rules.text(st.Lang, "back_to"))
+		resp = &bot.Response{Replies: []bot.Reply{{Text: sum}, q}, Dialogue: ds}
 	case ctlBack:
 		resp, err = e.back(ctx, key, st, rules)
 	case ctlRestart:
@@ -293,6 +316,9 @@ func (e *Engine) answer(ctx context.Context, key string, st *state, rules *Rules
 	case TypeChoice:
 		val, ok, question = matchChoice(f, input)
 		hint = rules.text(lang, "choose_option")
+		if f.hasValue("yes") && f.hasValue("no") {
+			hint = rules.text(lang, "answer_yes_no")
+		}
 	case TypeNumber:
 		val, ok, question = matchNumber(f, input)
 		hint = fmt.Sprintf(rules.text(lang, "type_number"), f.Min, f.Max)
@@ -322,9 +348,15 @@ func (e *Engine) answer(ctx context.Context, key string, st *state, rules *Rules
 		hint = rules.text(lang, "type_country")
 	}
 	if ok {
+		if val == Unknown && !f.acceptsUnknown() {
+			ok = false
+		}
+	}
+	if ok {
 		st.Facts[f.Name] = val
 		st.Order = append(removeString(st.Order, f.Name), f.Name)
 		st.Clar = nil
+		st.Miss = 0
 		return e.step(ctx, key, st, rules, "")
 	}
 	if question && !button && faq != nil {
@@ -344,11 +376,62 @@ func (e *Engine) answer(ctx context.Context, key string, st *state, rules *Rules
 		q, ds := e.question(rules, st, f, rules.text(lang, "back_to"))
 		return &bot.Response{Replies: append(replies, q), Dialogue: ds}, nil
 	}
+	st.Miss++
+	switch {
+	case st.Miss >= 3:
+		// Never a trap: after the explanation, a third unreadable answer
+		// skips the question (unknown), or takes the first option when
+		// the question cannot be left unknown.
+		val, pre := Unknown, rules.text(lang, "skipped")
+		if !f.acceptsUnknown() {
+			val = f.Options[0].Value
+			pre = fmt.Sprintf(rules.text(lang, "assumed"), f.Options[0].Label.In(lang))
+		}
+		st.Facts[f.Name] = val
+		st.Order = append(removeString(st.Order, f.Name), f.Name)
+		st.Miss = 0
+		return e.step(ctx, key, st, rules, pre)
+	case st.Miss == 2:
+		if err := e.save(ctx, key, st); err != nil {
+			return nil, err
+		}
+		return e.explain(rules, st, f), nil
+	}
 	if err := e.save(ctx, key, st); err != nil {
 		return nil, err
 	}
 	q, ds := e.question(rules, st, f, rules.text(lang, "not_understood")+" "+hint)
 	return &bot.Response{Replies: []bot.Reply{q}, Dialogue: ds}, nil
+}
+
+// explain says a question in other words, with examples, a button to the
+// article that explains the concept, and a way to skip it.
+func (e *Engine) explain(rules *Rules, st *state, f *Fact) *bot.Response {
+	lang := st.Lang
+	help := f.Help.In(lang)
+	if help == "" {
+		help = rules.text(lang, "generic_help")
+	}
+	text := rules.text(lang, "explain_intro") + " " + help
+	skip := rules.text(lang, "offer_skip")
+	if !f.acceptsUnknown() {
+		skip = ""
+	}
+	rep := bot.Reply{Text: joinText(text, skip)}
+	ds := &bot.DialogueState{Ask: f.Name, Options: []string{}}
+	if f.Type == TypeChoice {
+		ds.Options = f.Values()
+		for _, o := range f.Options {
+			rep.Buttons = append(rep.Buttons, bot.Button{Label: o.Label.In(lang), Action: bot.ActDialogue + f.Name + "=" + o.Value})
+		}
+	} else if f.acceptsUnknown() {
+		rep.Buttons = append(rep.Buttons, bot.Button{Label: msg(lang, "btn_skip"), Action: bot.ActDialogue + f.Name + "=" + Unknown})
+	}
+	if f.Article != "" {
+		rep.Buttons = append(rep.Buttons, bot.Button{Label: clip(rules.Title(lang, f.Article), 60), Action: bot.ArticleAction(f.Article)})
+	}
+	rep.Buttons = append(rep.Buttons, e.controls(st, lang)...)
+	return &bot.Response{Replies: []bot.Reply{rep}, Dialogue: ds}
 }
 
 // readCountry reads a country answer: a button (alpha-2 code), the number
@@ -364,12 +447,24 @@ func readCountry(st *state, input string, button bool) (codes string, cands []st
 			return st.Clar[i-1], nil, false, false
 		}
 	}
+	if button && input == Unknown {
+		return Unknown, nil, false, false
+	}
 	r := ResolveCountry(input)
 	if len(r.Codes) > 0 {
 		return strings.Join(r.Codes, ","), nil, false, false
 	}
+	if isUnknownAnswer(normalize(input)) && !strings.Contains(input, "?") {
+		return Unknown, nil, false, false
+	}
 	if looksLikeQuestion(input) {
 		return "", nil, false, true
+	}
+	if r.Typo || len(r.Candidates) == 0 {
+		// A country inside a sentence: "I'm from Mexico but live in Texas".
+		if cs := countriesInText(input); len(cs) > 0 {
+			return strings.Join(cs, ","), nil, false, false
+		}
 	}
 	// The same ambiguous answer twice: take the first candidate rather than
 	// ask forever (the user can still go back).
@@ -405,10 +500,15 @@ func (e *Engine) step(ctx context.Context, key string, st *state, rules *Rules, 
 		next = ev.next()
 	}
 	if next == "" {
-		if err := e.end(ctx, key); err != nil {
+		resp, sum := e.result(rules, ev, st, pre)
+		done := &state{V: stateVersion, Lang: st.Lang, Facts: st.Facts, Order: st.Order, Done: true, Summary: sum}
+		if err := e.save(ctx, key, done); err != nil {
 			return nil, err
 		}
-		return e.result(rules, ev, st.Lang, pre), nil
+		return resp, nil
+	}
+	if st.Ask != next {
+		st.Miss = 0
 	}
 	st.Ask = next
 	st.Clar = nil
@@ -464,8 +564,12 @@ func (e *Engine) noticeText(lang string) string {
 	return "_" + bot.Msg(lang, "notice") + "_"
 }
 
-// result renders the suggestions of a finished dialogue.
-func (e *Engine) result(rules *Rules, ev *evaluation, lang, pre string) *bot.Response {
+// result renders the suggestions of a finished dialogue: for each stream
+// the facts that made it fit, or the unknown answers it depends on; the
+// near misses with the one condition that failed; the next steps. The
+// second reply is a summary of the answers and outcomes to keep.
+func (e *Engine) result(rules *Rules, ev *evaluation, st *state, pre string) (*bot.Response, string) {
+	lang := st.Lang
 	sugg := ev.suggestions()
 	var b strings.Builder
 	rep := bot.Reply{}
@@ -483,22 +587,72 @@ func (e *Engine) result(rules *Rules, ev *evaluation, lang, pre string) *bot.Res
 			shown = s.Kind
 		}
 		title := rules.Title(lang, s.Outcome)
-		sep := bot.Colon(lang)
+		sep := colon(lang)
 		if strings.HasSuffix(title, "?") || strings.HasSuffix(title, "!") {
 			sep = " — " // never "(PMI)?:"
 		}
 		b.WriteString("**" + title + "**" + sep + s.Rule.Why.In(lang) + "\n")
+		if s.Kind != KindNote {
+			if r := ev.reasons(s.Rule, lang); r != "" && len(s.Unknown) == 0 {
+				b.WriteString("_" + rules.text(lang, "because") + strings.TrimRight(colon(lang), " ") + "_ " + r + "\n")
+			}
+			if len(s.Unknown) > 0 {
+				b.WriteString("_" + rules.text(lang, "depends_on") + strings.TrimRight(colon(lang), " ") + "_ " + ev.factNames(s.Unknown, lang) + "\n")
+			}
+		}
 		if c := s.Rule.Conditions.In(lang); c != "" {
-			b.WriteString("_" + rules.text(lang, "key_conditions") + strings.TrimRight(bot.Colon(lang), " ") + "_ " + c + "\n")
+			b.WriteString("_" + rules.text(lang, "key_conditions") + strings.TrimRight(colon(lang), " ") + "_ " + c + "\n")
 		}
 		b.WriteString("\n")
 		ids = append(ids, s.Outcome)
 		rep.Buttons = append(rep.Buttons, bot.Button{Label: clip(title, 60), Action: bot.ArticleAction(s.Outcome)})
 	}
+	misses := ev.nearMisses(lang)
+	if len(misses) > 0 {
+		b.WriteString(rules.text(lang, "near_misses") + "\n")
+		for _, m := range misses {
+			b.WriteString("- " + m + "\n")
+		}
+		b.WriteString("\n")
+	}
 	b.WriteString(rules.text(lang, "result_outro") + "\n\n" + e.noticeText(lang))
 	rep.Text = joinText(pre, b.String())
 	rep.Buttons = append(rep.Buttons, e.endButtons(lang)...)
-	return &bot.Response{Replies: []bot.Reply{rep}, Dialogue: &bot.DialogueState{Done: true, Outcomes: ids}}
+	sum := e.summary(rules, st.Facts, st.Order, ev, lang)
+	return &bot.Response{Replies: []bot.Reply{rep, {Text: sum}}, Dialogue: &bot.DialogueState{Done: true, Outcomes: ids}}, sum
+}
+
+// summary lists the answers given and, when the dialogue is over (ev not
+// nil), the outcomes: one message a person can keep or forward.
+func (e *Engine) summary(rules *Rules, facts map[string]string, order []string, ev *evaluation, lang string) string {
+	var b strings.Builder
+	b.WriteString(rules.text(lang, "summary_title") + "\n\n" + rules.text(lang, "summary_answers") + "\n")
+	if len(order) == 0 {
+		b.WriteString("- " + rules.text(lang, "summary_none") + "\n")
+	}
+	for _, name := range order {
+		f := rules.Fact(name)
+		v, ok := facts[name]
+		if f == nil || !ok {
+			continue
+		}
+		b.WriteString("- " + f.name(lang) + colon(lang) + f.valueLabel(lang, v) + "\n")
+	}
+	if ev == nil {
+		return strings.TrimSpace(b.String())
+	}
+	b.WriteString("\n" + rules.text(lang, "summary_outcomes") + "\n")
+	for _, s := range ev.suggestions() {
+		line := "- " + rules.Title(lang, s.Outcome) + " (" + rules.text(lang, "kind_"+s.Kind) + ")"
+		if len(s.Unknown) > 0 && s.Kind != KindNote {
+			line += ", " + rules.text(lang, "depends_short") + colon(lang) + ev.factNames(s.Unknown, lang)
+		}
+		b.WriteString(line + "\n")
+	}
+	for _, m := range ev.nearMisses(lang) {
+		b.WriteString("- " + rules.text(lang, "kind_miss") + colon(lang) + m + "\n")
+	}
+	return strings.TrimSpace(b.String())
 }
 
 func joinText(pre, text string) string {
@@ -538,3 +692,6 @@ func removeString(list []string, s string) []string {
 	}
 	return out
 }
+
+// colon is ": " in English and " : " in French (bot.Colon).
+func colon(lang string) string { return bot.Colon(lang) }

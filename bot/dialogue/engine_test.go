@@ -213,7 +213,7 @@ func TestQuestionInsteadOfAnswer(t *testing.T) {
 	}
 	// A stale button for another question is not taken as this answer.
 	asks(t, c.press("d:employer"), "teer")
-	asks(t, c.say("1"), "related_company_year")
+	asks(t, c.say("1"), "service_contract") // Ireland: CETA service suppliers
 }
 
 func TestAgeAndCountryClarification(t *testing.T) {
@@ -325,6 +325,7 @@ func base(over map[string]string) map[string]string {
 		"asker": "worker", "citizenship": "India", "age": "30", "in_canada": "no", "job_offer": "no", "teer": "unknown",
 		"job_in_quebec": "no", "short_visit": "no", "related_company_year": "no", "role": "other", "french": "no",
 		"work_kind": "standard", "canadian_graduate": "no", "pr_applicant": "no", "abuse": "no", "spouse": "none",
+		"listed_profession": "no", "service_contract": "no", "visit_kind": "business_visitor", "exceptional": "no",
 	}
 	for k, v := range over {
 		p[k] = v
@@ -376,11 +377,11 @@ func TestOutcomes(t *testing.T) {
 		{"IEC over the limit", base(map[string]string{"citizenship": "Japan", "age": "31"}), []string{"lmia-vs-imp"}, []string{"iec-overview"}},
 		{"IEC under 18", base(map[string]string{"citizenship": "Australia", "age": "17"}), nil, []string{"iec-overview"}},
 		{"dual citizenship", base(map[string]string{"citizenship": "Indian and Irish", "age": "33"}), []string{"iec-overview"}, nil},
-		{"employer closed stream", base(map[string]string{"asker": "employer", "citizenship": "Chile", "job_offer": "yes", "teer": "1", "age": "40"}),
+		{"employer closed stream", base(map[string]string{"asker": "employer", "citizenship": "Chile", "job_offer": "yes", "teer": "1", "age": "40", "listed_profession": "yes"}),
 			[]string{"cptpp", "other-ftas", "global-skills-strategy", "employer-steps-portal"}, []string{"lmia-vs-imp"}},
 		{"employer nothing fits", base(map[string]string{"asker": "employer", "job_offer": "yes", "teer": "4"}),
 			[]string{"lmia-vs-imp"}, []string{"employer-steps-portal", "significant-benefit-c10"}},
-		{"exceptional case", base(map[string]string{"job_offer": "yes", "teer": "0"}), []string{"lmia-vs-imp", "significant-benefit-c10"}, []string{"global-skills-strategy"}},
+		{"exceptional case", base(map[string]string{"job_offer": "yes", "teer": "0", "exceptional": "yes"}), []string{"lmia-vs-imp", "significant-benefit-c10"}, []string{"global-skills-strategy"}},
 		{"francophone in Quebec", base(map[string]string{"job_offer": "yes", "french": "yes", "job_in_quebec": "yes"}), nil, []string{"francophone-mobility-c16"}},
 		{"employer hiring a graduate", base(map[string]string{"asker": "employer", "in_canada": "yes", "canadian_graduate": "yes"}),
 			[]string{"pgwp"}, []string{"lmia-vs-imp", "employer-steps-portal"}},
@@ -389,7 +390,7 @@ func TestOutcomes(t *testing.T) {
 		{"business visitor without offer", base(map[string]string{"short_visit": "yes"}), []string{"business-visitors"}, []string{"lmia-vs-imp", "gss-short-term-exemption"}},
 		{"spouse of a student", base(map[string]string{"spouse": "graduate_student"}), []string{"spousal-owp-students"}, nil},
 		{"abuse outside Canada", base(map[string]string{"abuse": "yes"}), nil, []string{"vulnerable-worker-owp"}},
-		{"US trader", base(map[string]string{"citizenship": "USA", "job_offer": "yes", "teer": "0", "work_kind": "own_business"}),
+		{"US trader", base(map[string]string{"citizenship": "USA", "job_offer": "yes", "teer": "0", "work_kind": "own_business", "listed_profession": "yes"}),
 			[]string{"cusma-professionals", "entrepreneurs-c11", "cusma-ict-traders-investors"}, nil},
 	}
 	for i, c := range cases {
@@ -409,14 +410,14 @@ func TestOutcomes(t *testing.T) {
 
 func TestResultMessage(t *testing.T) {
 	c := &chat{t: t, e: newEngine(t, session.NewMemory(0)), user: "u"}
-	profile := base(map[string]string{"citizenship": "German", "age": "44", "job_offer": "yes", "teer": "1"})
+	profile := base(map[string]string{"citizenship": "German", "age": "44", "job_offer": "yes", "teer": "1", "service_contract": "yes", "exceptional": "yes"})
 	resp := c.say("/eligibility")
 	for !resp.Dialogue.Done {
 		resp = c.say(profile[resp.Dialogue.Ask])
 	}
 	rep := resp.Replies[0]
 	got := strings.Join(resp.Dialogue.Outcomes, ",")
-	if got != "ceta-cuktca,significant-benefit-c10,lmia-vs-imp" {
+	if got != "ceta-cuktca,significant-benefit-c10,lmia-vs-imp,professional-help" {
 		t.Errorf("outcomes in order = %s", got)
 	}
 	for _, want := range []string{"Worth checking", "Key conditions", "NOTICE en", "canada.ca"} {
@@ -428,7 +429,7 @@ func TestResultMessage(t *testing.T) {
 	for _, b := range rep.Buttons {
 		acts = append(acts, b.Action)
 	}
-	if strings.Join(acts, " ") != "a:ceta-cuktca a:significant-benefit-c10 a:lmia-vs-imp c:eligibility h:" {
+	if strings.Join(acts, " ") != "a:ceta-cuktca a:significant-benefit-c10 a:lmia-vs-imp a:professional-help c:eligibility h:" {
 		t.Errorf("buttons = %v", acts)
 	}
 	if rep.Buttons[0].Label == "ceta-cuktca" {
@@ -610,5 +611,80 @@ func TestRepeatedAmbiguousCountryIsResolved(t *testing.T) {
 	resp := c.say("Congo")                 // the same answer again: take the first candidate
 	if resp.Dialogue == nil || resp.Dialogue.Ask == "citizenship" {
 		t.Fatalf("the dialogue is stuck on the ambiguous country: %+v", resp.Dialogue)
+	}
+}
+
+// A finished dialogue is kept only for /summary: it is not active, so the
+// router keeps the result's "Check again" button.
+func TestFinishedDialogueIsNotActive(t *testing.T) {
+	e := newEngine(t, session.NewMemory(0))
+	c := &chat{t: t, e: e, user: "fin"}
+	resp := c.say("/eligibility")
+	if !e.Active(context.Background(), c.req("", "")) {
+		t.Fatal("a dialogue in progress is not active")
+	}
+	profile := base(map[string]string{"citizenship": "Irish", "age": "27"})
+	for !resp.Dialogue.Done {
+		resp = c.say(profile[resp.Dialogue.Ask])
+	}
+	if e.Active(context.Background(), c.req("", "")) {
+		t.Error("a finished dialogue is still active")
+	}
+	sum, ok, err := e.Handle(context.Background(), c.req("/summary", ""), nil)
+	if err != nil || !ok || sum == nil || len(sum.Replies) != 1 || !strings.Contains(sum.Replies[0].Text, "Citizenship: Ireland") {
+		t.Errorf("/summary after the end: %+v %v %v", sum, ok, err)
+	}
+	if c.say("yes") != nil {
+		t.Error("a finished dialogue answered an ordinary message")
+	}
+}
+
+// The trade-agreement list question is asked only when it can change the
+// outcome: not for a TEER 4 job, not for a country without such a list.
+func TestListQuestionOnlyWhenItMatters(t *testing.T) {
+	e := newEngine(t, session.NewMemory(0))
+	for i, p := range []map[string]string{
+		base(map[string]string{"citizenship": "USA", "job_offer": "yes", "teer": "4"}),
+		base(map[string]string{"citizenship": "India", "job_offer": "yes", "teer": "1"}),
+		base(map[string]string{"citizenship": "Mexico", "job_offer": "no"}),
+	} {
+		if _, asked := play(t, &chat{t: t, e: e, user: fmt.Sprint("l", i)}, p); contains(asked, "listed_profession") {
+			t.Errorf("%v: asked listed_profession (%v)", p, asked)
+		}
+	}
+	if _, asked := play(t, &chat{t: t, e: e, user: "l9"}, base(map[string]string{"citizenship": "USA", "job_offer": "yes", "teer": "1"})); !contains(asked, "listed_profession") {
+		t.Errorf("a US citizen with a TEER 1 offer was not asked listed_profession (%v)", asked)
+	}
+}
+
+// The wording follows earlier answers: no "the job" without an offer, and
+// employer wording for employers.
+func TestWordingFollowsAnswers(t *testing.T) {
+	e := newEngine(t, session.NewMemory(0))
+	c := &chat{t: t, e: e, user: "w1"}
+	c.say("/eligibility")
+	c.say("worker")
+	c.say("India")
+	c.say("no")
+	c.say("no") // no job offer
+	resp := c.say("yes")
+	asks(t, resp, "visit_kind")
+	resp = c.say("hands-on work for a client")
+	asks(t, resp, "teer")
+	if q := lastText(resp); strings.Contains(q, "Canadian job") || !strings.Contains(q, "work you would do") {
+		t.Errorf("TEER question without an offer: %q", q)
+	}
+	c = &chat{t: t, e: e, user: "w2"}
+	c.say("/eligibility")
+	c.say("we are hiring")
+	c.say("Brazil")
+	c.say("no")
+	resp = c.say("no")
+	for !resp.Dialogue.Done && resp.Dialogue.Ask != "work_kind" {
+		resp = c.say("no")
+	}
+	asks(t, resp, "work_kind")
+	if q := lastText(resp); !strings.Contains(q, "the worker") {
+		t.Errorf("work_kind for an employer: %q", q)
 	}
 }

@@ -1,6 +1,7 @@
 package dialogue
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -84,6 +85,9 @@ func (ev *evaluation) cond(c *Cond) tri {
 	if f == nil {
 		return no
 	}
+	if known && v == Unknown && !(c.Op == "in" && contains(c.Values, Unknown)) && c.Op != "within_age_of" {
+		return unknown // answered "I don't know": undecided, never asked again
+	}
 	switch c.Op {
 	case "in":
 		if !known {
@@ -130,7 +134,7 @@ func (ev *evaluation) withinAge(c *Cond, age string, ageKnown bool) tri {
 		return no
 	}
 	cit, ok := ev.facts[cf.Name]
-	if !ok {
+	if !ok || cit == Unknown {
 		return unknown
 	}
 	limit := -1
@@ -142,7 +146,7 @@ func (ev *evaluation) withinAge(c *Cond, age string, ageKnown bool) tri {
 	if limit < 0 {
 		return no
 	}
-	if !ageKnown {
+	if !ageKnown || age == Unknown {
 		return unknown
 	}
 	a, err := strconv.Atoi(age)
@@ -262,27 +266,42 @@ func (ev *evaluation) next() string {
 // Suggestion is one outcome of a finished dialogue.
 type Suggestion struct {
 	Outcome string
-	Kind    string
-	Rule    *Rule
+	// Kind is how sure it is: likely (every condition known and met),
+	// possible (a possible rule holds, or a likely rule depends on a fact
+	// answered "I don't know"), or note.
+	Kind string
+	Rule *Rule
+	// Unknown lists the facts answered "I don't know" that decide it.
+	Unknown []string
 }
 
-// suggestions lists the outcomes whose rules hold: likely ones first, then
-// possible ones, then notes, each in file order; one entry per outcome (its
-// strongest rule).
+// suggestions lists the outcomes whose rules hold, or may hold once a fact
+// answered "I don't know" is known: likely ones first, then possible ones,
+// then notes, each in file order; one entry per outcome (its strongest
+// rule).
 func (ev *evaluation) suggestions() []Suggestion {
 	rank := map[string]int{KindLikely: 0, KindPossible: 1, KindNote: 2}
-	best := map[string]*Rule{}
+	best := map[string]Suggestion{}
 	for i, ru := range ev.r.Rules {
-		if ev.res[i] != yes {
+		var s Suggestion
+		switch ev.res[i] {
+		case yes:
+			s = Suggestion{Outcome: ru.Outcome, Kind: ru.Kind, Rule: ru}
+		case unknown:
+			s = Suggestion{Outcome: ru.Outcome, Kind: ru.Kind, Rule: ru, Unknown: ev.unknownFacts(ru.When)}
+			if s.Kind == KindLikely {
+				s.Kind = KindPossible
+			}
+		default:
 			continue
 		}
-		if b := best[ru.Outcome]; b == nil || rank[ru.Kind] < rank[b.Kind] {
-			best[ru.Outcome] = ru
+		if b, ok := best[ru.Outcome]; !ok || rank[s.Kind] < rank[b.Kind] || (rank[s.Kind] == rank[b.Kind] && len(s.Unknown) < len(b.Unknown)) {
+			best[ru.Outcome] = s
 		}
 	}
 	var out []Suggestion
-	for _, ru := range best {
-		out = append(out, Suggestion{Outcome: ru.Outcome, Kind: ru.Kind, Rule: ru})
+	for _, s := range best {
+		out = append(out, s)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if rank[out[i].Kind] != rank[out[j].Kind] {
@@ -313,3 +332,241 @@ func (r *Rules) Decide(facts map[string]string) (outcomes []string, next string)
 	}
 	return outcomes, ""
 }
+
+// unknownFacts lists, in file order, the facts answered "I don't know" (or
+// not asked) that leave c undecided.
+func (ev *evaluation) unknownFacts(c *Cond) []string {
+	set := map[string]bool{}
+	var walk func(c *Cond)
+	walk = func(c *Cond) {
+		if c == nil || ev.cond(c) != unknown {
+			return
+		}
+		switch c.Op {
+		case "all", "any", "not":
+			for _, k := range c.Kids {
+				walk(k)
+			}
+		case "fits":
+			for _, ref := range c.Fits {
+				for _, d := range ev.r.deps(ref) {
+					if ev.res[d.idx] == unknown {
+						walk(d.When)
+					}
+				}
+			}
+		case "within_age_of":
+			set[c.Fact] = true
+			if cf := ev.r.countryFact(); cf != nil && ev.facts[cf.Name] == Unknown {
+				set[cf.Name] = true
+			}
+		default:
+			set[c.Fact] = true
+		}
+	}
+	walk(c)
+	var out []string
+	for _, f := range ev.r.Facts {
+		if set[f.Name] {
+			out = append(out, f.Name)
+		}
+	}
+	return out
+}
+
+// leaves lists the fact conditions of c that hold (the reasons a rule fits),
+// without descending into not or fits.
+func (ev *evaluation) leaves(c *Cond, want tri, out *[]*Cond) {
+	if c == nil {
+		return
+	}
+	switch c.Op {
+	case "all", "any":
+		for _, k := range c.Kids {
+			ev.leaves(k, want, out)
+		}
+	case "not", "fits":
+	default:
+		if ev.cond(c) == want {
+			*out = append(*out, c)
+		}
+	}
+}
+
+// nearMiss returns the one condition that keeps a rule from holding when
+// every other condition of its top-level all holds (nil otherwise, and for
+// conditions on who asks or on other rules).
+func (ev *evaluation) nearMiss(ru *Rule) *Cond {
+	c := ru.When
+	if c == nil {
+		return nil
+	}
+	kids := []*Cond{c}
+	if c.Op == "all" {
+		kids = c.Kids
+	}
+	var failed *Cond
+	for _, k := range kids {
+		switch ev.cond(k) {
+		case yes:
+		case no:
+			if failed != nil {
+				return nil
+			}
+			failed = k
+		default:
+			return nil
+		}
+	}
+	if failed == nil || failed.Op == "fits" || failed.Op == "not" || failed.Op == "all" || failed.Op == "any" || failed.Fact == "asker" {
+		return nil
+	}
+	return failed
+}
+
+// reasons says which answers made a rule fit ("Citizenship: Ireland; Age:
+// 27 (limit for Ireland: 35)").
+func (ev *evaluation) reasons(ru *Rule, lang string) string {
+	var leaves []*Cond
+	ev.leaves(ru.When, yes, &leaves)
+	var parts []string
+	seen := map[string]bool{}
+	for _, c := range leaves {
+		f := ev.r.facts[c.Fact]
+		if f == nil || seen[c.Fact] || c.Fact == "asker" {
+			continue
+		}
+		seen[c.Fact] = true
+		part := f.name(lang) + colon(lang) + f.valueLabel(lang, ev.facts[c.Fact])
+		if c.Op == "within_age_of" {
+			if country, limit := ev.ageLimit(c); limit > 0 {
+				if co, ok := CountryByCode(country); ok {
+					country = co.DisplayName(lang)
+				}
+				part += " (" + sprintf(msg(lang, "age_limit_of"), country, limit) + ")"
+			}
+		}
+		parts = append(parts, part)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// ageLimit returns the country and the highest age limit of the person's
+// citizenships in the group of a within_age_of condition.
+func (ev *evaluation) ageLimit(c *Cond) (country string, limit int) {
+	g := ev.r.Groups[c.Group]
+	cf := ev.r.countryFact()
+	if g == nil || cf == nil {
+		return "", 0
+	}
+	for _, code := range strings.Split(ev.facts[cf.Name], ",") {
+		if max, ok := g.Countries[code]; ok && max > limit {
+			limit, country = max, code
+		}
+	}
+	return country, limit
+}
+
+// factNames names facts in lang, joined.
+func (ev *evaluation) factNames(names []string, lang string) string {
+	var out []string
+	for _, n := range names {
+		if f := ev.r.facts[n]; f != nil {
+			out = append(out, f.name(lang))
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// nearMisses explains, for each outcome not suggested, the one condition
+// that failed when every other one held ("IEC: the age limit for Ireland
+// is 35; you are 36"), for facts marked near_miss. At most four.
+func (ev *evaluation) nearMisses(lang string) []string {
+	suggested := map[string]bool{}
+	for _, s := range ev.suggestions() {
+		suggested[s.Outcome] = true
+	}
+	var out []string
+	done := map[string]bool{}
+	for i, ru := range ev.r.Rules {
+		if ev.res[i] != no || ru.Kind == KindNote || suggested[ru.Outcome] || done[ru.Outcome] {
+			continue
+		}
+		c := ev.nearMiss(ru)
+		if c == nil {
+			continue
+		}
+		f := ev.r.facts[c.Fact]
+		if f == nil || !f.NearMiss || !ev.heldBesides(ru, c) {
+			continue
+		}
+		done[ru.Outcome] = true
+		out = append(out, ev.r.Title(lang, ru.Outcome)+colon(lang)+ev.missText(c, f, lang))
+		if len(out) == 4 {
+			break
+		}
+	}
+	return out
+}
+
+// heldBesides reports whether a condition other than who asks held in
+// ru besides the failed one (so that the miss is really near).
+func (ev *evaluation) heldBesides(ru *Rule, failed *Cond) bool {
+	var leaves []*Cond
+	ev.leaves(ru.When, yes, &leaves)
+	for _, c := range leaves {
+		if c != failed && c.Fact != "asker" {
+			return true
+		}
+	}
+	return false
+}
+
+// missText says what a failed condition needed and what the answer was.
+func (ev *evaluation) missText(c *Cond, f *Fact, lang string) string {
+	v := ev.facts[c.Fact]
+	switch c.Op {
+	case "within_age_of":
+		country, limit := ev.ageLimit(c)
+		name := country
+		if co, ok := CountryByCode(country); ok {
+			name = co.DisplayName(lang)
+		}
+		if g := ev.r.Groups[c.Group]; g != nil {
+			if a, err := strconv.Atoi(v); err == nil && a < g.MinAge {
+				return sprintf(msg(lang, "miss_min_age"), g.MinAge, a)
+			}
+		}
+		return sprintf(msg(lang, "miss_age"), name, limit, v)
+	case "in":
+		var want []string
+		for _, x := range c.Values {
+			want = append(want, f.valueLabel(lang, x))
+		}
+		return sprintf(msg(lang, "miss_value"), f.name(lang), strings.Join(want, msg(lang, "or")), f.valueLabel(lang, v))
+	case "in_group":
+		g := ev.r.Groups[c.Group]
+		label := c.Group
+		if g != nil && g.Label.In(lang) != "" {
+			label = g.Label.In(lang)
+		}
+		return sprintf(msg(lang, "miss_group"), label)
+	case "range":
+		return sprintf(msg(lang, "miss_value"), f.name(lang), rangeText(c), f.valueLabel(lang, v))
+	}
+	return f.name(lang)
+}
+
+func rangeText(c *Cond) string {
+	switch {
+	case c.Min != nil && c.Max != nil:
+		return strconv.FormatFloat(*c.Min, 'f', -1, 64) + "–" + strconv.FormatFloat(*c.Max, 'f', -1, 64)
+	case c.Min != nil:
+		return "≥ " + strconv.FormatFloat(*c.Min, 'f', -1, 64)
+	case c.Max != nil:
+		return "≤ " + strconv.FormatFloat(*c.Max, 'f', -1, 64)
+	}
+	return ""
+}
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }

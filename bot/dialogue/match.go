@@ -8,30 +8,14 @@ import (
 
 // Lenient reading of typed answers.
 
-var (
-	yesWords = map[string]bool{
-		"y": true, "yes": true, "yeah": true, "yep": true, "yup": true, "ya": true, "yea": true, "sure": true,
-		"correct": true, "right": true, "true": true, "affirmative": true, "of course": true, "definitely": true,
-		"absolutely": true, "i do": true, "i am": true, "it is": true, "we do": true, "they do": true, "he does": true, "she does": true,
-		"oui": true, "o": true, "ouais": true, "ouep": true, "bien sur": true, "tout a fait": true, "exact": true,
-		"exactement": true, "vrai": true, "affirmatif": true, "si": true, "absolument": true, "oui oui": true,
-	}
-	noWords = map[string]bool{
-		"n": true, "no": true, "nope": true, "nah": true, "not": true, "false": true, "negative": true, "never": true,
-		"i don t": true, "i do not": true, "i m not": true, "i am not": true, "it isn t": true, "it is not": true,
-		"not really": true, "no way": true, "none": true,
-		"non": true, "nan": true, "pas du tout": true, "faux": true, "negatif": true, "jamais": true, "pas vraiment": true,
-	}
-	// unsureWords make a yes/no answer a non-answer ("no idea", "not sure").
-	unsureWords = []string{"sure", "know", "idea", "sais", "certain", "unsure", "maybe", "peut etre", "perhaps"}
-)
-
 // matchChoice reads a typed (or button) answer to a choice question. It
 // accepts, in this order: the exact value, a label or alias, an option
-// number (so that for TEER "1" is TEER 1, an exact value), yes/no words,
-// and an answer that contains exactly one option's value or alias.
-// question is true when the text looks like a question rather than an
-// answer (the dialogue then answers it and asks again).
+// number (so that for TEER "1" is TEER 1, an exact value), "I don't know"
+// (when the question offers it), everyday yes/no, a number in words ("TEER
+// one"), and an answer that contains exactly one option's value, label or
+// alias ("I want to open my own company"). question is true when the text
+// looks like a question rather than an answer (the dialogue then answers
+// it and asks again).
 func matchChoice(f *Fact, text string) (value string, ok bool, question bool) {
 	n := normalize(text)
 	if n == "" {
@@ -58,22 +42,57 @@ func matchChoice(f *Fact, text string) (value string, ok bool, question bool) {
 		return f.Options[i-1].Value, true, false
 	}
 	yn := f.hasValue("yes") && f.hasValue("no")
-	if yn && (yesWords[n] || noWords[n]) {
-		return map[bool]string{true: "yes", false: "no"}[yesWords[n]], true, false
+	if unknownAtStart(n) && !strings.Contains(text, "?") && f.hasValue(Unknown) {
+		// "idk, any job really", "not sure, probably yes": a hedge before a
+		// real answer counts as that answer.
+		if rest := afterUnknown(n); rest != "" {
+			if v, ok, _ := matchChoice(f, rest); ok && v != Unknown {
+				return v, true, false
+			}
+		}
+		return Unknown, true, false // before yes/no: "no idea" is not "no"
+	}
+	if yn {
+		if v, ok := readYesNo(n); ok {
+			return v, true, false
+		}
+	}
+	if isUnknownAnswer(n) && !strings.Contains(text, "?") && f.hasValue(Unknown) {
+		return Unknown, true, false
 	}
 	if looksLikeQuestion(text) {
 		return "", false, true
 	}
-	if yn {
-		// Yes/no questions: only a leading yes or no counts ("no idea" is
-		// not "no").
-		v, ok := leadingYesNo(n)
-		return v, ok, false
+	// Numbers in words or with a unit: "TEER one", "FEER deux", "level 2".
+	if nums := parseNumbers(n); len(nums) == 1 {
+		want := strconv.Itoa(nums[0])
+		if f.hasValue(want) {
+			return want, true, false
+		}
 	}
-	// An answer that mentions exactly one option ("TEER 2", "I'm an employer").
+	// "Are you in Canada?" (a yes option with the alias "in canada"): a
+	// place in Canada is yes, another country is no ("still in Texas" is
+	// read by its "not yet").
+	if yn && optionHasAlias(f, "yes", "in canada") {
+		if mentionsPlaceInCanada(n) {
+			return "yes", true, false
+		}
+		if cs := countriesInText(text); len(cs) > 0 && !contains(cs, "CA") {
+			return "no", true, false
+		}
+	}
+	// An answer that mentions exactly one option ("TEER 2", "I'm an employer",
+	// "I want to open my own company").
 	found := ""
 	for _, o := range f.Options {
 		keys := append([]string{o.Value, strings.ReplaceAll(o.Value, "_", " ")}, o.Aliases...)
+		if !yn {
+			for _, l := range o.Label {
+				keys = append(keys, l)
+			}
+		} else if o.Value == "yes" || o.Value == "no" || o.Value == Unknown {
+			keys = o.Aliases // "yes"/"no" inside a sentence are read by readYesNo only
+		}
 		for _, k := range keys {
 			if k = normalize(k); k != "" && containsPhrase(n, k) {
 				if found != "" && found != o.Value {
@@ -90,53 +109,41 @@ func matchChoice(f *Fact, text string) (value string, ok bool, question bool) {
 	return "", false, false
 }
 
-// leadingYesNo reads "yes I do", "no, not yet", "oui bien sûr": a short
-// answer that starts with a yes/no word and does not express doubt.
-func leadingYesNo(n string) (string, bool) {
-	words := strings.Fields(n)
-	if len(words) == 0 || len(words) > 8 {
-		return "", false
-	}
-	for _, u := range unsureWords {
-		if containsPhrase(n, u) {
-			return "", false
-		}
-	}
-	for l := min(3, len(words)); l >= 1; l-- {
-		head := strings.Join(words[:l], " ")
-		if yesWords[head] {
-			return "yes", true
-		}
-		if noWords[head] {
-			return "no", true
-		}
-	}
-	return "", false
-}
-
 // containsPhrase reports whether the normalized text n contains the
 // normalized phrase p as whole words.
 func containsPhrase(n, p string) bool {
 	return n == p || strings.HasPrefix(n, p+" ") || strings.HasSuffix(n, " "+p) || strings.Contains(n, " "+p+" ")
 }
 
-var numberRE = regexp.MustCompile(`\d+(?:[.,]\d+)?`)
-
-// matchNumber reads a whole number in [min, max] from a short answer such
-// as "32", "I'm 32", "32.0" or "32 ans". ok is false for no number, several
-// numbers, or a number out of range.
+// matchNumber reads a whole number in [min, max] from an answer such as
+// "32", "I'm 32", "32.0", "32 years old", "32 ans", "thirty two" or
+// "trente-deux". ok is false for no number, several numbers, or a number
+// out of range; "I don't know" gives unknown.
 func matchNumber(f *Fact, text string) (value string, ok bool, question bool) {
 	n := normalize(text)
+	if isUnknownAnswer(n) {
+		return Unknown, true, false
+	}
 	nums := numberRE.FindAllString(text, -1)
-	if len(nums) == 1 && len(strings.Fields(n)) <= 6 && !strings.Contains(text, "?") {
+	if len(nums) == 1 && len(strings.Fields(n)) <= 12 {
 		x, err := strconv.ParseFloat(strings.Replace(nums[0], ",", ".", 1), 64)
 		if v := int(x); err == nil && x < 1e6 && v >= f.Min && v <= f.Max {
 			return strconv.Itoa(v), true, false // whole years: 32.5 is 32
 		}
 		return "", false, false
 	}
+	if len(nums) == 0 && len(strings.Fields(n)) <= 12 {
+		if ws := parseNumbers(n); len(ws) == 1 {
+			if ws[0] >= f.Min && ws[0] <= f.Max {
+				return strconv.Itoa(ws[0]), true, false
+			}
+			return "", false, false
+		}
+	}
 	return "", false, looksLikeQuestion(text)
 }
+
+var numberRE = regexp.MustCompile(`\d+(?:[.,]\d+)?`)
 
 var questionStarts = map[string]bool{
 	"what": true, "whats": true, "how": true, "why": true, "when": true, "where": true, "who": true, "which": true,
@@ -162,6 +169,7 @@ const (
 	ctlBack    = "back"
 	ctlRestart = "restart"
 	ctlCancel  = "cancel"
+	ctlSummary = "summary"
 )
 
 var controlWords = map[string]string{
@@ -170,6 +178,7 @@ var controlWords = map[string]string{
 	"restart": ctlRestart, "start over": ctlRestart, "start again": ctlRestart, "reset": ctlRestart,
 	"recommencer": ctlRestart, "reprendre": ctlRestart, "recommencer a zero": ctlRestart,
 	"cancel": ctlCancel, "stop": ctlCancel, "quit": ctlCancel, "exit": ctlCancel, "abort": ctlCancel,
+	"summary": ctlSummary, "my answers": ctlSummary, "resume": ctlSummary, "recapitulatif": ctlSummary, "mes reponses": ctlSummary,
 	"annuler": ctlCancel, "arreter": ctlCancel, "arrete": ctlCancel, "quitter": ctlCancel, "stopper": ctlCancel,
 }
 
@@ -220,4 +229,17 @@ func IsStartRequest(text string) (ok bool, lang string) {
 		return true, "en"
 	}
 	return false, ""
+}
+
+func optionHasAlias(f *Fact, value, alias string) bool {
+	for _, o := range f.Options {
+		if o.Value == value {
+			for _, a := range o.Aliases {
+				if normalize(a) == alias {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }

@@ -63,7 +63,63 @@ type Fact struct {
 	Variants []Variant
 	Options  []Option
 	Min, Max int
+	// Label names the fact in summaries and explanations ("Job offer").
+	Label Text
+	// Help explains the question in other words, with examples; it is
+	// shown after two answers the dialogue could not read.
+	Help Text
+	// Article is the knowledge article that explains the concept (a
+	// button under the help).
+	Article string
+	// NearMiss: a rule that fails on this fact alone is explained as a
+	// near miss ("IEC: Ireland's limit is 35, you are 36").
+	NearMiss bool
 	Line     int
+}
+
+// Unknown is the value of a fact answered "I don't know" (or skipped):
+// conditions on it stay undecided, and the fact is not asked again.
+const Unknown = "unknown"
+
+// acceptsUnknown reports whether "I don't know" is a valid answer.
+func (f *Fact) acceptsUnknown() bool {
+	if f.Type != TypeChoice {
+		return true
+	}
+	return f.hasValue(Unknown)
+}
+
+// name returns the fact's label in lang (its name when it has none).
+func (f *Fact) name(lang string) string {
+	if s := f.Label.In(lang); s != "" {
+		return s
+	}
+	return f.Name
+}
+
+// valueLabel returns how an answer reads in lang.
+func (f *Fact) valueLabel(lang, v string) string {
+	switch {
+	case v == Unknown:
+		return msg(lang, "unknown_value")
+	case f.Type == TypeCountry:
+		var names []string
+		for _, code := range strings.Split(v, ",") {
+			if c, ok := CountryByCode(code); ok {
+				names = append(names, c.DisplayName(lang))
+			} else {
+				names = append(names, code)
+			}
+		}
+		return strings.Join(names, ", ")
+	case f.Type == TypeChoice:
+		for _, o := range f.Options {
+			if o.Value == v {
+				return o.Label.In(lang)
+			}
+		}
+	}
+	return v
 }
 
 // Values returns the option values of a choice fact.
@@ -88,6 +144,7 @@ func (f *Fact) hasValue(v string) bool {
 // country.
 type Group struct {
 	Name      string
+	Label     Text           // how explanations name the group ("an IEC partner country")
 	Countries map[string]int // alpha-2 code -> maximum age (0: none)
 	MinAge    int
 	HasAges   bool
@@ -121,6 +178,8 @@ type Rules struct {
 	Rules  []*Rule
 	Exits  []*Exit
 	Texts  map[string]Text
+	// Agreements hold each trade agreement's coverage, with its source.
+	Agreements []*Agreement
 
 	facts  map[string]*Fact
 	order  []int                        // rule indexes in evaluation order (dependencies first)
@@ -313,7 +372,7 @@ func Parse(file string, data []byte, base *knowledge.Base) (*Rules, knowledge.Pr
 		return nil, p.probs
 	}
 	r := &Rules{File: file, Groups: map[string]*Group{}, Texts: map[string]Text{}, facts: map[string]*Fact{}}
-	top := p.mapping(doc.Content[0], "the rules file", "version", "facts", "groups", "rules", "exits", "texts")
+	top := p.mapping(doc.Content[0], "the rules file", "version", "facts", "groups", "rules", "exits", "texts", "agreements")
 	if top == nil {
 		return nil, p.probs
 	}
@@ -369,16 +428,28 @@ func Parse(file string, data []byte, base *knowledge.Base) (*Rules, knowledge.Pr
 			r.Texts[key] = p.text(n, "text "+key)
 		}
 	}
+	for _, n := range p.list(top["agreements"], "agreements") {
+		if a := p.agreement(n); a != nil {
+			r.Agreements = append(r.Agreements, a)
+		}
+	}
 	for i := range r.Rules {
 		r.Rules[i].idx = i
 	}
 	p.validate(r, base)
+	p.validateAgreements(r, base)
 	if len(p.probs) > 0 {
 		sort.SliceStable(p.probs, func(i, j int) bool { return p.probs[i].Line < p.probs[j].Line })
 		return nil, p.probs
 	}
 	r.titles = map[string]map[string]string{}
-	for _, id := range r.Outcomes() {
+	ids := r.Outcomes()
+	for _, f := range r.Facts {
+		if f.Article != "" && !contains(ids, f.Article) {
+			ids = append(ids, f.Article)
+		}
+	}
+	for _, id := range ids {
 		r.titles[id] = map[string]string{}
 		if base == nil {
 			continue
@@ -395,7 +466,7 @@ func Parse(file string, data []byte, base *knowledge.Base) (*Rules, knowledge.Pr
 var nameRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
 func (p *parser) fact(n *yaml.Node) *Fact {
-	m := p.mapping(n, "a fact", "name", "type", "question", "variants", "options", "min", "max")
+	m := p.mapping(n, "a fact", "name", "type", "question", "variants", "options", "min", "max", "label", "help", "article", "near_miss")
 	if m == nil {
 		return nil
 	}
@@ -419,6 +490,12 @@ func (p *parser) fact(n *yaml.Node) *Fact {
 		p.add(n.Line, "fact %q has no question", f.Name)
 	}
 	f.Question = p.text(m["question"], "the question of "+f.Name)
+	f.Label = p.text(m["label"], "the label of "+f.Name)
+	f.Help = p.text(m["help"], "the help of "+f.Name)
+	f.Article, _ = p.scalar(m["article"], "article")
+	if v, ok := p.scalar(m["near_miss"], "near_miss"); ok {
+		f.NearMiss = v == "true" || v == "yes"
+	}
 	for _, vn := range p.list(m["variants"], "variants") {
 		vm := p.mapping(vn, "a variant")
 		if vm == nil {
@@ -495,19 +572,23 @@ func (p *parser) fact(n *yaml.Node) *Fact {
 	return f
 }
 
+// yesNoOptions are the options of `options: yes_no`: yes, no, and "not
+// sure" (the fact stays unknown and the rules go on without it).
 func yesNoOptions(line int) []Option {
 	return []Option{
 		{Value: "yes", Label: Text{"en": "Yes", "fr": "Oui"}, Line: line},
 		{Value: "no", Label: Text{"en": "No", "fr": "Non"}, Line: line},
+		{Value: Unknown, Label: Text{"en": "Not sure", "fr": "Je ne sais pas"}, Line: line},
 	}
 }
 
 func (p *parser) group(name string, n *yaml.Node) *Group {
 	g := &Group{Name: name, Countries: map[string]int{}, Line: n.Line}
-	m := p.mapping(n, "group "+name, "countries", "min_age")
+	m := p.mapping(n, "group "+name, "countries", "min_age", "label")
 	if m == nil {
 		return g
 	}
+	g.Label = p.text(m["label"], "the label of group "+name)
 	if v, ok := m["min_age"]; ok {
 		g.MinAge, _ = p.integer(v, "min_age")
 	}
@@ -773,6 +854,9 @@ func (p *parser) validate(r *Rules, base *knowledge.Base) {
 	for _, f := range r.Facts {
 		for _, v := range f.Variants {
 			walk(v.When, "variant")
+		}
+		if f.Article != "" && base != nil && base.Article("en", f.Article) == nil {
+			p.add(f.Line, "fact %q: unknown article %q", f.Name, f.Article)
 		}
 	}
 	for _, ru := range r.Rules {

@@ -178,6 +178,12 @@ func TestMermaid(t *testing.T) {
 		`q_age -. "within the iec age limit" .-> r1`,
 		`anyfit -. "not fits" .->`,
 		`q_teer -. "0, 1" .->`,
+		// the questions of issue 18, and the rules that test them
+		`q_listed_profession -. "yes" .->`,
+		`q_service_contract -. "yes" .->`,
+		`q_visit_kind -. "business_visitor" .->`,
+		`q_visit_kind -. "short_work" .->`,
+		`q_exceptional -. "yes" .->`,
 	} {
 		if !strings.Contains(g, want) {
 			t.Errorf("graph lacks %q", want)

@@ -25,7 +25,7 @@ const Namespace = "impbot"
 
 // Platforms whose series are created at start, so dashboards see zeros
 // rather than missing series.
-var knownPlatforms = []string{"telegram", "discord", "console"}
+var knownPlatforms = []string{"telegram", "discord", "console", "web"}
 
 var outcomes = []string{bot.OutcomeAnswered, bot.OutcomeRedirect, bot.OutcomeUnsure, bot.OutcomeUnrelated}
 

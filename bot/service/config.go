@@ -3,6 +3,7 @@ package service
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"reflect"
 	"regexp"
@@ -44,10 +45,23 @@ type Config struct {
 	} `yaml:"unanswered"`
 	Telegram TelegramConfig `yaml:"telegram"`
 	Discord  DiscordConfig  `yaml:"discord"`
+	Web      WebConfig      `yaml:"web"`
 
 	// autoOff lists the sections with `enabled: auto` that are off because
 	// their token is empty.
 	autoOff []string
+}
+
+// WebConfig configures the web chat widget (bot/web).
+type WebConfig struct {
+	Enabled bool `yaml:"enabled"`
+	// Addr is where the widget, the demo page and the chat are served;
+	// empty or equal to http.addr shares the HTTP server.
+	Addr           string   `yaml:"addr"`
+	AllowedOrigins []string `yaml:"allowed_origins"`
+	Title          string   `yaml:"title"`
+	Greeting       string   `yaml:"greeting"`
+	ThemeColor     string   `yaml:"theme_color"`
 }
 
 // TelegramConfig configures the Telegram adapter.
@@ -362,8 +376,21 @@ func (c *Config) validate(missingEnv []string) error {
 			bad("discord.api_url", "%q must be an http(s) URL", c.Discord.APIURL)
 		}
 	}
+	if c.Web.Enabled {
+		for _, o := range c.Web.AllowedOrigins {
+			u, err := url.Parse(o)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+				bad("web.allowed_origins", "%q is not an origin such as https://www.example.com", o)
+			}
+		}
+		if c.Web.ThemeColor != "" && !hexColorRE.MatchString(c.Web.ThemeColor) {
+			bad("web.theme_color", "%q must be a colour such as #0b5cad", c.Web.ThemeColor)
+		}
+	}
 	if len(errs) > 0 {
 		return errors.New(strings.Join(errs, "; "))
 	}
 	return nil
 }
+
+var hexColorRE = regexp.MustCompile(`^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)

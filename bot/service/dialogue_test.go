@@ -145,6 +145,12 @@ func dlgProfileValue(p dlgPersona, fact string) (string, bool) {
 	v, ok := p.Profile[fact]
 	if !ok {
 		d, ok := dlgNeutralDefaults[fact]
+		if !ok {
+			// A question the persona set predates (listed_profession,
+			// service_contract, visit_kind, exceptional): the honest
+			// answer of someone who was not told is "I don't know".
+			return "unknown", true
+		}
 		return d, ok
 	}
 	switch x := v.(type) {
@@ -330,6 +336,7 @@ func TestDialogueResultFormat(t *testing.T) {
 	s := newDlgSession(t, app.Handler)
 	p := dlgPersona{Name: "employer hiring a US engineer", Profile: map[string]any{
 		"asker": "employer", "citizenship": "United States", "in_canada": "no", "job_offer": "yes", "short_visit": "no", "teer": "1",
+		"listed_profession": "yes",
 	}}
 	user := "emp"
 	out := s.send(console.In{User: user, Text: "/eligibility"})
@@ -354,7 +361,7 @@ func TestDialogueResultFormat(t *testing.T) {
 	if dlgContains(got, "lmia-vs-imp") {
 		t.Errorf("lmia-vs-imp although a stream fits: %v", got)
 	}
-	rep := out.Replies[len(out.Replies)-1]
+	rep := out.Replies[0] // the result; the summary follows
 	for _, id := range got {
 		if !strings.Contains(strings.Join(dlgActions(rep.Buttons), " "), bot.ArticleAction(id)) {
 			t.Errorf("no button for %s", id)

@@ -87,6 +87,24 @@ func ServeFile(ctx context.Context, cfgPath string, stderr io.Writer) error {
 	return serve(ctx, cfg, newLogger(stderr, cfg.Log.Level, cfg.Log.Format), nil)
 }
 
+// DemoConfig is what `impbot serve` runs without --config: the web chat and
+// its demo page on 127.0.0.1:8080, from the embedded knowledge, with
+// Telegram and Discord off and everything kept in memory (no files).
+func DemoConfig() Config {
+	c := DefaultConfig()
+	c.Sessions.Path = ""
+	c.Web.Enabled = true
+	return c
+}
+
+// ServeDemo runs DemoConfig: a one-command demo of the web chat.
+func ServeDemo(ctx context.Context, stderr io.Writer) error {
+	cfg := DemoConfig()
+	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
+	log.Info("no --config: demo mode, the web chat only, nothing written to disk", "open", "http://"+cfg.HTTP.Addr+"/")
+	return serve(ctx, cfg, log, nil)
+}
+
 // serve runs the adapters and the HTTP server until ctx is cancelled. ready,
 // if not nil, receives the HTTP address once listening (for tests).
 func serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- string) error {

@@ -67,7 +67,8 @@ func TestTelegramExampleConfigIsComplete(t *testing.T) {
 		"organization:", "name:", "contact:", "log:", "level:", "format:", "message_text:", "rate_limit:",
 		"per_second:", "burst:", "unanswered:", "retention_days:", "telegram:", "enabled:", "token:", "mode:",
 		"api_url:", "webhook:", "url:", "secret_token:", "staff_chat_id:", "discord:", "application_id:",
-		"guild_ids:", "channels:", "ephemeral:", "${TELEGRAM_BOT_TOKEN}", "${DISCORD_BOT_TOKEN}"} {
+		"guild_ids:", "channels:", "ephemeral:", "${TELEGRAM_BOT_TOKEN}", "${DISCORD_BOT_TOKEN}",
+		"web:", "allowed_origins:", "title:", "greeting:", "theme_color:"} {
 		if !strings.Contains(string(data), key) {
 			t.Errorf("config.example.yaml does not document %s", key)
 		}
@@ -92,6 +93,12 @@ func tgServe(t *testing.T, path string) (addr string, logs *tgBuffer, stop func(
 	if err != nil {
 		t.Fatal(err)
 	}
+	return tgServeConfig(t, cfg)
+}
+
+// tgServeConfig runs serve with a config.
+func tgServeConfig(t *testing.T, cfg Config) (addr string, logs *tgBuffer, stop func() error) {
+	t.Helper()
 	logs = &tgBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -46,6 +47,10 @@ type handoff struct {
 	Created   time.Time `json:"created"`
 	StaffMsgs []int     `json:"staff_msgs,omitempty"`
 	Replies   int       `json:"replies,omitempty"`
+	// A question from another platform (the web widget): the staff answer
+	// goes to that platform's sink with Key, not to a Telegram chat.
+	Platform string `json:"platform,omitempty"`
+	Key      string `json:"key,omitempty"`
 }
 
 type lastQuestion struct {
@@ -56,6 +61,8 @@ type lastQuestion struct {
 type handoffs struct {
 	a  *Adapter
 	db *bbolt.DB
+
+	sinks sync.Map // platform → ExternalSink
 
 	mu       sync.Mutex
 	byID     map[string]*handoff
@@ -301,7 +308,7 @@ func (h *handoffs) open(req *bot.Request, lang, question string) *bot.Response {
 	for _, rec := range h.byID {
 		// One open question at a time per user and chat, until staff answer
 		// or ten minutes pass.
-		if rec.ChatID == chatID && rec.UserID == userID && rec.Replies == 0 && now.Sub(rec.Created) < 10*time.Minute {
+		if rec.Platform == "" && rec.ChatID == chatID && rec.UserID == userID && rec.Replies == 0 && now.Sub(rec.Created) < 10*time.Minute {
 			h.mu.Unlock()
 			return say(hmsg(lang, "already"))
 		}
@@ -401,6 +408,17 @@ func (h *handoffs) onStaffMessage(m *tgbotapi.Message) {
 		h.sendStaff("Only text can be forwarded to the user: please answer with a text message.", m.MessageID, nil, "")
 		return
 	}
+	if rec.Platform != "" {
+		sink, ok := h.sinks.Load(rec.Platform)
+		if !ok || !sink.(ExternalSink)(rec.Key, rec.Lang, text) {
+			h.sendStaff(staffGone, m.MessageID, nil, "")
+			return
+		}
+		h.markAnswered(rec)
+		h.sendStaff(fmt.Sprintf("✅ Sent to the visitor (#%s, %s). Reply to this message to add more.", rec.ID, rec.Platform), m.MessageID, nil, rec.ID)
+		h.a.log.Info("staff reply forwarded", "handoff", rec.ID, "to", rec.Platform)
+		return
+	}
 	body := hmsg(rec.Lang, "answer") + "\n\n" + Escape(text) + "\n\n<i>" + Escape(bot.Msg(rec.Lang, "notice")) + "</i>"
 	var msgs []*outMsg
 	for _, part := range Split(body, MaxMessageLen) {
@@ -436,9 +454,83 @@ func (h *handoffs) onStaffCallback(q *tgbotapi.CallbackQuery) {
 	h.sendStaff(prompt, q.Message.MessageID, tgbotapi.ForceReply{ForceReply: true, InputFieldPlaceholder: "Answer to #" + id}, id)
 }
 
+// markAnswered counts a staff reply on a record and stores it.
+func (h *handoffs) markAnswered(rec *handoff) {
+	h.mu.Lock()
+	if cur := h.byID[rec.ID]; cur != nil {
+		cur.Replies++
+		rec = cur
+	}
+	cp := *rec
+	h.mu.Unlock()
+	h.save(&cp)
+}
+
+// ExternalSink delivers a staff answer to a visitor of another platform
+// (key names the visitor there); it reports false when the visitor is gone.
+type ExternalSink func(key, lang, text string) bool
+
+// SetExternalSink routes staff answers to questions forwarded with
+// ForwardExternal for platform. Call it before serving.
+func (a *Adapter) SetExternalSink(platform string, sink ExternalSink) {
+	if a.ho != nil {
+		a.ho.sinks.Store(platform, sink)
+	}
+}
+
+// ErrNoStaffChat is returned by ForwardExternal when no staff chat is
+// configured.
+var ErrNoStaffChat = errors.New("telegram: no staff chat configured (telegram.staff_chat_id)")
+
+// ForwardExternal sends a question from another platform (the web widget's
+// "Talk to a person" form) to the staff chat, like a Telegram user's
+// handoff. The staff's reply goes to the platform's ExternalSink with key.
+// The name and e-mail the visitor gave are shown to staff so they can also
+// answer by e-mail; the record is deleted by /forget and expires.
+func (a *Adapter) ForwardExternal(platformName, key, lang, name, email, question string) error {
+	if a.ho == nil {
+		return ErrNoStaffChat
+	}
+	if a.base.Load() == nil {
+		return errors.New("telegram: not connected yet")
+	}
+	h := a.ho
+	clean := func(s string, max int) string {
+		s = strings.TrimSpace(strings.ToValidUTF8(s, "\uFFFD"))
+		if utf8.RuneCountInString(s) > max {
+			s = string([]rune(s)[:max]) + "…"
+		}
+		return s
+	}
+	question, name, email = clean(question, maxQuestion), clean(name, 100), clean(email, 254)
+	rec := &handoff{ID: newID(), Lang: lang, Question: question, Created: time.Now(), Platform: platformName, Key: key}
+	h.mu.Lock()
+	h.index(rec)
+	h.mu.Unlock()
+	h.save(rec)
+	text := fmt.Sprintf("📨 <b>Question #%s</b> (%s, %s)\nFrom: %s &lt;%s&gt;\n\n%s\n\n<i>Reply to this message, or press Reply, to answer in the visitor's chat.</i>",
+		rec.ID, Escape(platformName), lang, Escape(name), Escape(email), Escape(question))
+	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
+		tgbotapi.NewInlineKeyboardButtonData("✍️ Reply", actStaffReply+rec.ID)))
+	h.sendStaff(text, 0, kb, rec.ID)
+	h.a.log.Info("handoff forwarded to staff", "handoff", rec.ID, "from", platformName)
+	return nil
+}
+
 // Forget deletes the user's pending handoffs and remembered question.
 func (h *handoffs) Forget(_ context.Context, req *bot.Request) error {
 	if req.Platform != platform {
+		// A visitor of another platform: their forwarded questions.
+		h.mu.Lock()
+		var mine []*handoff
+		for _, rec := range h.byID {
+			if rec.Platform == req.Platform && rec.Key == req.ChatID {
+				mine = append(mine, rec)
+			}
+		}
+		ids := h.drop(mine)
+		h.mu.Unlock()
+		h.delete(ids)
 		return nil
 	}
 	chatID, _ := strconv.ParseInt(req.ChatID, 10, 64)
@@ -448,7 +540,7 @@ func (h *handoffs) Forget(_ context.Context, req *bot.Request) error {
 	delete(h.awaiting, req.SessionKey())
 	var mine []*handoff
 	for _, rec := range h.byID {
-		if rec.ChatID == chatID && rec.UserID == userID {
+		if rec.Platform == "" && rec.ChatID == chatID && rec.UserID == userID {
 			mine = append(mine, rec)
 		}
 	}

@@ -1,9 +1,11 @@
 package telegram_test
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"go.etcd.io/bbolt"
 
@@ -187,5 +189,55 @@ func TestHandoffWithoutStaffChatGivesTheContact(t *testing.T) {
 	got := srv.WaitSent(t, 45, 2, wait)[1]
 	if !strings.Contains(got.Text, "help@example.org") {
 		t.Errorf("handoff without a staff chat: %q", got.Text)
+	}
+}
+
+// TestHandoffFromAnotherPlatform: the web widget's "Talk to a person" form
+// reaches the staff chat; the staff reply goes to the platform's sink, and
+// /forget from that platform withdraws the question.
+func TestHandoffFromAnotherPlatform(t *testing.T) {
+	srv := telegramtest.New(t)
+	h := handoffBot(t, srv, nil)
+	type got struct{ key, lang, text string }
+	delivered := make(chan got, 4)
+	h.a.SetExternalSink("web", func(key, lang, text string) bool {
+		delivered <- got{key, lang, text}
+		return key != "gone"
+	})
+	eventually(t, "the adapter to connect", func() bool { return h.a.Ready() == nil })
+	if err := h.a.ForwardExternal("web", "sess1", "fr", "Ana <x>", "ana@example.org", "Mon conjoint peut-il travailler ?"); err != nil {
+		t.Fatal(err)
+	}
+	fwd := srv.WaitSent(t, staffChat, 1, wait)[0]
+	for _, want := range []string{"web", "Ana &lt;x&gt;", "ana@example.org", "Mon conjoint peut-il travailler ?"} {
+		if !strings.Contains(fwd.Text, want) {
+			t.Errorf("staff message lacks %q:\n%s", want, fwd.Text)
+		}
+	}
+	buttonWith(t, fwd, "hr:")
+	h.settle()
+	srv.PushMessage(telegramtest.Msg{ChatID: staffChat, From: staffer, Text: "Oui, avec un PTO.", ReplyTo: fwd.MessageID})
+	select {
+	case g := <-delivered:
+		if g.key != "sess1" || g.lang != "fr" || g.text != "Oui, avec un PTO." {
+			t.Errorf("delivered %+v", g)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("staff reply never reached the web sink")
+	}
+	if ack := srv.WaitSent(t, staffChat, 2, wait)[1]; !strings.Contains(ack.Text, "Sent to the visitor") {
+		t.Errorf("staff told %q", ack.Text)
+	}
+	// /forget from the widget withdraws the question.
+	if err := h.a.Forget(context.Background(), &bot.Request{Platform: "web", ChatID: "sess1", UserID: "sess1"}); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	srv.PushMessage(telegramtest.Msg{ChatID: staffChat, From: staffer, Text: "More?", ReplyTo: fwd.MessageID})
+	if gone := srv.WaitSent(t, staffChat, 3, wait)[2]; !strings.Contains(gone.Text, "no longer open") {
+		t.Errorf("after /forget staff told %q", gone.Text)
+	}
+	if len(delivered) != 0 {
+		t.Error("a reply reached the sink after /forget")
 	}
 }

@@ -63,8 +63,7 @@ func cmdServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return err
 	}
 	if *cfgPath == "" {
-		fmt.Fprintln(stderr, "usage: impbot serve --config FILE")
-		return exitError{2}
+		return service.ServeDemo(ctx, stderr)
 	}
 	return service.ServeFile(ctx, *cfgPath, stderr)
 }

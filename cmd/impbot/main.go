@@ -20,7 +20,7 @@ import (
 var usageLines = []struct{ name, args, what string }{
 	{"chat", "[--jsonl] [--knowledge DIR] [--config FILE] [--user NAME]", "chat in the terminal (or JSON lines)"},
 	{"ask", "[--json] [--knowledge DIR] [--config FILE] TEXT", "answer one question"},
-	{"serve", "--config FILE", "run the Telegram/Discord adapters and the HTTP server"},
+	{"serve", "[--config FILE]", "run the adapters and the HTTP server (no config: the web chat demo on 127.0.0.1:8080)"},
 	{"kb check", "[DIR]", "validate a knowledge folder"},
 	{"kb test", "[--knowledge DIR] [--quiet] FILE.jsonl", "measure answers on a question set"},
 	{"kb export", "[--knowledge DIR]", "print the articles as JSON lines"},

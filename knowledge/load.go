@@ -37,6 +37,9 @@ type Base struct {
 	// Files holds the other top-level files (e.g. eligibility.yaml) by name,
 	// for the packages that interpret them.
 	Files map[string][]byte
+	// Skipped lists entries that were not read because they are not
+	// regular files (named pipes, devices, sockets, symbolic link loops).
+	Skipped Problems
 
 	byID map[string]map[string]*Article
 	// broken holds, by language and ID (the file name), the article files
@@ -115,8 +118,15 @@ func LoadShipped() (*Base, error) {
 	return b, nil
 }
 
-// LoadDir loads a knowledge folder from disk.
+// LoadDir loads a knowledge folder from disk within the default limits.
 func LoadDir(dir string) (*Base, Problems) {
+	return LoadDirLimits(dir, DefaultLimits())
+}
+
+// LoadDirLimits loads a knowledge folder from disk within lim (zero fields
+// take the defaults). Only regular files are read: anything else is
+// skipped and listed in Base.Skipped.
+func LoadDirLimits(dir string, lim Limits) (*Base, Problems) {
 	st, err := os.Stat(dir)
 	if err != nil {
 		return nil, Problems{{File: dir, Line: 0, Message: fmt.Sprintf("cannot read knowledge folder: %v", err)}}
@@ -124,17 +134,23 @@ func LoadDir(dir string) (*Base, Problems) {
 	if !st.IsDir() {
 		return nil, Problems{{File: dir, Line: 0, Message: "not a folder"}}
 	}
-	b, probs := Load(os.DirFS(dir), dir)
+	b, probs := LoadLimits(regularFS(dir), dir, lim)
 	if b != nil {
 		b.Source = dir
 	}
 	return b, probs
 }
 
-// Load reads a knowledge folder from fsys. name prefixes file names in
-// problems. It returns every problem found; the Base is usable only when
-// there are none.
+// Load reads a knowledge folder from fsys within the default limits. name
+// prefixes file names in problems. It returns every problem found; the Base
+// is usable only when there are none.
 func Load(fsys fs.FS, name string) (*Base, Problems) {
+	return LoadLimits(fsys, name, DefaultLimits())
+}
+
+// LoadLimits is Load within lim.
+func LoadLimits(fsys fs.FS, name string, lim Limits) (*Base, Problems) {
+	rd := &reader{fsys: fsys, lim: lim.withDefaults()}
 	b := &Base{
 		Articles: map[string][]*Article{},
 		Synonyms: map[string][][]string{},
@@ -152,16 +168,31 @@ func Load(fsys fs.FS, name string) (*Base, Problems) {
 	}
 	for _, e := range entries {
 		n := e.Name()
+		isDir := e.IsDir()
+		if e.Type()&fs.ModeSymlink != 0 && langRE.MatchString(n) {
+			// A language folder may be a link (a deploy that swaps
+			// folders): the system resolves it once; a loop is skipped.
+			st, err := fs.Stat(fsys, n)
+			if err != nil {
+				b.Skipped = append(b.Skipped, Problem{File: disp(n), Message: "skipped: " + err.Error()})
+				continue
+			}
+			isDir = st.IsDir()
+		}
 		switch {
-		case e.IsDir() && langRE.MatchString(n):
-			ps := b.loadLang(fsys, n, disp)
+		case isDir && langRE.MatchString(n):
+			ps := b.loadLang(rd, n, disp)
 			probs = append(probs, ps...)
-		case e.IsDir():
+		case isDir:
 			continue
 		case n == SynonymsFile || n == DomainFile || strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml"):
-			data, err := fs.ReadFile(fsys, n)
-			if err != nil {
-				probs = append(probs, Problem{File: disp(n), Message: err.Error()})
+			data, prob, skip := rd.read(n, disp(n), false)
+			if skip {
+				b.Skipped = append(b.Skipped, *prob)
+				continue
+			}
+			if prob != nil {
+				probs = append(probs, *prob)
 				continue
 			}
 			var ps Problems
@@ -196,9 +227,9 @@ func Load(fsys fs.FS, name string) (*Base, Problems) {
 	return b, probs.sorted()
 }
 
-func (b *Base) loadLang(fsys fs.FS, lang string, disp func(string) string) Problems {
+func (b *Base) loadLang(rd *reader, lang string, disp func(string) string) Problems {
 	var probs Problems
-	entries, err := fs.ReadDir(fsys, lang)
+	entries, err := fs.ReadDir(rd.fsys, lang)
 	if err != nil {
 		return Problems{{File: disp(lang), Message: err.Error()}}
 	}
@@ -210,9 +241,13 @@ func (b *Base) loadLang(fsys fs.FS, lang string, disp func(string) string) Probl
 			continue
 		}
 		p := path.Join(lang, e.Name())
-		data, err := fs.ReadFile(fsys, p)
-		if err != nil {
-			probs = append(probs, Problem{File: disp(p), Message: err.Error()})
+		data, prob, skip := rd.read(p, disp(p), true)
+		if skip {
+			b.Skipped = append(b.Skipped, *prob)
+			continue
+		}
+		if prob != nil {
+			probs = append(probs, *prob)
 			continue
 		}
 		a, ps := ParseArticle(disp(p), data)

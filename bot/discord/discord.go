@@ -27,6 +27,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/gorilla/websocket"
+	"go.etcd.io/bbolt"
 
 	"github.com/impbot/impbot/bot"
 )
@@ -64,6 +65,9 @@ type Config struct {
 	Suggest func(ctx context.Context, lang, typed string, n int) []bot.Suggestion
 	Log     *slog.Logger
 	Stats   bot.Stats
+	// DB, if set, keeps deferred interactions until they are answered, so
+	// that those left unanswered by a crash are answered at the next start.
+	DB *bbolt.DB
 }
 
 // Timeouts.
@@ -341,6 +345,7 @@ func (a *Adapter) Run(ctx context.Context) error {
 	a.log.Info("connected to Discord", "bot_user", self, "application", app,
 		"guilds", len(a.cfg.GuildIDs), "channels", len(a.channels))
 	a.registerCommands(ctx)
+	a.resumeDeferred(time.Now())
 
 	var failure error
 loop:

@@ -147,6 +147,7 @@ func TestEndToEnd(t *testing.T) {
 	router, ix := testKnowledge(t)
 	stats := newStats()
 	release := make(chan struct{})
+	releaseLong := make(chan struct{})
 	long := strings.Repeat("**IEC** pools open in the fall. See [the IEC page](https://www.canada.ca/iec) for details.\n\n", 60)
 	h := bot.Chain(bot.HandlerFunc(func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 		switch req.Text {
@@ -157,6 +158,12 @@ func TestEndToEnd(t *testing.T) {
 			}
 		case "long answer please":
 			return &bot.Response{Replies: []bot.Reply{{Text: long, Buttons: []bot.Button{{Label: "More", Action: "a:iec-overview"}}}}}, nil
+		case "slow long answer please":
+			select {
+			case <-releaseLong:
+			case <-ctx.Done():
+			}
+			return &bot.Response{Replies: []bot.Reply{{Text: "@everyone <@&123> <@456> @here\n\n" + long, Buttons: []bot.Button{{Label: "More", Action: "a:iec-overview"}}}}}, nil
 		}
 		return router.Handle(ctx, req)
 	}), bot.ErrorReply(testLog(t)), bot.Recover())
@@ -511,6 +518,50 @@ func TestEndToEnd(t *testing.T) {
 		}
 		if strings.Count(all.String(), "(https://www.canada.ca/iec)") != 60 {
 			t.Error("links were cut or lost")
+		}
+	})
+
+	t.Run("a slow long answer: the deferral's edit and its follow-ups never ping", func(t *testing.T) {
+		in, err := fake.SendInteraction(discordtest.Interaction{Type: 2, ChannelID: chGuild, GuildID: guild,
+			User: discordtest.User{ID: alice}, Data: discordtest.Slash("ask", map[string]string{"question": "slow long answer please"})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := fake.WaitResponse(in.ID, wait)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Type != 5 {
+			t.Fatalf("response type %d, want a deferral (5)", r.Type)
+		}
+		close(releaseLong)
+		edit, err := fake.WaitCall(wait, func(c discordtest.Call) bool {
+			return c.Method == "PATCH" && c.Path == discordtest.WebhookPrefix(in.Token)+"/messages/@original"
+		})
+		if err != nil {
+			t.Fatal("deferred answer never edited in:", err)
+		}
+		m, err := edit.Message()
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkMessage(t, m, alice)
+		want := len(Split(Format("@everyone <@&123> <@456> @here\n\n"+long), MaxMessage))
+		if want < 2 {
+			t.Fatal("the answer must need follow-ups")
+		}
+		calls, err := fake.WaitCalls(wait, want-1, func(c discordtest.Call) bool {
+			return c.Method == "POST" && c.Path == discordtest.WebhookPrefix(in.Token) && c.Status == 200
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range calls {
+			m, err := c.Message()
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkMessage(t, m, alice)
 		}
 	})
 

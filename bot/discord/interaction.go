@@ -28,6 +28,8 @@ type plan struct {
 	ephemeral bool
 	owner     string // who the buttons of the answer belong to
 	ack       *ack
+	// persisted is set when the deferred interaction is on disk (durable.go).
+	persisted bool
 }
 
 func (p *plan) flags() discordgo.MessageFlags {
@@ -106,7 +108,7 @@ func (a *Adapter) onInteractionCreate(i *discordgo.Interaction, received time.Ti
 	if p.mode == modeUpdate {
 		typ = discordgo.InteractionResponseDeferredMessageUpdate
 	}
-	p.ack = a.startAck(i, received, typ, p.flags())
+	p.ack = a.startAck(p, received, typ)
 	if !a.submit(key, func(ctx context.Context) { a.execute(ctx, p) }) {
 		p.ack.stop()
 	}
@@ -148,10 +150,12 @@ const (
 // a timer set on receipt defers it unless the answer is ready first, however
 // long the interaction waits for a worker.
 type ack struct {
-	a     *Adapter
-	i     *discordgo.Interaction
-	typ   discordgo.InteractionResponseType
-	flags discordgo.MessageFlags
+	a        *Adapter
+	p        *plan
+	received time.Time
+	i        *discordgo.Interaction
+	typ      discordgo.InteractionResponseType
+	flags    discordgo.MessageFlags
 
 	mu    sync.Mutex
 	state int
@@ -160,8 +164,8 @@ type ack struct {
 	err   error
 }
 
-func (a *Adapter) startAck(i *discordgo.Interaction, received time.Time, typ discordgo.InteractionResponseType, flags discordgo.MessageFlags) *ack {
-	k := &ack{a: a, i: i, typ: typ, flags: flags, done: make(chan struct{})}
+func (a *Adapter) startAck(p *plan, received time.Time, typ discordgo.InteractionResponseType) *ack {
+	k := &ack{a: a, p: p, received: received, i: p.i, typ: typ, flags: p.flags(), done: make(chan struct{})}
 	k.mu.Lock()
 	k.timer = time.AfterFunc(max(time.Until(received.Add(a.deferAfter)), 0), k.fire)
 	k.mu.Unlock()
@@ -176,6 +180,9 @@ func (k *ack) fire() {
 	}
 	k.state = ackDeferring
 	k.mu.Unlock()
+	// On disk first: once Discord shows "thinking…", a crash must not leave
+	// it there for good. (execute reads persisted only after done.)
+	persisted := k.a.persistDeferred(k.p, k.received)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	k.err = k.a.restCall(ctx, "defer interaction", func(opts ...discordgo.RequestOption) error {
@@ -183,6 +190,11 @@ func (k *ack) fire() {
 			Type: k.typ, Data: &discordgo.InteractionResponseData{Flags: k.flags},
 		}, opts...)
 	})
+	if persisted && k.err != nil {
+		k.a.forgetDeferred(k.i.ID)
+		persisted = false
+	}
+	k.p.persisted = persisted
 	close(k.done)
 }
 
@@ -232,6 +244,15 @@ func (a *Adapter) execute(ctx context.Context, p *plan) {
 		outs = render(resp, p.owner)
 	}
 	deferred, err := p.ack.take()
+	if deferred && p.persisted {
+		if ctx.Err() != nil {
+			// Shutting down while the answer was prepared: the next start
+			// answers it (the answer may have been cut short).
+			a.log.Info("discord: deferred interaction left for the next start")
+			return
+		}
+		defer a.forgetDeferred(p.i.ID)
+	}
 	if err != nil {
 		a.interactionFailed(p, err)
 		return

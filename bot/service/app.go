@@ -3,14 +3,12 @@ package service
 import (
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"sync"
-	"time"
 
 	"go.etcd.io/bbolt"
 
 	"github.com/impbot/impbot/bot"
+	"github.com/impbot/impbot/bot/session"
 	"github.com/impbot/impbot/index"
 	"github.com/impbot/impbot/knowledge"
 )
@@ -59,13 +57,10 @@ func (a *App) DB() (*bbolt.DB, error) {
 		if p == "" {
 			return
 		}
-		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-			a.dbErr = fmt.Errorf("create folder for %s: %w", p, err)
-			return
-		}
-		a.db, a.dbErr = bbolt.Open(p, 0o600, &bbolt.Options{Timeout: 2 * time.Second})
+		// A damaged file is moved aside (or refused, as configured)
+		// instead of crashing the bot at every start.
+		a.db, a.dbErr = session.OpenFile(p, session.OpenOptions{OnCorrupt: a.Cfg.Sessions.OnCorrupt, Log: a.Log})
 		if a.dbErr != nil {
-			a.dbErr = fmt.Errorf("open store %s: %w", p, a.dbErr)
 			return
 		}
 		a.OnClose(a.db.Close)
@@ -73,21 +68,39 @@ func (a *App) DB() (*bbolt.DB, error) {
 	return a.db, a.dbErr
 }
 
-// loadKnowledge loads the configured folder, or the embedded knowledge.
+// loadKnowledge loads the configured folder, or the embedded knowledge,
+// within the default limits.
 func loadKnowledge(dir string) (*knowledge.Base, error) {
+	return loadKnowledgeLimits(dir, knowledge.DefaultLimits(), nil)
+}
+
+// loadKnowledgeLimits loads the folder within lim; entries that are not
+// regular files are skipped and logged to log (when not nil).
+func loadKnowledgeLimits(dir string, lim knowledge.Limits, log *slog.Logger) (*knowledge.Base, error) {
 	if dir == "" {
 		return knowledge.LoadShipped()
 	}
-	b, probs := knowledge.LoadDir(dir)
+	b, probs := knowledge.LoadDirLimits(dir, lim)
 	if len(probs) > 0 {
 		return nil, fmt.Errorf("knowledge folder %s has %d problem(s):\n%w", dir, len(probs), probs)
 	}
+	logSkipped(log, b)
 	return b, nil
+}
+
+// logSkipped warns about the folder entries that were not read.
+func logSkipped(log *slog.Logger, b *knowledge.Base) {
+	if log == nil || b == nil {
+		return
+	}
+	for _, p := range b.Skipped {
+		log.Warn("knowledge folder: entry skipped (only regular files are read)", "problem", p.String())
+	}
 }
 
 // newApp builds the bot from the config.
 func newApp(cfg Config, log *slog.Logger) (*App, error) {
-	b, err := loadKnowledge(cfg.Knowledge.Dir)
+	b, err := loadKnowledgeLimits(cfg.Knowledge.Dir, cfg.KnowledgeLimits(), log)
 	if err != nil {
 		return nil, err
 	}

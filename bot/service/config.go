@@ -12,13 +12,19 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/impbot/impbot/knowledge"
 )
 
 // Config is the file given to `impbot serve --config`. Key names are a
 // contract (see config.example.yaml); unknown keys are errors.
 type Config struct {
 	Knowledge struct {
-		Dir string `yaml:"dir"`
+		Dir           string   `yaml:"dir"`
+		MaxFileKB     int      `yaml:"max_file_kb"`
+		MaxArticles   int      `yaml:"max_articles"`
+		MaxTotalMB    int      `yaml:"max_total_mb"`
+		ReloadTimeout Duration `yaml:"reload_timeout"`
 	} `yaml:"knowledge"`
 	HTTP struct {
 		Addr string `yaml:"addr"`
@@ -26,6 +32,7 @@ type Config struct {
 	Sessions struct {
 		Path        string   `yaml:"path"`
 		IdleTimeout Duration `yaml:"idle_timeout"`
+		OnCorrupt   string   `yaml:"on_corrupt"`
 	} `yaml:"sessions"`
 	Organization struct {
 		Name    string `yaml:"name"`
@@ -88,6 +95,15 @@ type DiscordConfig struct {
 	APIURL        string   `yaml:"api_url"`
 }
 
+// KnowledgeLimits returns the limits of the knowledge folder.
+func (c Config) KnowledgeLimits() knowledge.Limits {
+	return knowledge.Limits{
+		FileBytes:  int64(c.Knowledge.MaxFileKB) << 10,
+		Articles:   c.Knowledge.MaxArticles,
+		TotalBytes: int64(c.Knowledge.MaxTotalMB) << 20,
+	}
+}
+
 // Duration is a time.Duration written as "30m", "1h".
 type Duration time.Duration
 
@@ -107,6 +123,12 @@ func DefaultConfig() Config {
 	c.HTTP.Addr = "127.0.0.1:8080"
 	c.Sessions.Path = "data/sessions.db"
 	c.Sessions.IdleTimeout = Duration(30 * time.Minute)
+	c.Sessions.OnCorrupt = "move"
+	lim := knowledge.DefaultLimits()
+	c.Knowledge.MaxFileKB = int(lim.FileBytes >> 10)
+	c.Knowledge.MaxArticles = lim.Articles
+	c.Knowledge.MaxTotalMB = int(lim.TotalBytes >> 20)
+	c.Knowledge.ReloadTimeout = Duration(2 * time.Minute)
 	c.Log.Level = "info"
 	c.Log.Format = "text"
 	c.RateLimit.PerSecond = 1
@@ -336,6 +358,23 @@ func (c *Config) validate(missingEnv []string) error {
 	case "text", "json":
 	default:
 		bad("log.format", "%q must be text or json", c.Log.Format)
+	}
+	if c.Knowledge.MaxFileKB <= 0 {
+		bad("knowledge.max_file_kb", "must be at least 1")
+	}
+	if c.Knowledge.MaxArticles <= 0 {
+		bad("knowledge.max_articles", "must be at least 1")
+	}
+	if c.Knowledge.MaxTotalMB <= 0 {
+		bad("knowledge.max_total_mb", "must be at least 1")
+	}
+	if c.Knowledge.ReloadTimeout <= 0 {
+		bad("knowledge.reload_timeout", "must be more than 0")
+	}
+	switch c.Sessions.OnCorrupt {
+	case "move", "refuse":
+	default:
+		bad("sessions.on_corrupt", "%q must be move or refuse", c.Sessions.OnCorrupt)
 	}
 	if c.RateLimit.PerSecond < 0 {
 		bad("rate_limit.per_second", "must not be negative")

@@ -1,6 +1,10 @@
 package service
 
 import (
+	"bytes"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +44,10 @@ func TestParseConfigErrorsNameTheKey(t *testing.T) {
 		{"discord:\n  guild_ids: [{a: 1}]\n", "line 2"},
 		{"sessions:\n  idle_timeout: soon\n", "not a duration"},
 		{"log:\n  level: loud\n", "log.level"},
+		{"sessions:\n  on_corrupt: shrug\n", "sessions.on_corrupt"},
+		{"knowledge:\n  max_file_kb: 0\n", "knowledge.max_file_kb"},
+		{"knowledge:\n  max_articles: -1\n", "knowledge.max_articles"},
+		{"knowledge:\n  max_total_mb: 0\n", "knowledge.max_total_mb"},
 		{"rate_limit:\n  per_second: -1\n", "rate_limit.per_second"},
 		{"unanswered:\n  retention_days: -3\n", "unanswered.retention_days"},
 		{"discord:\n  enabled: true\n  token: x\n  api_url: ftp://x\n", "discord.api_url"},
@@ -56,6 +64,54 @@ func TestParseConfigNeverEchoesTheToken(t *testing.T) {
 	_, err := ParseConfig("c.yaml", []byte("telegram:\n  enabled: true\n  token: ${TG}\n  mode: nope\n"), env(map[string]string{"TG": "123:SECRET"}))
 	if err == nil || strings.Contains(err.Error(), "SECRET") {
 		t.Fatalf("error %v", err)
+	}
+}
+
+func TestDamagedStoreRefusedNamesTheFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sessions.db")
+	if err := os.WriteFile(path, bytes.Repeat([]byte{0xAB}, 16384), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Sessions.Path = path
+	cfg.Sessions.OnCorrupt = "refuse"
+	a := &App{Cfg: cfg, Log: slog.New(slog.DiscardHandler)}
+	if _, err := a.DB(); err == nil || !strings.Contains(err.Error(), path) {
+		t.Fatalf("refuse: want an error naming %s, got %v", path, err)
+	}
+	cfg.Sessions.OnCorrupt = "move"
+	a = &App{Cfg: cfg, Log: slog.New(slog.DiscardHandler)}
+	db, err := a.DB()
+	if err != nil || db == nil {
+		t.Fatalf("move: the bot must start on a fresh store: %v", err)
+	}
+	defer a.Close()
+	if m, _ := filepath.Glob(path + ".corrupt-*"); len(m) != 1 {
+		t.Fatalf("damaged file not moved aside: %v", m)
+	}
+}
+
+func TestKBCheckAppliesTheConfigLimits(t *testing.T) {
+	dir := t.TempDir()
+	kdir := filepath.Join(dir, "kb")
+	opsSmallKnowledge(t, kdir, "pgwp")
+	cfgPath := filepath.Join(dir, "c.yaml")
+	// Tokens unset: kb check needs only the knowledge section.
+	cfg := "knowledge:\n  dir: " + kdir + "\n  max_file_kb: 1\ntelegram:\n  enabled: true\n  token: ${UNSET_FOR_TEST}\n"
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d, lim, err := KnowledgeSettings(cfgPath)
+	if err != nil || d != kdir || lim.FileBytes != 1<<10 || lim.Articles != 2000 {
+		t.Fatalf("settings: %q %+v %v", d, lim, err)
+	}
+	var out strings.Builder
+	if n := KBCheckLimits(&out, d, lim); n == 0 || !strings.Contains(out.String(), "pgwp.md:") || !strings.Contains(out.String(), "larger than 1 KB") {
+		t.Fatalf("kb check with a 1 KB limit: %d problem(s):\n%s", n, out.String())
+	}
+	out.Reset()
+	if n := KBCheck(&out, d); n != 0 {
+		t.Fatalf("kb check with the default limits: %d problem(s):\n%s", n, out.String())
 	}
 }
 

@@ -1,6 +1,8 @@
 package service
 
 import (
+	"fmt"
+
 	"github.com/impbot/impbot/bot/discord"
 )
 
@@ -17,7 +19,12 @@ func newDiscordAdapter(a *App) (Adapter, error) {
 		return nil, nil
 	}
 	ephemeral := c.Ephemeral == nil || *c.Ephemeral
+	db, err := a.DB()
+	if err != nil {
+		return nil, fmt.Errorf("discord: %w", err)
+	}
 	return discord.New(discord.Config{
+		DB:            db,
 		Token:         c.Token,
 		ApplicationID: c.ApplicationID,
 		GuildIDs:      c.GuildIDs,

@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/impbot/impbot/bot"
 	"github.com/impbot/impbot/index"
 	"github.com/impbot/impbot/knowledge"
@@ -18,8 +20,14 @@ import (
 // eligibility rules, for instance). Files register theirs in init.
 var kbCheckers []func(b *knowledge.Base, dir string) knowledge.Problems
 
-// checkKnowledge loads and validates a folder ("" = embedded).
+// checkKnowledge loads and validates a folder ("" = embedded) within the
+// default limits.
 func checkKnowledge(dir string) (*knowledge.Base, knowledge.Problems) {
+	return checkKnowledgeLimits(dir, knowledge.DefaultLimits())
+}
+
+// checkKnowledgeLimits loads and validates a folder within lim.
+func checkKnowledgeLimits(dir string, lim knowledge.Limits) (*knowledge.Base, knowledge.Problems) {
 	var b *knowledge.Base
 	var probs knowledge.Problems
 	name := dir
@@ -27,7 +35,7 @@ func checkKnowledge(dir string) (*knowledge.Base, knowledge.Problems) {
 		b, probs = knowledge.Load(knowledge.Shipped, "knowledge")
 		name = "knowledge"
 	} else {
-		b, probs = knowledge.LoadDir(dir)
+		b, probs = knowledge.LoadDirLimits(dir, lim)
 	}
 	if b == nil {
 		return nil, probs
@@ -42,7 +50,17 @@ func checkKnowledge(dir string) (*knowledge.Base, knowledge.Problems) {
 // `impbot kb check`: it prints the problems, or a summary when there are
 // none, and returns the number of problems.
 func KBCheck(w io.Writer, dir string) int {
-	b, probs := checkKnowledge(dir)
+	return KBCheckLimits(w, dir, knowledge.DefaultLimits())
+}
+
+// KBCheckLimits is KBCheck within lim (a config file's knowledge limits).
+func KBCheckLimits(w io.Writer, dir string, lim knowledge.Limits) int {
+	b, probs := checkKnowledgeLimits(dir, lim)
+	if b != nil {
+		for _, p := range b.Skipped {
+			fmt.Fprintln(w, "warning: "+p.String())
+		}
+	}
 	for _, p := range probs {
 		fmt.Fprintln(w, p.String())
 	}
@@ -294,4 +312,42 @@ func KBWhy(ctx context.Context, stdout io.Writer, kdir, lang, text string) error
 		fmt.Fprintf(stdout, "  %-34s conf %.3f  bleve %.3f  coverage %.2f  question %.2f\n", h.ID, h.Confidence, h.Score, h.Coverage, h.QuestionMatch)
 	}
 	return nil
+}
+
+// KnowledgeSettings reads the knowledge section of a config file (its
+// folder and limits) without the rest: `kb check --config` needs no tokens.
+func KnowledgeSettings(path string) (dir string, lim knowledge.Limits, err error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", lim, fmt.Errorf("read config: %w", err)
+	}
+	c := DefaultConfig()
+	var doc struct {
+		Knowledge *struct {
+			Dir         *string `yaml:"dir"`
+			MaxFileKB   *int    `yaml:"max_file_kb"`
+			MaxArticles *int    `yaml:"max_articles"`
+			MaxTotalMB  *int    `yaml:"max_total_mb"`
+		} `yaml:"knowledge"`
+	}
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return "", lim, fmt.Errorf("%s: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if k := doc.Knowledge; k != nil {
+		set := func(dst *int, v *int, key string) {
+			if v != nil {
+				if *v <= 0 && err == nil {
+					err = fmt.Errorf("%s: knowledge.%s: must be at least 1", path, key)
+				}
+				*dst = *v
+			}
+		}
+		if k.Dir != nil {
+			c.Knowledge.Dir = *k.Dir
+		}
+		set(&c.Knowledge.MaxFileKB, k.MaxFileKB, "max_file_kb")
+		set(&c.Knowledge.MaxArticles, k.MaxArticles, "max_articles")
+		set(&c.Knowledge.MaxTotalMB, k.MaxTotalMB, "max_total_mb")
+	}
+	return c.Knowledge.Dir, c.KnowledgeLimits(), err
 }

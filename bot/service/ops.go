@@ -41,6 +41,15 @@ type opsState struct {
 
 	reloadMu sync.Mutex
 	last     atomic.Pointer[reloadResult]
+	// swapMu makes "the time limit passed" and "the new knowledge is
+	// applied" exclusive: a reload past its limit never applies.
+	swapMu sync.Mutex
+	// loading counts rebuilds still running, including those abandoned
+	// past their time limit (stuck reading, for instance).
+	loading atomic.Int32
+	// beforeLoad, if set, runs at the start of every rebuild (tests: a
+	// load that hangs).
+	beforeLoad atomic.Pointer[func()]
 	// watching is closed once the knowledge watcher runs (for tests).
 	watching chan struct{}
 }

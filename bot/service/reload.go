@@ -26,6 +26,7 @@ import (
 
 	"github.com/impbot/impbot/bot"
 	"github.com/impbot/impbot/index"
+	"github.com/impbot/impbot/knowledge"
 )
 
 // Timings of the watcher.
@@ -67,12 +68,33 @@ func (st *opsState) knowledgeReady() error {
 // reload loads, validates and swaps in the knowledge folder. It returns the
 // error that made it keep the previous knowledge.
 func (st *opsState) reload(reason string) error {
+	return st.reloadCtx(context.Background(), reason)
+}
+
+// errReloadTimeout means a reload passed knowledge.reload_timeout.
+var errReloadTimeout = errors.New("reload took longer than knowledge.reload_timeout")
+
+// reloadCtx is reload bounded by knowledge.reload_timeout and ctx: past
+// either, the previous knowledge keeps serving and the reload, if it ever
+// finishes, is discarded. While an abandoned reload still runs, new ones
+// are refused (so a folder that blocks reads cannot pile them up).
+func (st *opsState) reloadCtx(ctx context.Context, reason string) error {
 	st.reloadMu.Lock()
 	defer st.reloadMu.Unlock()
 	a := st.app
 	dir := a.Cfg.Knowledge.Dir
 	res := &reloadResult{At: time.Now(), Reason: reason}
-	err := st.rebuild(dir, res)
+	limit := time.Duration(a.Cfg.Knowledge.ReloadTimeout)
+	if limit <= 0 {
+		limit = 2 * time.Minute
+	}
+	var err error
+	if n := st.loading.Load(); n > 0 {
+		err = fmt.Errorf("a previous reload is still running past its time limit")
+		res.Problems = []string{dir + ": " + err.Error() + " (a file that cannot be read? a stalled disk?)"}
+	} else {
+		err = st.rebuildWithin(ctx, limit, dir, a.Cfg.KnowledgeLimits(), res)
+	}
 	res.Took = time.Since(res.At)
 	res.Err = err
 	st.last.Store(res)
@@ -90,9 +112,54 @@ func (st *opsState) reload(reason string) error {
 	return nil
 }
 
-func (st *opsState) rebuild(dir string, res *reloadResult) error {
+// rebuildWithin runs rebuild in a goroutine and waits for it up to limit.
+func (st *opsState) rebuildWithin(ctx context.Context, limit time.Duration, dir string, lim knowledge.Limits, res *reloadResult) error {
+	rctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	type outcome struct {
+		res reloadResult
+		err error
+	}
+	done := make(chan outcome, 1)
+	st.loading.Add(1)
+	go func() {
+		defer st.loading.Add(-1)
+		var r reloadResult
+		err := st.rebuild(rctx, dir, lim, &r)
+		done <- outcome{r, err}
+	}()
+	var o outcome
+	select {
+	case o = <-done:
+	case <-rctx.Done():
+		// The rebuild checks rctx under swapMu before applying anything:
+		// once we hold it, it either has applied (and its outcome is on
+		// the way) or never will.
+		st.swapMu.Lock()
+		select {
+		case o = <-done:
+		default:
+			o.err = errReloadTimeout
+			if ctx.Err() != nil {
+				o.err = ctx.Err()
+			}
+			o.res.Problems = []string{fmt.Sprintf("%s: %v (%v)", dir, o.err, limit)}
+		}
+		st.swapMu.Unlock()
+		if o.err == nil {
+			break
+		}
+	}
+	res.Problems, res.Articles = o.res.Problems, o.res.Articles
+	return o.err
+}
+
+func (st *opsState) rebuild(ctx context.Context, dir string, lim knowledge.Limits, res *reloadResult) error {
 	a := st.app
-	b, probs := checkKnowledge(dir)
+	if f := st.beforeLoad.Load(); f != nil {
+		(*f)()
+	}
+	b, probs := checkKnowledgeLimits(dir, lim)
 	if len(probs) > 0 {
 		for _, p := range probs {
 			res.Problems = append(res.Problems, p.String())
@@ -103,10 +170,17 @@ func (st *opsState) rebuild(dir string, res *reloadResult) error {
 		res.Problems = []string{dir + ": no knowledge loaded"}
 		return errors.New(res.Problems[0])
 	}
+	logSkipped(a.Log, b)
 	ix, err := index.Build(b)
 	if err != nil {
 		res.Problems = []string{fmt.Sprintf("%s: build index: %v", dir, err)}
 		return fmt.Errorf("build index: %w", err)
+	}
+	st.swapMu.Lock()
+	defer st.swapMu.Unlock()
+	if err := ctx.Err(); err != nil {
+		ix.Close()
+		return err
 	}
 	for _, f := range a.Reloaders() {
 		if err := f(b); err != nil {
@@ -165,19 +239,40 @@ func watchKnowledge(ctx context.Context, a *App) error {
 	defer retireTick.Stop()
 	resync := time.NewTicker(resyncEvery)
 	defer resync.Stop()
+	// Reloads run off this loop (which keeps taking events, signals and
+	// shutdown), one at a time; a request during one runs after it.
+	reloaded := make(chan struct{}, 1)
+	reloading, again := false, ""
 	reload := func(reason string) {
-		_ = st.reload(reason) // logged and reported by /readyz
-		if w != nil {
-			if _, err := watchDirs(w, dir); err != nil {
-				a.Log.Warn("cannot watch the knowledge folder", "dir", dir, "err", err)
-			}
+		if reloading {
+			again = reason
+			return
 		}
+		reloading = true
+		go func() {
+			_ = st.reloadCtx(ctx, reason) // logged and reported by /readyz
+			reloaded <- struct{}{}
+		}()
 	}
 	for {
 		select {
 		case <-ctx.Done():
+			// A reload in progress is not waited for: it sees ctx and
+			// applies nothing.
 			st.retire.drain(shutdownRetire, a)
 			return nil
+		case <-reloaded:
+			reloading = false
+			if w != nil {
+				if _, err := watchDirs(w, dir); err != nil {
+					a.Log.Warn("cannot watch the knowledge folder", "dir", dir, "err", err)
+				}
+			}
+			if again != "" {
+				r := again
+				again = ""
+				reload(r)
+			}
 		case ev, ok := <-events:
 			if !ok {
 				events = nil

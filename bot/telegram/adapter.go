@@ -21,7 +21,6 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"go.etcd.io/bbolt"
-	"golang.org/x/time/rate"
 
 	"github.com/impbot/impbot/bot"
 )
@@ -83,11 +82,9 @@ type WebhookConfig struct {
 type Tuning struct {
 	PollTimeout     time.Duration // long-poll wait; default 50s
 	RequestTimeout  time.Duration // any other API call; default 30s
-	ChatRate        rate.Limit    // messages per second to one private chat; default 1
-	GroupRate       rate.Limit    // messages per second to one group; default 20/min
-	ChatBurst       int           // messages sent at once to one chat; default 3
-	GlobalRate      rate.Limit    // messages per second overall; default 30
-	GlobalBurst     int           // default 30
+	ChatLimit       Window        // messages to one chat (private or group); default 1 per second
+	GroupLimit      Window        // messages to one group, on top of ChatLimit; default 20 per minute
+	GlobalLimit     Window        // messages overall; default 30 per second
 	MinBackoff      time.Duration // first retry delay after a 5xx or network error; default 500ms
 	MaxBackoff      time.Duration // longest retry delay; default 30s
 	RetryAfterUnit  time.Duration // what one second of retry_after means (tests shorten it); default 1s
@@ -116,21 +113,14 @@ func (t *Tuning) defaults() {
 	if t.PollTimeout < time.Second {
 		t.PollTimeout = time.Second
 	}
-	if t.ChatRate <= 0 {
-		t.ChatRate = 1
+	win := func(w *Window, n int, per time.Duration) {
+		if w.N <= 0 || w.Per <= 0 {
+			*w = Window{N: n, Per: per}
+		}
 	}
-	if t.GroupRate <= 0 {
-		t.GroupRate = rate.Limit(20.0 / 60)
-	}
-	if t.ChatBurst <= 0 {
-		t.ChatBurst = 3
-	}
-	if t.GlobalRate <= 0 {
-		t.GlobalRate = 30
-	}
-	if t.GlobalBurst <= 0 {
-		t.GlobalBurst = 30
-	}
+	win(&t.ChatLimit, 1, time.Second)
+	win(&t.GroupLimit, 20, time.Minute)
+	win(&t.GlobalLimit, 30, time.Second)
 	if t.Workers <= 0 {
 		t.Workers = 8
 	}
@@ -301,6 +291,11 @@ func (a *Adapter) Run(ctx context.Context) error {
 	sendCtx, cancelSend := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelSend()
 	a.out.start(sendCtx)
+	if n, err := a.out.restore(); err != nil {
+		a.log.Error("queued replies of the previous run cannot be read", "err", err)
+	} else if n > 0 {
+		a.log.Info("sending the replies queued before the last stop", "count", n)
+	}
 
 	var err error
 	if a.cfg.Webhook != nil {
@@ -312,7 +307,9 @@ func (a *Adapter) Run(ctx context.Context) error {
 	flushCtx, cancel := context.WithTimeout(context.Background(), a.t.ShutdownTimeout)
 	left := a.out.wait(flushCtx)
 	cancel()
-	if left > 0 {
+	if left > 0 && a.cfg.DB != nil {
+		a.log.Warn("replies not delivered before the shutdown deadline are kept in the outbox and sent at the next start", "count", left)
+	} else if left > 0 {
 		a.log.Error("replies not delivered before the shutdown deadline", "count", left)
 	}
 	cancelSend()

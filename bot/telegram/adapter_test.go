@@ -337,8 +337,8 @@ func TestLongReplyIsSplit(t *testing.T) {
 func TestBurstDeliversEveryReplyInOrderPerChat(t *testing.T) {
 	srv := telegramtest.New(t)
 	h := start(t, srv, echo(), func(c *telegram.Config) {
-		c.Tuning.ChatRate, c.Tuning.ChatBurst = 100, 1 // 10ms between messages to one chat
-		c.Tuning.GlobalRate, c.Tuning.GlobalBurst = 300, 5
+		c.Tuning.ChatLimit = telegram.Window{N: 1, Per: 10 * time.Millisecond} // 10ms between messages to one chat
+		c.Tuning.GlobalLimit = telegram.Window{N: 5, Per: 15 * time.Millisecond}
 	})
 	const chats, per = 5, 10
 	for i := 0; i < per; i++ {
@@ -385,7 +385,7 @@ func TestShutdownMidBurstLosesNoHandledReply(t *testing.T) {
 		return echo().Handle(ctx, req)
 	})
 	h := start(t, srv, slow, func(c *telegram.Config) {
-		c.Tuning.ChatRate, c.Tuning.ChatBurst = 40, 1 // ~250ms to send ten replies to one chat
+		c.Tuning.ChatLimit = telegram.Window{N: 1, Per: 25 * time.Millisecond} // ~250ms to send ten replies to one chat
 	})
 	srv.WaitFor(t, wait, "the first replies", func() bool { return len(srv.Sent()) >= 5 })
 	if n := len(srv.Sent()); n == 50 {

@@ -341,6 +341,7 @@ func (h *handoffs) sendStaff(html string, replyTo int, markup any, id string) {
 			m.replyTo = replyTo
 		}
 		if id != "" {
+			m.handoff = id
 			m.sent = func(sent tgbotapi.Message) { h.link(id, sent.MessageID) }
 		}
 		h.a.out.enqueue(m)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
-	"golang.org/x/time/rate"
 
 	"github.com/impbot/impbot/bot"
 )
@@ -22,6 +21,11 @@ type outMsg struct {
 	markup  any // tgbotapi.InlineKeyboardMarkup, tgbotapi.ForceReply or nil
 	// sent, if set, is called with the message Telegram created.
 	sent func(m tgbotapi.Message)
+	// handoff, if set, is the handoff whose staff message this is (sent
+	// links them; kept so a restored message links too).
+	handoff string
+	// key is the message's record in the durable outbox (nil when none).
+	key []byte
 }
 
 // chatQueue holds one chat's pending messages; one goroutine at a time
@@ -29,7 +33,7 @@ type outMsg struct {
 type chatQueue struct {
 	msgs    []*outMsg
 	running bool
-	lim     *rate.Limiter
+	lims    []*windowLimiter // the chat's own limits
 	idle    time.Time
 }
 
@@ -38,7 +42,7 @@ type chatQueue struct {
 // backoff. Messages to one chat leave in the order they were queued.
 type outbox struct {
 	a      *Adapter
-	global *rate.Limiter
+	global *windowLimiter
 
 	mu      sync.Mutex
 	queues  map[int64]*chatQueue
@@ -52,7 +56,7 @@ type outbox struct {
 func newOutbox(a *Adapter) *outbox {
 	return &outbox{
 		a:       a,
-		global:  rate.NewLimiter(a.t.GlobalRate, a.t.GlobalBurst),
+		global:  newWindowLimiter(a.t.GlobalLimit),
 		queues:  map[int64]*chatQueue{},
 		drained: make(chan struct{}),
 		ctx:     context.Background(),
@@ -67,24 +71,53 @@ func (o *outbox) start(ctx context.Context) {
 	o.mu.Unlock()
 }
 
-func (o *outbox) newLimiter(chatID int64) *rate.Limiter {
+func (o *outbox) newLimiters(chatID int64) []*windowLimiter {
+	lims := []*windowLimiter{newWindowLimiter(o.a.t.ChatLimit)}
 	if chatID < 0 { // groups, supergroups and channels
-		return rate.NewLimiter(o.a.t.GroupRate, o.a.t.ChatBurst)
+		lims = append(lims, newWindowLimiter(o.a.t.GroupLimit))
 	}
-	return rate.NewLimiter(o.a.t.ChatRate, o.a.t.ChatBurst)
+	return lims
 }
 
-// enqueue queues messages for one chat, in order. It never blocks.
+// acquire takes a slot in the chat's limits and in the global one; release
+// them when the send has finished.
+func (o *outbox) acquire(ctx context.Context, q *chatQueue) (release func(), err error) {
+	var rels []func()
+	release = func() {
+		for _, r := range rels {
+			r()
+		}
+	}
+	for _, l := range append(q.lims[:len(q.lims):len(q.lims)], o.global) {
+		r, err := l.acquire(ctx)
+		if err != nil {
+			release()
+			return nil, err
+		}
+		rels = append(rels, r)
+	}
+	return release, nil
+}
+
+// enqueue queues messages for one chat, in order. With a store, they are
+// written to disk first, so that a reply queued before its update is
+// confirmed to Telegram survives a crash (see durable.go).
 func (o *outbox) enqueue(msgs ...*outMsg) {
 	if len(msgs) == 0 {
 		return
 	}
+	o.persist(msgs)
+	o.push(msgs)
+}
+
+// push queues messages in memory.
+func (o *outbox) push(msgs []*outMsg) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	now := time.Now()
 	if now.Sub(o.lastGC) > time.Minute {
 		for id, q := range o.queues {
-			if !q.running && len(q.msgs) == 0 && now.Sub(q.idle) > time.Minute {
+			if !q.running && len(q.msgs) == 0 && now.Sub(q.idle) > time.Minute && limitersIdle(q.lims) {
 				delete(o.queues, id)
 			}
 		}
@@ -93,7 +126,7 @@ func (o *outbox) enqueue(msgs ...*outMsg) {
 	for _, m := range msgs {
 		q := o.queues[m.chatID]
 		if q == nil {
-			q = &chatQueue{lim: o.newLimiter(m.chatID)}
+			q = &chatQueue{lims: o.newLimiters(m.chatID)}
 			o.queues[m.chatID] = q
 		}
 		q.msgs = append(q.msgs, m)
@@ -119,7 +152,9 @@ func (o *outbox) run(ctx context.Context, q *chatQueue) {
 		m := q.msgs[0]
 		o.mu.Unlock()
 
-		o.deliver(ctx, q, m)
+		if o.deliver(ctx, q, m) {
+			o.forget(m)
+		}
 
 		o.mu.Lock()
 		q.msgs[0] = nil
@@ -152,19 +187,17 @@ func (o *outbox) wait(ctx context.Context) int {
 }
 
 // deliver sends one message, retrying until it is sent, Telegram refuses
-// it for good, or ctx ends.
-func (o *outbox) deliver(ctx context.Context, q *chatQueue, m *outMsg) {
+// it for good (done is true then), or ctx ends (done is false: the message
+// stays in the durable outbox for the next start).
+func (o *outbox) deliver(ctx context.Context, q *chatQueue, m *outMsg) (done bool) {
 	a := o.a
 	bo := a.backoff()
 	chat := bot.Pseudonym(platform + ":" + strconv.FormatInt(m.chatID, 10))
 	for attempt := 1; ; attempt++ {
-		if err := q.lim.Wait(ctx); err != nil {
+		release, err := o.acquire(ctx, q)
+		if err != nil {
 			a.log.Error("reply not delivered before shutdown", "chat", chat)
-			return
-		}
-		if err := o.global.Wait(ctx); err != nil {
-			a.log.Error("reply not delivered before shutdown", "chat", chat)
-			return
+			return false
 		}
 		cfg := tgbotapi.NewMessage(m.chatID, m.text)
 		if !m.plain {
@@ -179,17 +212,18 @@ func (o *outbox) deliver(ctx context.Context, q *chatQueue, m *outMsg) {
 		cctx, cancel := context.WithTimeout(ctx, a.t.RequestTimeout)
 		sent, err := a.api(cctx).Send(cfg)
 		cancel()
+		release()
 		if err == nil {
 			if m.sent != nil {
 				m.sent(sent)
 			}
 			a.stats.MessageOut(platform)
-			return
+			return true
 		}
 		e := classify(ctx, err)
 		if e.kind == errCanceled {
 			a.log.Error("reply not delivered before shutdown", "chat", chat)
-			return
+			return false
 		}
 		a.stats.APIError(platform, e.kind.label())
 		var wait time.Duration
@@ -213,11 +247,20 @@ func (o *outbox) deliver(ctx context.Context, q *chatQueue, m *outMsg) {
 				continue
 			}
 			a.log.Warn("sendMessage refused, reply dropped", "chat", chat, "err", e.String())
-			return
+			return true
 		}
 		if !sleep(ctx, wait) {
 			a.log.Error("reply not delivered before shutdown", "chat", chat)
-			return
+			return false
 		}
 	}
+}
+
+func limitersIdle(lims []*windowLimiter) bool {
+	for _, l := range lims {
+		if !l.idle() {
+			return false
+		}
+	}
+	return true
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/impbot/impbot/bot/service"
+	"github.com/impbot/impbot/knowledge"
 )
 
 func init() {
@@ -70,17 +71,23 @@ func cmdServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 
 func cmdKBCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("kb check", stderr)
+	cfgPath := fs.String("config", "", "config file whose knowledge limits (and folder) to apply")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
-	dir := ""
+	dir, lim := "", knowledge.DefaultLimits()
+	if *cfgPath != "" {
+		if dir, lim, err = service.KnowledgeSettings(*cfgPath); err != nil {
+			return err
+		}
+	}
 	if len(pos) > 0 {
 		dir = pos[0]
-	} else if st, err := os.Stat("knowledge"); err == nil && st.IsDir() {
+	} else if st, err := os.Stat("knowledge"); dir == "" && err == nil && st.IsDir() {
 		dir = "knowledge"
 	}
-	if service.KBCheck(stdout, dir) > 0 {
+	if service.KBCheckLimits(stdout, dir, lim) > 0 {
 		return exitError{1}
 	}
 	return nil

@@ -65,6 +65,13 @@ type Dialogue interface {
 	Handle(ctx context.Context, req *Request, faq Handler) (resp *Response, ok bool, err error)
 }
 
+// CountryLeader is implemented by a Dialogue that knows per-country data:
+// for an answer to a question naming a country, it returns the line the
+// answer leads with (that country's row), or "".
+type CountryLeader interface {
+	CountryLead(lang string, base *knowledge.Base, a *knowledge.Article, question string) string
+}
+
 // Forgetter deletes what a component keeps about one user (for /forget).
 type Forgetter interface {
 	Forget(ctx context.Context, req *Request) error
@@ -243,7 +250,7 @@ func (r *Router) answer(ctx context.Context, req *Request) (*Response, error) {
 		if a == nil {
 			return r.say(lang, "fallback", nil), nil
 		}
-		return &Response{Replies: []Reply{r.articleReply(lang, a, 1, nil)}}, nil
+		return &Response{Replies: []Reply{r.articleReply(lang, a, 1, nil, "")}}, nil
 	case strings.HasPrefix(req.Action, ActFeedback):
 		rest := strings.TrimPrefix(req.Action, ActFeedback)
 		sign, id, _ := strings.Cut(rest, ":")
@@ -298,7 +305,8 @@ func (r *Router) answer(ctx context.Context, req *Request) (*Response, error) {
 				sugg = append(sugg, h.ID)
 			}
 		}
-		resp = &Response{Replies: []Reply{r.articleReply(lang, a, top.Confidence, sugg)}}
+		rep := r.articleReply(lang, a, top.Confidence, sugg, r.countryLead(lang, ix.Base(), a, text))
+		resp = &Response{Replies: []Reply{rep}}
 	case top.ID != "" && top.Confidence >= r.opt.Unsure:
 		outcome = OutcomeUnsure
 		rep := Reply{Text: msg(lang, "unsure"), Score: top.Confidence}
@@ -380,12 +388,26 @@ func (r *Router) ArticleReply(lang, id string) (Reply, bool) {
 	if a == nil {
 		return Reply{}, false
 	}
-	return r.articleReply(lang, a, 1, nil), true
+	return r.articleReply(lang, a, 1, nil, ""), true
 }
 
-func (r *Router) articleReply(lang string, a *knowledge.Article, score float64, sugg []string) Reply {
+// countryLead is the per-country line for a question, when the dialogue
+// provides one.
+func (r *Router) countryLead(lang string, base *knowledge.Base, a *knowledge.Article, question string) string {
+	if cl, ok := r.opt.Dialogue.(CountryLeader); ok && len(a.CountryGroups) > 0 {
+		return cl.CountryLead(lang, base, a, question)
+	}
+	return ""
+}
+
+// articleReply renders an article; lead, when not empty, comes first, before
+// the summary (the row of the asker's country).
+func (r *Router) articleReply(lang string, a *knowledge.Article, score float64, sugg []string, lead string) Reply {
 	var head strings.Builder
 	head.WriteString("**" + a.Title + "**\n")
+	if lead != "" {
+		head.WriteString(lead + "\n\n")
+	}
 	head.WriteString(a.Summary)
 	var tail strings.Builder
 	if len(a.Sources) > 0 {

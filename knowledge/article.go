@@ -35,11 +35,20 @@ type Article struct {
 	Sources   []string `yaml:"sources" json:"sources"`
 	Reviewed  string   `yaml:"reviewed" json:"reviewed"`
 	Related   []string `yaml:"related" json:"related"`
+	// Until, for a rule that stops applying on a known date (a temporary
+	// public policy), is that date (YYYY-MM-DD); kb check warns once it has
+	// passed.
+	Until string `yaml:"until" json:"until,omitempty"`
+	// CountryGroups names country groups of eligibility.yaml (iec, cusma…)
+	// whose row an answer leads with when the question names a country.
+	CountryGroups []string `yaml:"country_groups" json:"country_groups,omitempty"`
 
 	// Body is the Markdown after the front matter.
 	Body string `yaml:"-" json:"body"`
 	// File is the path the article was read from, for error messages.
 	File string `yaml:"-" json:"-"`
+	// Facts are the fact references the article uses ({{name}}), sorted.
+	Facts []string `yaml:"-" json:"-"`
 
 	// lines maps front-matter keys to their line numbers in File.
 	lines map[string]int `yaml:"-"`
@@ -227,6 +236,11 @@ func (a *Article) validate() Problems {
 		add(a.Line("reviewed"), "missing reviewed date (YYYY-MM-DD)")
 	} else if _, err := time.Parse(time.DateOnly, a.Reviewed); err != nil {
 		add(a.Line("reviewed"), "reviewed %q is not a date of the form YYYY-MM-DD", a.Reviewed)
+	}
+	if a.Until != "" {
+		if _, err := time.Parse(time.DateOnly, a.Until); err != nil {
+			add(a.Line("until"), "until %q is not a date of the form YYYY-MM-DD", a.Until)
+		}
 	}
 	seen := map[string]bool{}
 	for i, r := range a.Related {

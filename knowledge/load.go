@@ -35,8 +35,11 @@ type Base struct {
 	// Domain by language: words that signal a question is in scope.
 	Domain map[string][]string
 	// Files holds the other top-level files (e.g. eligibility.yaml) by name,
-	// for the packages that interpret them.
+	// for the packages that interpret them, with fact references substituted.
 	Files map[string][]byte
+	// Facts are the fees, codes, ages and dates of facts.yaml (nil without
+	// one). Articles and other files refer to them as {{name}}.
+	Facts *Facts
 	// Skipped lists entries that were not read because they are not
 	// regular files (named pipes, devices, sockets, symbolic link loops).
 	Skipped Problems
@@ -166,6 +169,21 @@ func LoadLimits(fsys fs.FS, name string, lim Limits) (*Base, Problems) {
 	if err != nil {
 		return nil, Problems{{File: name, Message: fmt.Sprintf("cannot read folder: %v", err)}}
 	}
+	// Facts first: the other files refer to them. Read within the limits,
+	// like every other file.
+	if _, err := fs.Stat(fsys, FactsFile); err == nil {
+		data, prob, skip := rd.read(FactsFile, disp(FactsFile), false)
+		switch {
+		case skip:
+			b.Skipped = append(b.Skipped, *prob)
+		case prob != nil:
+			probs = append(probs, *prob)
+		default:
+			var ps Problems
+			b.Facts, ps = ParseFacts(disp(FactsFile), data)
+			probs = append(probs, ps...)
+		}
+	}
 	for _, e := range entries {
 		n := e.Name()
 		isDir := e.IsDir()
@@ -180,6 +198,8 @@ func LoadLimits(fsys fs.FS, name string, lim Limits) (*Base, Problems) {
 			isDir = st.IsDir()
 		}
 		switch {
+		case n == FactsFile:
+			continue // read first, above
 		case isDir && langRE.MatchString(n):
 			ps := b.loadLang(rd, n, disp)
 			probs = append(probs, ps...)
@@ -202,6 +222,7 @@ func LoadLimits(fsys fs.FS, name string, lim Limits) (*Base, Problems) {
 			case DomainFile:
 				b.Domain, ps = ParseDomain(disp(n), data)
 			default:
+				data, ps = b.Facts.ExpandYAML(disp(n), data)
 				b.Files[n] = data
 			}
 			probs = append(probs, ps...)
@@ -210,6 +231,7 @@ func LoadLimits(fsys fs.FS, name string, lim Limits) (*Base, Problems) {
 	if b.Count() == 0 && len(probs) == 0 {
 		probs = append(probs, Problem{File: name, Message: "no articles found (expected <lang>/<id>.md, e.g. en/pgwp.md)"})
 	}
+	probs = append(probs, b.checkTwins()...)
 	// Cross-file checks: related IDs must exist in the same language.
 	for _, lang := range b.Langs() {
 		for _, a := range b.Articles[lang] {
@@ -250,8 +272,13 @@ func (b *Base) loadLang(rd *reader, lang string, disp func(string) string) Probl
 			probs = append(probs, *prob)
 			continue
 		}
+		data, used, ps := b.Facts.expandArticle(disp(p), lang, data)
+		probs = append(probs, ps...)
 		a, ps := ParseArticle(disp(p), data)
 		probs = append(probs, ps...)
+		if a != nil {
+			a.Facts = used
+		}
 		if a == nil {
 			if b.broken[lang] == nil {
 				b.broken[lang] = map[string]string{}

@@ -34,6 +34,10 @@ var (
 	bucketFeedback  = []byte("insights.feedback")
 )
 
+// OutcomeLowConfidence marks an answered question recorded because the
+// answer's confidence was low (Options.LowConfidence).
+const OutcomeLowConfidence = "low_confidence"
+
 // Defaults.
 const (
 	DefaultRetention         = 30 * 24 * time.Hour
@@ -58,6 +62,10 @@ type Options struct {
 	FeedbackRetention time.Duration
 	// SweepEvery is how often expired records are deleted (default hourly).
 	SweepEvery time.Duration
+	// LowConfidence, when above 0, also records answered questions whose
+	// answer's confidence is below it (outcome "low_confidence"): the
+	// answer may be wrong, and staff may want to teach the phrasing.
+	LowConfidence float64
 	// MaxMemory bounds the questions kept in memory when there is no store
 	// file (default 10,000; the oldest go first).
 	MaxMemory int
@@ -170,7 +178,15 @@ func (s *Store) Dropped() uint64 { return s.dropped.Load() }
 // Question records ev when the bot had no confident answer (outcome unsure or
 // unrelated). It never blocks on disk.
 func (s *Store) Question(ev bot.QuestionEvent) {
-	if !s.Recording() || (ev.Outcome != bot.OutcomeUnsure && ev.Outcome != bot.OutcomeUnrelated) {
+	if !s.Recording() {
+		return
+	}
+	outcome := ev.Outcome
+	switch {
+	case outcome == bot.OutcomeUnsure || outcome == bot.OutcomeUnrelated:
+	case outcome == bot.OutcomeAnswered && len(ev.Candidates) > 0 && ev.Candidates[0].Confidence < s.opt.LowConfidence:
+		outcome = OutcomeLowConfidence
+	default:
 		return
 	}
 	text := clip(strings.TrimSpace(ev.Text), MaxTextRunes)
@@ -181,7 +197,7 @@ func (s *Store) Question(ev bot.QuestionEvent) {
 	if t.IsZero() {
 		t = s.opt.Now()
 	}
-	rec := record{Time: t.UTC(), Platform: ev.Platform, Lang: ev.Lang, Text: text, Outcome: ev.Outcome}
+	rec := record{Time: t.UTC(), Platform: ev.Platform, Lang: ev.Lang, Text: text, Outcome: outcome}
 	for _, h := range ev.Candidates {
 		if len(rec.Cands) == MaxCandidates {
 			break

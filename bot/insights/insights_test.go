@@ -382,3 +382,26 @@ func TestMemoryBound(t *testing.T) {
 		}
 	}
 }
+
+func TestLowConfidenceAnswersAreRecorded(t *testing.T) {
+	stores(t, Options{Retention: DefaultRetention, LowConfidence: 0.5}, func(t *testing.T, s *Store, clk *clock) {
+		s.Question(q(clk, "can my partner work here", bot.OutcomeAnswered, index.Hit{ID: "spousal-owp-workers", Confidence: 0.42}, index.Hit{ID: "spousal-owp-students", Confidence: 0.35}))
+		s.Question(q(clk, "what is a PGWP", bot.OutcomeAnswered, index.Hit{ID: "pgwp", Confidence: 0.9}))
+		s.Question(q(clk, "pgwp redirect", bot.OutcomeRedirect, index.Hit{ID: "oos-study-permits", Confidence: 0.45}))
+		rep, err := s.Report(context.Background(), ReportOptions{Since: clk.Now().Add(-time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Total != 1 || rep.Questions[0].Outcomes[OutcomeLowConfidence] != 1 || rep.Questions[0].Nearest[0].ID != "spousal-owp-workers" {
+			t.Fatalf("report = %+v", rep)
+		}
+	})
+	// Off by default: only unsure and unrelated questions.
+	stores(t, Options{Retention: DefaultRetention}, func(t *testing.T, s *Store, clk *clock) {
+		s.Question(q(clk, "can my partner work here", bot.OutcomeAnswered, index.Hit{ID: "spousal-owp-workers", Confidence: 0.42}))
+		rep, _ := s.Report(context.Background(), ReportOptions{Since: clk.Now().Add(-time.Hour)})
+		if rep.Total != 0 {
+			t.Fatalf("recorded with LowConfidence off: %+v", rep)
+		}
+	})
+}

@@ -410,12 +410,14 @@ func dlgKnowledgeDir(t *testing.T, rules string) string {
 	return dir
 }
 
+// dlgShippedRules returns the shipped rules as the dialogue sees them, with
+// their fact references (IEC ages) substituted.
 func dlgShippedRules(t *testing.T) string {
-	data, err := fs.ReadFile(knowledge.Shipped, "eligibility.yaml")
+	b, err := knowledge.LoadShipped()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(data)
+	return string(b.Files["eligibility.yaml"])
 }
 
 // dlgLineOf returns the 1-based line of the first occurrence of s in text.

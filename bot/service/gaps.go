@@ -177,7 +177,7 @@ func adminBaseURL(flagAddr, cfgAddr string) (string, error) {
 
 // printGaps writes the report for people.
 func printGaps(w io.Writer, rep *insights.Report, days, retention int) {
-	fmt.Fprintf(w, "Unanswered questions, last %d day(s) (%s to %s UTC)\n", days,
+	fmt.Fprintf(w, "Unanswered and low-confidence questions, last %d day(s) (%s to %s UTC)\n", days,
 		rep.Since.UTC().Format("2006-01-02 15:04"), rep.Until.UTC().Format("2006-01-02 15:04"))
 	if !rep.Recording || retention == 0 {
 		fmt.Fprintln(w, "Recording is off (unanswered.retention_days: 0).")
@@ -200,6 +200,8 @@ func printGaps(w io.Writer, rep *insights.Report, days, retention int) {
 				near = append(near, fmt.Sprintf("%s (%.2f)", c.ID, c.Confidence))
 			}
 			fmt.Fprintf(w, "        nearest: %s\n", strings.Join(near, ", "))
+			// The likely article: teaching it this phrasing is one command.
+			fmt.Fprintf(w, "        teach:   impbot kb learn %q %s\n", safeText(g.Text), g.Nearest[0].ID)
 		}
 	}
 	fmt.Fprintln(w)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -63,6 +64,12 @@ func KBCheckLimits(w io.Writer, dir string, lim knowledge.Limits) int {
 	}
 	for _, p := range probs {
 		fmt.Fprintln(w, p.String())
+	}
+	// Warnings (reviews overdue, rules past their end date) do not fail.
+	if b != nil {
+		for _, warn := range b.Warnings(time.Now()) {
+			fmt.Fprintln(w, warn.String())
+		}
 	}
 	if len(probs) > 0 {
 		fmt.Fprintf(w, "%d problem(s)\n", len(probs))

@@ -83,7 +83,9 @@ func setupOps(a *App) error {
 	}
 	store, err := insights.Open(db, insights.Options{
 		Retention: time.Duration(retentionDays(a.Cfg)) * 24 * time.Hour,
-		Log:       a.Log,
+		// Answers just above the answering threshold are shown to staff too.
+		LowConfidence: lowConfidence,
+		Log:           a.Log,
 	})
 	if err != nil {
 		return err

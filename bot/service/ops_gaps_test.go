@@ -141,6 +141,10 @@ func TestOpsKBGaps(t *testing.T) {
 				t.Errorf("report lacks %s:\n%s", re, out)
 			}
 		}
+		// Each group proposes its likely article as a kb learn command.
+		if teach := fmt.Sprintf("teach:   impbot kb learn %q %s", opsBread[2], nearest[0].ID); !strings.Contains(out, teach) {
+			t.Errorf("report lacks %q:\n%s", teach, out)
+		}
 		if strings.Contains(out, "pgwp valid") {
 			t.Errorf("an answered question is in the report:\n%s", out)
 		}

@@ -390,7 +390,7 @@ func opsSmallKnowledge(t testing.TB, dir string, ids ...string) {
 	if err := os.MkdirAll(filepath.Join(dir, "en"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{knowledge.SynonymsFile, "domain.yaml"} {
+	for _, f := range []string{knowledge.SynonymsFile, "domain.yaml", knowledge.FactsFile} {
 		if data, err := fs.ReadFile(knowledge.Shipped, f); err == nil {
 			if err := os.WriteFile(filepath.Join(dir, f), data, 0o644); err != nil {
 				t.Fatal(err)

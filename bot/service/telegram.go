@@ -56,6 +56,7 @@ func newTelegramAdapter(a *App) (Adapter, error) {
 		Log:         a.Log,
 		DB:          db,
 		StaffChatID: c.StaffChatID,
+		Teacher:     teacher{a},
 	}
 	ad := &telegramAdapter{}
 	if c.Mode == "webhook" {

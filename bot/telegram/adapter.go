@@ -61,6 +61,9 @@ type Config struct {
 	// StaffChatID, if set, turns "talk to a person" into a handoff: the
 	// user's question goes to this chat and staff replies reach the user.
 	StaffChatID int64
+	// Teacher, with StaffChatID, lets staff teach missed phrasings from the
+	// staff chat (/gaps, then one tap on the right article).
+	Teacher bot.Teacher
 	// HTTPClient is used for API calls; nil for a client with sensible
 	// timeouts.
 	HTTPClient *http.Client
@@ -144,6 +147,7 @@ type Adapter struct {
 
 	out   *outbox
 	locks keyedLocks
+	teach teaching
 	cb    *callbackIDs
 	ho    *handoffs
 
@@ -202,6 +206,7 @@ func New(cfg Config) (*Adapter, error) {
 	if a.cb, err = newCallbackIDs(cfg.DB, a.log); err != nil {
 		return nil, err
 	}
+	a.teach.pending = map[string]teachItem{}
 	if cfg.StaffChatID != 0 {
 		if a.ho, err = newHandoffs(a, cfg.DB); err != nil {
 			return nil, err

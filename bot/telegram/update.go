@@ -48,6 +48,10 @@ func (a *Adapter) onMessage(m *tgbotapi.Message) {
 	if a.ho != nil && m.Chat.ID == a.cfg.StaffChatID {
 		unlock := a.locks.lock(m.Chat.ID)
 		defer unlock()
+		if m.ReplyToMessage == nil && a.isGapsCommand(m.Text) {
+			a.onGaps(m.MessageID)
+			return
+		}
 		a.ho.onStaffMessage(m)
 		return
 	}
@@ -190,6 +194,10 @@ func (a *Adapter) onCallback(q *tgbotapi.CallbackQuery) {
 	if a.ho != nil && chat.ID == a.cfg.StaffChatID {
 		unlock := a.locks.lock(chat.ID)
 		defer unlock()
+		if data, ok := strings.CutPrefix(q.Data, actTeach); ok {
+			a.onTeach(q, data)
+			return
+		}
 		a.ho.onStaffCallback(q)
 		return
 	}

@@ -26,7 +26,9 @@ var usageLines = []struct{ name, args, what string }{
 	{"kb export", "[--knowledge DIR]", "print the articles as JSON lines"},
 	{"kb why", "[--knowledge DIR] [--lang LANG] TEXT", "show how a question is searched (terms, candidates, signals)"},
 	{"kb graph", "[--knowledge DIR] [--lang LANG] [--markdown]", "print the eligibility dialogue as Mermaid"},
-	{"kb gaps", "[--config FILE] [--days N] [--top N] [--json] [--addr HOST:PORT]", "report unanswered questions and feedback"},
+	{"kb gaps", "[--config FILE] [--days N] [--top N] [--json] [--addr HOST:PORT]", "report unanswered and low-confidence questions, and feedback"},
+	{"kb stale", "[--at YYYY-MM-DD] [DIR]", "list the articles and facts overdue for review, oldest first"},
+	{"kb learn", "[--knowledge DIR] [--lang en|fr] QUESTION ARTICLE-ID", "add a phrasing to an article's questions, then check the folder"},
 	{"version", "[--knowledge DIR]", "print the version and the knowledge's hash"},
 }
 

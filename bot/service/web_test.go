@@ -30,7 +30,7 @@ func webRoundTrip(t *testing.T, c *websocket.Conn, in web.In) web.Out {
 	}
 	for {
 		var o web.Out
-		_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
+		_ = c.SetReadDeadline(time.Now().Add(patience))
 		if err := c.ReadJSON(&o); err != nil {
 			t.Fatal(err)
 		}

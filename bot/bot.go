@@ -8,6 +8,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 )
 
@@ -178,3 +179,8 @@ func (NopStats) MessageIn(string)        {}
 func (NopStats) MessageOut(string)       {}
 func (NopStats) APIError(string, string) {}
 func (NopStats) Reconnect(string)        {}
+
+// ErrUnavailable marks an error of a shared store that is unreachable for
+// now (Redis down): callers degrade (answer from the FAQ, say the dialogue
+// is briefly unavailable) instead of failing, and it passes by itself.
+var ErrUnavailable = errors.New("shared store briefly unavailable")

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -212,7 +213,11 @@ func (r *Router) handle(ctx context.Context, req *Request) (*Response, error) {
 			if r.opt.Dialogue == nil {
 				return r.say(lang, "no_engine", nil), nil
 			}
-			return r.opt.Dialogue.Start(ctx, req)
+			resp, err := r.opt.Dialogue.Start(ctx, req)
+			if errors.Is(err, ErrUnavailable) {
+				return r.say(lang, "dialogue_paused", nil), nil
+			}
+			return resp, err
 		}
 	}
 	if strings.HasPrefix(req.Action, ActCommand) {
@@ -221,6 +226,9 @@ func (r *Router) handle(ctx context.Context, req *Request) (*Response, error) {
 	}
 	if r.opt.Dialogue != nil {
 		resp, ok, err := r.opt.Dialogue.Handle(ctx, req, HandlerFunc(r.answer))
+		if errors.Is(err, ErrUnavailable) {
+			return r.degraded(ctx, req, lang)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("dialogue: %w", err)
 		}
@@ -237,6 +245,26 @@ func (r *Router) handle(ctx context.Context, req *Request) (*Response, error) {
 		}
 	}
 	return r.answer(ctx, req)
+}
+
+// degraded answers while the session store is unreachable: FAQ answers go
+// on; a dialogue answer (a button, a command, or a message the FAQ cannot
+// answer with confidence) gets "briefly unavailable".
+func (r *Router) degraded(ctx context.Context, req *Request, lang string) (*Response, error) {
+	if strings.HasPrefix(req.Action, ActDialogue) {
+		return r.say(lang, "dialogue_paused", nil), nil
+	}
+	if _, _, isCmd := ParseCommand(req.Text); isCmd {
+		return r.say(lang, "dialogue_paused", nil), nil
+	}
+	resp, err := r.answer(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if req.Action == "" && (len(resp.Replies) == 0 || resp.Replies[0].Topic == "") {
+		return r.say(lang, "dialogue_paused", nil), nil
+	}
+	return resp, nil
 }
 
 // answer handles article buttons, feedback and free questions.

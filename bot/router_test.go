@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -295,5 +296,48 @@ func TestRouterSuggest(t *testing.T) {
 	}
 	if got := r.Suggest(context.Background(), "fr", "", 3); len(got) != 3 {
 		t.Errorf("Suggest(\"\") = %+v, want 3 titles to start from", got)
+	}
+}
+
+// unavailableDialogue is a dialogue whose store is unreachable.
+type unavailableDialogue struct{}
+
+func (unavailableDialogue) Start(context.Context, *Request) (*Response, error) {
+	return nil, fmt.Errorf("load dialogue: %w", ErrUnavailable)
+}
+
+func (unavailableDialogue) Handle(context.Context, *Request, Handler) (*Response, bool, error) {
+	return nil, false, fmt.Errorf("load dialogue: %w", ErrUnavailable)
+}
+
+func TestRouterDegradesWhenTheStoreIsUnavailable(t *testing.T) {
+	r := newTestRouter(t, Options{})
+	r.SetDialogue(unavailableDialogue{})
+	ctx := context.Background()
+	ask := func(req *Request) Reply {
+		t.Helper()
+		resp, err := r.Handle(ctx, req)
+		if err != nil || resp == nil || len(resp.Replies) == 0 {
+			t.Fatalf("%+v: %v %v", req, resp, err)
+		}
+		return resp.Replies[0]
+	}
+	// A FAQ question is answered from the knowledge.
+	if rep := ask(&Request{Platform: "t", ChatID: "1", UserID: "1", Text: "how much is the employer compliance fee"}); rep.Topic != "employer-compliance-fee" {
+		t.Fatalf("FAQ answer while degraded: topic %q", rep.Topic)
+	}
+	// A dialogue answer, a dialogue button and /eligibility say it is briefly unavailable.
+	for _, req := range []*Request{
+		{Platform: "t", ChatID: "1", UserID: "1", Text: "1"},
+		{Platform: "t", ChatID: "1", UserID: "1", Action: ActDialogue + "role=worker"},
+		{Platform: "t", ChatID: "1", UserID: "1", Text: "/eligibility"},
+		{Platform: "t", ChatID: "1", UserID: "1", Text: "/back"},
+	} {
+		if rep := ask(req); !strings.Contains(rep.Text, "briefly unavailable") {
+			t.Fatalf("%+v while degraded: %q", req, rep.Text)
+		}
+	}
+	if rep := ask(&Request{Platform: "t", ChatID: "1", UserID: "1", Lang: "fr", Text: "/eligibility"}); !strings.Contains(rep.Text, "brièvement indisponible") {
+		t.Fatalf("French: %q", rep.Text)
 	}
 }

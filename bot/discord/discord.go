@@ -68,6 +68,13 @@ type Config struct {
 	// DB, if set, keeps deferred interactions until they are answered, so
 	// that those left unanswered by a crash are answered at the next start.
 	DB *bbolt.DB
+	// ShardID and ShardCount, when ShardCount > 1, make this adapter one
+	// gateway shard (discordgo's ShardID/ShardCount): Discord sends it the
+	// events of the guilds with (guild_id >> 22) % ShardCount == ShardID,
+	// and direct messages to shard 0.
+	ShardID, ShardCount int
+	// SkipCommands leaves the slash-command registration to another shard.
+	SkipCommands bool
 }
 
 // Timeouts.
@@ -206,6 +213,12 @@ func New(cfg Config, h bot.Handler) (*Adapter, error) {
 	s.StateEnabled = false
 	s.SyncEvents = true // handlers only queue work on the pool
 	s.LogLevel = discordgo.LogWarning
+	if cfg.ShardCount > 1 {
+		if cfg.ShardID < 0 || cfg.ShardID >= cfg.ShardCount {
+			return nil, fmt.Errorf("discord: shard %d is not below the shard count %d", cfg.ShardID, cfg.ShardCount)
+		}
+		s.ShardID, s.ShardCount = cfg.ShardID, cfg.ShardCount
+	}
 	s.Identify.Intents = discordgo.IntentGuildMessages | discordgo.IntentDirectMessages
 	if len(a.channels) > 0 {
 		s.Identify.Intents |= discordgo.IntentMessageContent
@@ -344,7 +357,9 @@ func (a *Adapter) Run(ctx context.Context) error {
 	self, app := a.ids()
 	a.log.Info("connected to Discord", "bot_user", self, "application", app,
 		"guilds", len(a.cfg.GuildIDs), "channels", len(a.channels))
-	a.registerCommands(ctx)
+	if !a.cfg.SkipCommands {
+		a.registerCommands(ctx)
+	}
 	a.resumeDeferred(time.Now())
 
 	var failure error

@@ -49,11 +49,13 @@ func (a *App) OnClose(f func() error) { a.closers = append(a.closers, f) }
 
 // DB opens (once) the embedded bbolt store at sessions.path, shared by the
 // session store and the other records. It returns nil, nil when the path is
-// empty (terminal use without a config file): keep things in memory then.
+// empty (terminal use without a config file) or the backend is redis
+// (several processes cannot share one bbolt file): keep things in memory
+// or in Redis then.
 func (a *App) DB() (*bbolt.DB, error) {
 	a.dbOnce.Do(func() {
 		p := a.Cfg.Sessions.Path
-		if p == "" {
+		if p == "" || a.Cfg.Sessions.Backend == "redis" {
 			return
 		}
 		// A damaged file is moved aside (or refused, as configured)

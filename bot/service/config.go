@@ -30,9 +30,13 @@ type Config struct {
 		Addr string `yaml:"addr"`
 	} `yaml:"http"`
 	Sessions struct {
-		Path        string   `yaml:"path"`
-		IdleTimeout Duration `yaml:"idle_timeout"`
-		OnCorrupt   string   `yaml:"on_corrupt"`
+		// Backend is bbolt (one machine, zero setup) or redis (several
+		// replicas share the state).
+		Backend     string      `yaml:"backend"`
+		Path        string      `yaml:"path"`
+		IdleTimeout Duration    `yaml:"idle_timeout"`
+		OnCorrupt   string      `yaml:"on_corrupt"`
+		Redis       RedisConfig `yaml:"redis"`
 	} `yaml:"sessions"`
 	Organization struct {
 		Name    string `yaml:"name"`
@@ -81,7 +85,20 @@ type TelegramConfig struct {
 		URL         string `yaml:"url"`
 		SecretToken string `yaml:"secret_token"`
 	} `yaml:"webhook"`
-	StaffChatID int64 `yaml:"staff_chat_id"`
+	StaffChatID int64   `yaml:"staff_chat_id"`
+	SendRate    float64 `yaml:"send_rate"`
+}
+
+// RedisConfig is sessions.redis: the shared store of several replicas.
+type RedisConfig struct {
+	// URL is redis://host:port/db or rediss:// for TLS. Put no password in
+	// it: PasswordEnv names the environment variable that holds it.
+	URL string `yaml:"url"`
+	// PasswordEnv is the environment variable with the password (default
+	// REDIS_PASSWORD; unset or empty = no password, or the URL's).
+	PasswordEnv string `yaml:"password_env"`
+	// Prefix namespaces the keys (default impbot).
+	Prefix string `yaml:"prefix"`
 }
 
 // DiscordConfig configures the Discord adapter.
@@ -93,6 +110,11 @@ type DiscordConfig struct {
 	Channels      []string `yaml:"channels"`
 	Ephemeral     *bool    `yaml:"ephemeral"`
 	APIURL        string   `yaml:"api_url"`
+	// Shards is "" (one connection, no sharding), "auto" (Discord's
+	// recommended count, from GET /gateway/bot) or a number.
+	Shards string `yaml:"shards"`
+	// ShardIDs are the shards this replica runs (default: all of them).
+	ShardIDs []int `yaml:"shard_ids"`
 }
 
 // KnowledgeLimits returns the limits of the knowledge folder.
@@ -121,7 +143,10 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 func DefaultConfig() Config {
 	var c Config
 	c.HTTP.Addr = "127.0.0.1:8080"
+	c.Sessions.Backend = "bbolt"
 	c.Sessions.Path = "data/sessions.db"
+	c.Sessions.Redis.PasswordEnv = "REDIS_PASSWORD"
+	c.Sessions.Redis.Prefix = "impbot"
 	c.Sessions.IdleTimeout = Duration(30 * time.Minute)
 	c.Sessions.OnCorrupt = "move"
 	lim := knowledge.DefaultLimits()
@@ -136,10 +161,13 @@ func DefaultConfig() Config {
 	days := 30
 	c.Unanswered.RetentionDays = &days
 	c.Telegram.Mode = "polling"
+	c.Telegram.SendRate = 30
 	t := true
 	c.Discord.Ephemeral = &t
 	return c
 }
+
+var redisPrefixRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
 
 var envRE = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
@@ -359,6 +387,22 @@ func (c *Config) validate(missingEnv []string) error {
 	default:
 		bad("log.format", "%q must be text or json", c.Log.Format)
 	}
+	switch c.Sessions.Backend {
+	case "bbolt":
+	case "redis":
+		u := c.Sessions.Redis.URL
+		switch {
+		case u == "":
+			bad("sessions.redis.url", "is required with sessions.backend: redis (redis://host:6379/0 or rediss://…)")
+		case !strings.HasPrefix(u, "redis://") && !strings.HasPrefix(u, "rediss://"):
+			bad("sessions.redis.url", "must start with redis:// or rediss://")
+		}
+		if !redisPrefixRE.MatchString(c.Sessions.Redis.Prefix) {
+			bad("sessions.redis.prefix", "%q must be 1-64 letters, digits, _ . or -", c.Sessions.Redis.Prefix)
+		}
+	default:
+		bad("sessions.backend", "%q must be bbolt or redis", c.Sessions.Backend)
+	}
 	if c.Knowledge.MaxFileKB <= 0 {
 		bad("knowledge.max_file_kb", "must be at least 1")
 	}
@@ -402,6 +446,9 @@ func (c *Config) validate(missingEnv []string) error {
 		default:
 			bad("telegram.mode", "%q must be polling or webhook", c.Telegram.Mode)
 		}
+		if c.Telegram.SendRate <= 0 {
+			bad("telegram.send_rate", "must be more than 0 (Telegram allows about 30 messages per second)")
+		}
 		if c.Telegram.APIURL != "" && !strings.HasPrefix(c.Telegram.APIURL, "http://") && !strings.HasPrefix(c.Telegram.APIURL, "https://") {
 			bad("telegram.api_url", "%q must be an http(s) URL", c.Telegram.APIURL)
 		}
@@ -410,6 +457,20 @@ func (c *Config) validate(missingEnv []string) error {
 		if c.Discord.Token == "" {
 			bad("discord.token", "is empty%s: set the environment variable the config names (DISCORD_BOT_TOKEN in the example), "+
 				"or turn Discord off with discord.enabled: false (or auto: on only when the token is set)", unset("DISCORD", "TOKEN"))
+		}
+		if sh := c.Discord.Shards; sh != "" && sh != "auto" {
+			if n, err := strconv.Atoi(sh); err != nil || n < 1 {
+				bad("discord.shards", "%q must be auto or a number of shards (1 or more)", sh)
+			} else {
+				for _, id := range c.Discord.ShardIDs {
+					if id < 0 || id >= n {
+						bad("discord.shard_ids", "shard %d is not below discord.shards (%d)", id, n)
+					}
+				}
+			}
+		}
+		if sh := c.Discord.Shards; sh == "" && len(c.Discord.ShardIDs) > 0 {
+			bad("discord.shard_ids", "needs discord.shards (auto or a number)")
 		}
 		if c.Discord.APIURL != "" && !strings.HasPrefix(c.Discord.APIURL, "http://") && !strings.HasPrefix(c.Discord.APIURL, "https://") {
 			bad("discord.api_url", "%q must be an http(s) URL", c.Discord.APIURL)

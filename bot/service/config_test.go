@@ -45,6 +45,11 @@ func TestParseConfigErrorsNameTheKey(t *testing.T) {
 		{"sessions:\n  idle_timeout: soon\n", "not a duration"},
 		{"log:\n  level: loud\n", "log.level"},
 		{"sessions:\n  on_corrupt: shrug\n", "sessions.on_corrupt"},
+		{"sessions:\n  backend: etcd\n", "sessions.backend"},
+		{"sessions:\n  backend: redis\n", "sessions.redis.url: is required"},
+		{"sessions:\n  backend: redis\n  redis:\n    url: http://x:6379\n", "sessions.redis.url: must start with redis:// or rediss://"},
+		{"sessions:\n  backend: redis\n  redis:\n    url: redis://x:6379\n    prefix: 'a b'\n", "sessions.redis.prefix"},
+		{"telegram:\n  enabled: true\n  token: x\n  send_rate: 0\n", "telegram.send_rate"},
 		{"knowledge:\n  max_file_kb: 0\n", "knowledge.max_file_kb"},
 		{"knowledge:\n  max_articles: -1\n", "knowledge.max_articles"},
 		{"knowledge:\n  max_total_mb: 0\n", "knowledge.max_total_mb"},
@@ -168,5 +173,20 @@ func TestParseConfigAuto(t *testing.T) {
 	}
 	if _, err := ParseConfig("c.yaml", []byte("telegram:\n  enabled: maybe\n"), env(nil)); err == nil {
 		t.Error("enabled: maybe accepted")
+	}
+}
+
+func TestParseConfigRedisBackend(t *testing.T) {
+	c, err := ParseConfig("c.yaml", []byte("sessions:\n  backend: redis\n  redis:\n    url: rediss://r.example:6380/1\n"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Sessions.Backend != "redis" || c.Sessions.Redis.URL != "rediss://r.example:6380/1" ||
+		c.Sessions.Redis.PasswordEnv != "REDIS_PASSWORD" || c.Sessions.Redis.Prefix != "impbot" {
+		t.Fatalf("redis config: %+v", c.Sessions)
+	}
+	d, err := ParseConfig("c.yaml", nil, env(nil))
+	if err != nil || d.Sessions.Backend != "bbolt" {
+		t.Fatalf("default backend %q (%v), want bbolt", d.Sessions.Backend, err)
 	}
 }

@@ -50,17 +50,9 @@ func setupDialogue(a *App) error {
 	if idle <= 0 {
 		idle = session.DefaultIdleTimeout
 	}
-	db, err := a.DB()
+	store, err := sessionStore(a, idle)
 	if err != nil {
-		return fmt.Errorf("session store: %w", err)
-	}
-	var store session.Store
-	if db != nil {
-		if store, err = session.NewBolt(db, idle); err != nil {
-			return err
-		}
-	} else {
-		store = session.NewMemory(idle)
+		return err
 	}
 	eng, err := dialogue.New(rules, dialogue.Options{Store: store, Notice: a.Router.Notice, Log: a.Log})
 	if err != nil {
@@ -83,6 +75,26 @@ func setupDialogue(a *App) error {
 		return nil
 	})
 	return nil
+}
+
+// sessionStore is the configured session store: Redis (shared by the
+// replicas), the bbolt file, or memory (terminal use without a config).
+func sessionStore(a *App, idle time.Duration) (session.Store, error) {
+	r, err := a.Redis()
+	if err != nil {
+		return nil, fmt.Errorf("session store: %w", err)
+	}
+	if r != nil {
+		return session.NewRedis(r, "sess", idle), nil
+	}
+	db, err := a.DB()
+	if err != nil {
+		return nil, fmt.Errorf("session store: %w", err)
+	}
+	if db != nil {
+		return session.NewBolt(db, idle)
+	}
+	return session.NewMemory(idle), nil
 }
 
 // sweepSessions removes expired sessions while serving.

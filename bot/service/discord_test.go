@@ -209,3 +209,93 @@ func TestDiscordEligibilityDialogue(t *testing.T) {
 		t.Errorf("only %d questions: %q", len(aliceQs), aliceQs)
 	}
 }
+
+// TestDiscordShards: discord.shards (a number or auto) and discord.shard_ids
+// open one gateway connection per shard, each identifying as [id, count]
+// (discordgo's ShardID/ShardCount); the slash commands are registered once.
+func TestDiscordShards(t *testing.T) {
+	for _, tc := range []struct {
+		shards string
+		ids    []int
+		want   [][]int
+	}{
+		{"3", []int{0, 2}, [][]int{{0, 3}, {2, 3}}},
+		{"auto", nil, [][]int{{0, discordtest.RecommendedShards}, {1, discordtest.RecommendedShards}}},
+	} {
+		t.Run(tc.shards, func(t *testing.T) {
+			fake := discordtest.NewServer(t)
+			cfg := DefaultConfig()
+			cfg.HTTP.Addr = "127.0.0.1:0"
+			cfg.Sessions.Path = filepath.Join(t.TempDir(), "sessions.db")
+			cfg.Discord = DiscordConfig{Enabled: true, Token: discordtest.Token, APIURL: fake.URL, ApplicationID: "42",
+				Shards: tc.shards, ShardIDs: tc.ids}
+			ctx, cancel := context.WithCancel(context.Background())
+			ready := make(chan string, 1)
+			errc := make(chan error, 1)
+			go func() { errc <- serve(ctx, cfg, slog.New(slog.DiscardHandler), ready) }()
+			defer func() {
+				cancel()
+				select {
+				case err := <-errc:
+					if err != nil {
+						t.Errorf("serve returned %v", err)
+					}
+				case <-time.After(20 * time.Second):
+					t.Error("serve did not stop")
+				}
+			}()
+			var addr string
+			select {
+			case addr = <-ready:
+			case err := <-errc:
+				t.Fatal("serve:", err)
+			case <-time.After(20 * time.Second):
+				t.Fatal("serve did not start")
+			}
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				resp, err := http.Get("http://" + addr + "/readyz")
+				if err == nil {
+					resp.Body.Close()
+					if resp.StatusCode == http.StatusOK {
+						break
+					}
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("shards not ready")
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			var got [][]int
+			for _, id := range fake.Identifies() {
+				got = append(got, id.Shard)
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("identifies %v, want %v", got, tc.want)
+			}
+			for _, w := range tc.want {
+				found := false
+				for _, g := range got {
+					if len(g) == 2 && g[0] == w[0] && g[1] == w[1] {
+						found = true
+					}
+				}
+				if !found {
+					t.Fatalf("identifies %v, want %v", got, tc.want)
+				}
+			}
+			if _, err := fake.WaitCall(10*time.Second, func(c discordtest.Call) bool { return strings.HasSuffix(c.Path, "/commands") }); err != nil {
+				t.Fatal("commands never registered:", err)
+			}
+			n := 0
+			for _, c := range fake.Calls() {
+				if c.Method == http.MethodPut && strings.HasSuffix(c.Path, "/commands") {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Fatalf("commands registered %d times, want once", n)
+			}
+		})
+	}
+}

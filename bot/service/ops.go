@@ -39,6 +39,9 @@ type opsState struct {
 	insights *insights.Store
 	retire   *retirer
 
+	hash      atomic.Pointer[string]
+	hashGauge *prometheus.GaugeVec
+
 	reloadMu sync.Mutex
 	last     atomic.Pointer[reloadResult]
 	// swapMu makes "the time limit passed" and "the new knowledge is
@@ -100,6 +103,17 @@ func setupOps(a *App) error {
 		Help: "Unanswered questions and feedback not recorded because the store writer was behind.",
 	}, func() float64 { return float64(store.Dropped()) }))
 	st.metrics.SetArticles(a.Base.Count())
+	st.hashGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: metrics.Namespace, Name: "knowledge_info",
+		Help: "1 for the hash of the knowledge this replica serves (replicas out of step differ).",
+	}, []string{"hash"})
+	st.metrics.Registry().MustRegister(st.hashGauge)
+	st.setKnowledgeHash(a.Base)
+	if r, err := a.Redis(); err != nil {
+		return fmt.Errorf("sessions.redis: %w", err)
+	} else if r != nil {
+		registerRedisMetrics(st.metrics, r)
+	}
 
 	a.Stats = st.metrics
 	a.Router.SetObserver(observers{store, st.metrics})

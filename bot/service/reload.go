@@ -190,6 +190,7 @@ func (st *opsState) rebuild(ctx context.Context, dir string, lim knowledge.Limit
 		}
 	}
 	st.retire.retire(a.Router.Swap(ix))
+	st.setKnowledgeHash(b)
 	res.Articles = b.Count()
 	return nil
 }

@@ -145,6 +145,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 				code = http.StatusServiceUnavailable
 			}
 		}
+		if st := opsOf(app); st != nil {
+			res["knowledge_hash"] = st.KnowledgeHash()
+		}
 		writeJSON(w, code, res)
 	})
 	for _, f := range httpRoutes {

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"sync"
+	"time"
 
 	"github.com/impbot/impbot/bot/telegram"
 )
@@ -48,7 +49,12 @@ func newTelegramAdapter(a *App) (Adapter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("telegram: %w", err)
 	}
+	shared, err := a.Redis()
+	if err != nil {
+		return nil, fmt.Errorf("telegram: %w", err)
+	}
 	tc := telegram.Config{
+		Cluster:     shared,
 		Token:       c.Token,
 		APIURL:      c.APIURL,
 		Handler:     a.Handler,
@@ -57,6 +63,9 @@ func newTelegramAdapter(a *App) (Adapter, error) {
 		DB:          db,
 		StaffChatID: c.StaffChatID,
 		Teacher:     teacher{a},
+		Tuning: telegram.Tuning{
+			GlobalLimit: telegram.Window{N: max(1, int(c.SendRate)), Per: time.Second},
+		},
 	}
 	ad := &telegramAdapter{}
 	if c.Mode == "webhook" {

@@ -10,10 +10,13 @@ package telegram
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,6 +26,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/impbot/impbot/bot"
+	"github.com/impbot/impbot/bot/cluster"
 )
 
 // platform is the Platform of requests from Telegram.
@@ -58,6 +62,12 @@ type Config struct {
 	// DB, if set, keeps long button payloads and pending handoffs across
 	// restarts; otherwise they are kept in memory.
 	DB *bbolt.DB
+	// Cluster, when several replicas share a Redis, makes them act as one:
+	// a webhook update is answered once whichever replica gets it (and
+	// however often Telegram delivers it), one chat's updates are handled
+	// one at a time across replicas, long button payloads are shared, and
+	// only the replica holding the leader lease polls. Nil: one replica.
+	Cluster *cluster.Redis
 	// StaffChatID, if set, turns "talk to a person" into a handoff: the
 	// user's question goes to this chat and staff replies reach the user.
 	StaffChatID int64
@@ -145,11 +155,14 @@ type Adapter struct {
 	started atomic.Bool
 	status  atomic.Pointer[string] // nil when ready
 
-	out   *outbox
-	locks keyedLocks
-	teach teaching
-	cb    *callbackIDs
-	ho    *handoffs
+	out     *outbox
+	tokenID string // a hash of the token, to name shared rate buckets
+	locks   keyedLocks
+	teach   teaching
+	cb      *callbackIDs
+	ho      *handoffs
+
+	polling atomic.Bool // this replica polls (it holds the leader lease, or runs alone)
 
 	// Webhook mode.
 	accepting atomic.Bool
@@ -201,12 +214,15 @@ func New(cfg Config) (*Adapter, error) {
 	a.endpoint = strings.ReplaceAll(base, "%", "%%") + "/bot%s/%s"
 	msg := "not connected to Telegram yet"
 	a.status.Store(&msg)
+	sum := sha256.Sum256([]byte("impbot-telegram-token:" + cfg.Token))
+	a.tokenID = hex.EncodeToString(sum[:6])
 	a.out = newOutbox(a)
 	var err error
 	if a.cb, err = newCallbackIDs(cfg.DB, a.log); err != nil {
 		return nil, err
 	}
 	a.teach.pending = map[string]teachItem{}
+	a.cb.shared = cfg.Cluster
 	if cfg.StaffChatID != 0 {
 		if a.ho, err = newHandoffs(a, cfg.DB); err != nil {
 			return nil, err
@@ -303,9 +319,12 @@ func (a *Adapter) Run(ctx context.Context) error {
 	}
 
 	var err error
-	if a.cfg.Webhook != nil {
+	switch {
+	case a.cfg.Webhook != nil:
 		err = a.runWebhook(ctx)
-	} else {
+	case a.cfg.Cluster != nil:
+		err = a.pollAsLeader(ctx)
+	default:
 		err = a.poll(ctx)
 	}
 	a.setStatus("shutting down")
@@ -322,6 +341,35 @@ func (a *Adapter) Run(ctx context.Context) error {
 	a.log.Info("stopped")
 	return err
 }
+
+// LeaderLease is the lease of the polling leader in Redis: Telegram allows
+// one getUpdates consumer per token, so one replica polls while the others
+// stand by, and a standby takes over within about 4/3 of it when the leader
+// dies.
+var LeaderLease = 3 * time.Second
+
+// pollAsLeader polls while this replica holds the leader lease, and stands
+// by (ready) otherwise.
+func (a *Adapter) pollAsLeader(ctx context.Context) error {
+	a.setStatus("")
+	a.log.Info("polling: standing by for the leader lease")
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var perr error
+	a.cfg.Cluster.Lead(pctx, "tg-poll", LeaderLease, func(lctx context.Context) {
+		a.polling.Store(true)
+		defer a.polling.Store(false)
+		if err := a.poll(lctx); err != nil {
+			perr = err
+			cancel()
+		}
+		a.setStatus("")
+	})
+	return perr
+}
+
+// Polling reports whether this replica is the one polling Telegram.
+func (a *Adapter) Polling() bool { return a.polling.Load() }
 
 func (a *Adapter) mode() string {
 	if a.cfg.Webhook != nil {
@@ -439,6 +487,48 @@ func (a *Adapter) setCommands(ctx context.Context) {
 			}
 			return
 		}
+	}
+}
+
+// Cross-replica timings.
+const (
+	// chatLockLease is the lease of a chat's lock in Redis: renewed while
+	// held, it frees the chat this long after its holder dies.
+	chatLockLease = 5 * time.Second
+	// updateDoneTTL is how long a handled update id is remembered, so a
+	// late redelivery to any replica is not answered twice.
+	updateDoneTTL = time.Hour
+	// updateClaimLease is how long a replica's claim on an update lasts
+	// before another may handle it when its holder died (renewed while the
+	// holder works).
+	updateClaimLease = 6 * time.Second
+)
+
+// lockChat serializes the handling of one chat: in this process, and with a
+// cluster across replicas (a lock with a lease in Redis), held until the
+// chat's replies are sent. With Redis unreachable it goes on with the local
+// lock only (degraded).
+func (a *Adapter) lockChat(id int64) func() {
+	unlock := a.locks.lock(id)
+	if a.cfg.Cluster == nil {
+		return unlock
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), a.t.HandleTimeout)
+	defer cancel()
+	release, err := a.cfg.Cluster.Lock(ctx, "tg-chat:"+strconv.FormatInt(id, 10), chatLockLease)
+	if err != nil {
+		a.log.Warn("chat lock unavailable: handling without it", "err", err)
+		release = func() {}
+	}
+	return func() {
+		// The replies leave before the chat is free, so the next update of
+		// this chat, on any replica, answers after them; and a webhook
+		// update is confirmed only once its replies are sent.
+		fctx, cancel := context.WithTimeout(context.Background(), a.t.HandleTimeout)
+		a.out.flushChat(fctx, id)
+		cancel()
+		release()
+		unlock()
 	}
 }
 

@@ -1,16 +1,23 @@
 package telegram
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/impbot/impbot/bot/cluster"
 )
+
+// callbackTTL is how long a long button payload is kept in Redis.
+const callbackTTL = 90 * 24 * time.Hour
 
 // maxCallbackData is Telegram's limit on a button's callback_data, in bytes.
 const maxCallbackData = 64
@@ -27,8 +34,9 @@ var callbackBucket = []byte("telegram_callbacks")
 // of the action, so the same action always gets the same id). With a store
 // the mapping survives restarts, so old buttons keep working.
 type callbackIDs struct {
-	db  *bbolt.DB
-	log *slog.Logger
+	db     *bbolt.DB
+	shared *cluster.Redis // replicas share the payloads (nil: one replica)
+	log    *slog.Logger
 
 	mu sync.Mutex
 	m  map[string]string
@@ -62,6 +70,14 @@ func (c *callbackIDs) encode(action string) string {
 		c.m[id] = action
 	}
 	c.mu.Unlock()
+	if !known && c.shared != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		err := c.shared.Check(c.shared.Client().Set(ctx, c.shared.Key("tg-cb", id), action, callbackTTL).Err())
+		cancel()
+		if err != nil {
+			c.log.Warn("cannot share a button payload; other replicas will not know it", "err", err)
+		}
+	}
 	if !known && c.db != nil {
 		err := c.db.Update(func(tx *bbolt.Tx) error {
 			b := tx.Bucket(callbackBucket)
@@ -86,15 +102,25 @@ func (c *callbackIDs) decode(data string) (action string, ok bool) {
 	c.mu.Lock()
 	action, ok = c.m[data]
 	c.mu.Unlock()
-	if ok || c.db == nil {
+	if ok || (c.db == nil && c.shared == nil) {
 		return action, ok
 	}
-	_ = c.db.View(func(tx *bbolt.Tx) error {
-		if v := tx.Bucket(callbackBucket).Get([]byte(data)); v != nil {
-			action, ok = string(v), true
+	if c.shared != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		v, err := c.shared.Client().Get(ctx, c.shared.Key("tg-cb", data)).Result()
+		cancel()
+		if c.shared.Check(err) == nil {
+			action, ok = v, true
 		}
-		return nil
-	})
+	}
+	if !ok && c.db != nil {
+		_ = c.db.View(func(tx *bbolt.Tx) error {
+			if v := tx.Bucket(callbackBucket).Get([]byte(data)); v != nil {
+				action, ok = string(v), true
+			}
+			return nil
+		})
+	}
 	if ok {
 		c.mu.Lock()
 		if len(c.m) >= maxCallbackCache {

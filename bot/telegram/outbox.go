@@ -26,6 +26,20 @@ type outMsg struct {
 	handoff string
 	// key is the message's record in the durable outbox (nil when none).
 	key []byte
+	// flushed, when set, marks a flush point: nothing is sent, it is
+	// closed once the messages queued before it have left.
+	flushed chan struct{}
+}
+
+// flushChat waits until the messages queued so far for chatID have been
+// sent (or dropped), or ctx ends. The marker is never stored.
+func (o *outbox) flushChat(ctx context.Context, chatID int64) {
+	m := &outMsg{chatID: chatID, flushed: make(chan struct{})}
+	o.push([]*outMsg{m})
+	select {
+	case <-m.flushed:
+	case <-ctx.Done():
+	}
 }
 
 // chatQueue holds one chat's pending messages; one goroutine at a time
@@ -152,7 +166,9 @@ func (o *outbox) run(ctx context.Context, q *chatQueue) {
 		m := q.msgs[0]
 		o.mu.Unlock()
 
-		if o.deliver(ctx, q, m) {
+		if m.flushed != nil {
+			close(m.flushed)
+		} else if o.deliver(ctx, q, m) {
 			o.forget(m)
 		}
 
@@ -186,6 +202,33 @@ func (o *outbox) wait(ctx context.Context) int {
 	}
 }
 
+// throttle waits for the per-chat and the global send limits. Telegram's
+// limits are per bot token, not per replica: with a cluster the buckets
+// are shared through Redis (named by a hash of the token), so N replicas
+// together stay under them; with Redis unreachable each replica falls back
+// to its own buckets.
+func (o *outbox) throttle(ctx context.Context, q *chatQueue, chatID int64) (release func(), err error) {
+	t := o.a.t
+	if c := o.a.cfg.Cluster; c != nil {
+		// A window of N per Per becomes a bucket of N refilled at N/Per.
+		take := func(name string, w Window) error {
+			return c.Take(ctx, "tg-send:"+o.a.tokenID+":"+name, float64(w.N)/w.Per.Seconds(), w.N)
+		}
+		chat := strconv.FormatInt(chatID, 10)
+		err := take("chat:"+chat, t.ChatLimit)
+		if err == nil && chatID < 0 {
+			err = take("group:"+chat, t.GroupLimit)
+		}
+		if err == nil {
+			err = take("global", t.GlobalLimit)
+		}
+		if err == nil || ctx.Err() != nil {
+			return func() {}, err
+		}
+	}
+	return o.acquire(ctx, q)
+}
+
 // deliver sends one message, retrying until it is sent, Telegram refuses
 // it for good (done is true then), or ctx ends (done is false: the message
 // stays in the durable outbox for the next start).
@@ -194,7 +237,7 @@ func (o *outbox) deliver(ctx context.Context, q *chatQueue, m *outMsg) (done boo
 	bo := a.backoff()
 	chat := bot.Pseudonym(platform + ":" + strconv.FormatInt(m.chatID, 10))
 	for attempt := 1; ; attempt++ {
-		release, err := o.acquire(ctx, q)
+		release, err := o.throttle(ctx, q, m.chatID)
 		if err != nil {
 			a.log.Error("reply not delivered before shutdown", "chat", chat)
 			return false

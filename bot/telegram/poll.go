@@ -8,10 +8,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/impbot/impbot/bot/cluster"
 )
 
 // poll is the long-polling loop. It advances the offset only past updates
@@ -140,11 +143,51 @@ func (a *Adapter) handleBatch(ups []tgbotapi.Update) {
 		wg.Go(func() {
 			defer func() { <-sem }()
 			for _, u := range groups[k] {
-				a.handleUpdate(u)
+				a.handlePolled(u)
 			}
 		})
 	}
 	wg.Wait()
+}
+
+// handlePolled handles a polled update; with several replicas, once: a new
+// leader that takes over gets again the updates its predecessor handled
+// but could not confirm.
+func (a *Adapter) handlePolled(u tgbotapi.Update) {
+	if a.cfg.Cluster == nil {
+		a.handleUpdate(u)
+		return
+	}
+	id := strconv.Itoa(u.UpdateID)
+	// A predecessor that died while handling it holds a claim until its
+	// lease ends: wait for it rather than skip (and lose) the update.
+	deadline := time.Now().Add(updateClaimLease + time.Second)
+	var claim cluster.Claim
+	var err error
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		claim, err = a.cfg.Cluster.Begin(ctx, "tg-update", id, updateClaimLease)
+		cancel()
+		if err != nil || claim != cluster.Busy || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err == nil && claim != cluster.Mine {
+		return
+	}
+	if err == nil {
+		stop := a.cfg.Cluster.Hold("tg-update", id, updateClaimLease)
+		a.handle(u, u.UpdateID)
+		stop()
+	} else {
+		a.handleUpdate(u)
+	}
+	if err == nil {
+		fctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_ = a.cfg.Cluster.Finish(fctx, "tg-update", id, updateDoneTTL)
+		cancel()
+	}
 }
 
 func chatOf(u tgbotapi.Update) int64 {
@@ -248,8 +291,45 @@ func (a *Adapter) WebhookHandler() http.Handler {
 			http.Error(w, "malformed update", http.StatusBadRequest)
 			return
 		}
-		if a.seen.add(u.UpdateID) {
-			a.handleUpdate(u)
+		if a.cfg.Cluster == nil {
+			if a.seen.add(u.UpdateID) {
+				a.handleUpdate(u)
+			}
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		// Several replicas: claim the update in Redis so it is answered once,
+		// whichever replica Telegram (re)delivers it to. A claim whose
+		// replica died expires, and the redelivery is then handled.
+		id := strconv.Itoa(u.UpdateID)
+		claim, err := a.cfg.Cluster.Begin(r.Context(), "tg-update", id, updateClaimLease)
+		switch {
+		case err != nil && a.cfg.Cluster.Up():
+			// Redis slow, not gone: let Telegram deliver it again.
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		case err != nil:
+			// Redis unreachable: fall back to this replica's memory.
+			if a.seen.add(u.UpdateID) {
+				a.handleUpdate(u)
+			}
+		case claim == cluster.Busy:
+			// Another replica is answering it: let Telegram retry later, in
+			// case that replica dies before it finishes.
+			w.Header().Set("Retry-After", "5")
+			http.Error(w, "being handled", http.StatusServiceUnavailable)
+			return
+		case claim == cluster.Mine:
+			a.seen.add(u.UpdateID)
+			stop := a.cfg.Cluster.Hold("tg-update", id, updateClaimLease)
+			a.handle(u, u.UpdateID)
+			stop()
+			fctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			if err := a.cfg.Cluster.Finish(fctx, "tg-update", id, updateDoneTTL); err != nil {
+				a.log.Warn("cannot mark an update handled", "update_id", u.UpdateID, "err", err)
+			}
+			cancel()
 		}
 		w.WriteHeader(http.StatusOK)
 	})

@@ -13,11 +13,18 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/impbot/impbot/bot"
+	"github.com/impbot/impbot/bot/session"
 )
 
 // handleUpdate answers one update: it never panics and never blocks on
 // sending (replies are queued).
-func (a *Adapter) handleUpdate(u tgbotapi.Update) {
+func (a *Adapter) handleUpdate(u tgbotapi.Update) { a.handle(u, 0) }
+
+// handle answers an update; with uid (a claimed update of a cluster) its
+// replies are recorded in Redis first, so a replica that takes the update
+// over after its first handler died sends what was not sent yet instead of
+// answering again (see replay).
+func (a *Adapter) handle(u tgbotapi.Update, uid int) {
 	defer func() {
 		if r := recover(); r != nil {
 			a.log.Error("panic while handling an update", "update_id", u.UpdateID, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
@@ -25,9 +32,9 @@ func (a *Adapter) handleUpdate(u tgbotapi.Update) {
 	}()
 	switch {
 	case u.Message != nil:
-		a.onMessage(u.Message)
+		a.onMessage(u.Message, uid)
 	case u.CallbackQuery != nil:
-		a.onCallback(u.CallbackQuery)
+		a.onCallback(u.CallbackQuery, uid)
 	}
 }
 
@@ -38,7 +45,7 @@ func (a *Adapter) self() tgbotapi.User {
 	return tgbotapi.User{}
 }
 
-func (a *Adapter) onMessage(m *tgbotapi.Message) {
+func (a *Adapter) onMessage(m *tgbotapi.Message, uid int) {
 	if m.Chat == nil || m.From == nil || m.From.IsBot {
 		return // never answer a bot (anonymous admins and channels post as bots too)
 	}
@@ -46,7 +53,7 @@ func (a *Adapter) onMessage(m *tgbotapi.Message) {
 		return
 	}
 	if a.ho != nil && m.Chat.ID == a.cfg.StaffChatID {
-		unlock := a.locks.lock(m.Chat.ID)
+		unlock := a.lockChat(m.Chat.ID)
 		defer unlock()
 		if m.ReplyToMessage == nil && a.isGapsCommand(m.Text) {
 			a.onGaps(m.MessageID)
@@ -79,13 +86,17 @@ func (a *Adapter) onMessage(m *tgbotapi.Message) {
 		Group:    !private,
 	}
 	a.stats.MessageIn(platform)
-	unlock := a.locks.lock(m.Chat.ID)
+	unlock := a.lockChat(m.Chat.ID)
 	defer unlock()
+	if a.replay(uid) {
+		return
+	}
 	replyTo := 0
 	if !private {
 		replyTo = m.MessageID
 	}
-	a.send(m.Chat.ID, replyTo, a.respond(req))
+	ctx, batch := a.batch(uid)
+	a.sendRecorded(m.Chat.ID, replyTo, a.respond(ctx, req), uid, batch)
 }
 
 // hasContent reports whether a message without text carries something the
@@ -184,7 +195,7 @@ func utf16Slice(s string, off, n int) string {
 	return string(utf16.Decode(u[off : off+n]))
 }
 
-func (a *Adapter) onCallback(q *tgbotapi.CallbackQuery) {
+func (a *Adapter) onCallback(q *tgbotapi.CallbackQuery, uid int) {
 	// Answer first so the client stops its spinner, whatever happens next.
 	a.answerCallback(q.ID)
 	if q.From == nil || q.From.IsBot || q.Message == nil || q.Message.Chat == nil {
@@ -192,7 +203,7 @@ func (a *Adapter) onCallback(q *tgbotapi.CallbackQuery) {
 	}
 	chat := q.Message.Chat
 	if a.ho != nil && chat.ID == a.cfg.StaffChatID {
-		unlock := a.locks.lock(chat.ID)
+		unlock := a.lockChat(chat.ID)
 		defer unlock()
 		if data, ok := strings.CutPrefix(q.Data, actTeach); ok {
 			a.onTeach(q, data)
@@ -215,9 +226,13 @@ func (a *Adapter) onCallback(q *tgbotapi.CallbackQuery) {
 		req.Action, req.Text = "", "/help"
 	}
 	a.stats.MessageIn(platform)
-	unlock := a.locks.lock(chat.ID)
+	unlock := a.lockChat(chat.ID)
 	defer unlock()
-	a.send(chat.ID, 0, a.respond(req))
+	if a.replay(uid) {
+		return
+	}
+	ctx, batch := a.batch(uid)
+	a.sendRecorded(chat.ID, 0, a.respond(ctx, req), uid, batch)
 }
 
 func (a *Adapter) answerCallback(id string) {
@@ -238,8 +253,8 @@ func (a *Adapter) answerCallback(id string) {
 
 // respond runs the request through the handoff (if configured) and the
 // handler; it always returns something to say.
-func (a *Adapter) respond(req *bot.Request) *bot.Response {
-	ctx, cancel := context.WithTimeout(context.Background(), a.t.HandleTimeout)
+func (a *Adapter) respond(parent context.Context, req *bot.Request) *bot.Response {
+	ctx, cancel := context.WithTimeout(parent, a.t.HandleTimeout)
 	defer cancel()
 	if a.ho != nil {
 		if resp := a.ho.intercept(ctx, req); resp != nil {
@@ -263,6 +278,11 @@ func (a *Adapter) respond(req *bot.Request) *bot.Response {
 // and split to fit, its buttons under its last part. replyTo, if set, makes
 // the first message a reply (in groups, so it is clear whom the bot answers).
 func (a *Adapter) send(chatID int64, replyTo int, resp *bot.Response) {
+	a.sendRecorded(chatID, replyTo, resp, 0, nil)
+}
+
+// sendRecorded is send; with uid, the messages are recorded for replay.
+func (a *Adapter) sendRecorded(chatID int64, replyTo int, resp *bot.Response, uid int, batch *session.Batch) {
 	var msgs []*outMsg
 	for _, rep := range resp.Replies {
 		parts := Split(Render(rep.Text), MaxMessageLen)
@@ -284,6 +304,7 @@ func (a *Adapter) send(chatID int64, replyTo int, resp *bot.Response) {
 			msgs = append(msgs, m)
 		}
 	}
+	a.record(uid, msgs, batch)
 	a.out.enqueue(msgs...)
 }
 

@@ -18,7 +18,7 @@ import (
 // tgExampleConfig copies config.example.yaml with the Bot API pointed at the
 // fake, HTTP on a free loopback port and the store in a temp folder; edit
 // may change more lines.
-func tgExampleConfig(t *testing.T, apiURL string, edit func(string) string) string {
+func tgExampleConfig(t testing.TB, apiURL string, edit func(string) string) string {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("..", "..", "config.example.yaml"))
 	if err != nil {

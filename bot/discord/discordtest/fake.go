@@ -43,6 +43,7 @@ type Call struct {
 type Identify struct {
 	Token   string `json:"token"`
 	Intents int    `json:"intents"`
+	Shard   []int  `json:"shard,omitempty"` // [id, count] when sharded
 }
 
 type fault struct {
@@ -92,6 +93,9 @@ type Server struct {
 	nextID          int64
 }
 
+// RecommendedShards is the shard count GET /gateway/bot recommends.
+const RecommendedShards = 2
+
 // NewServer starts a fake Discord; it stops when the test ends.
 func NewServer(t testing.TB) *Server {
 	s := &Server{
@@ -102,6 +106,12 @@ func NewServer(t testing.TB) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/v9/gateway", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, map[string]string{"url": "ws://" + r.Host + "/gw"})
+	})
+	mux.HandleFunc("GET /api/v9/gateway/bot", func(w http.ResponseWriter, r *http.Request) {
+		if !s.authorized(w, r) {
+			return
+		}
+		writeJSON(w, 200, map[string]any{"url": "ws://" + r.Host + "/gw", "shards": RecommendedShards})
 	})
 	mux.HandleFunc("/gw/", s.serveGateway)
 	mux.HandleFunc("PUT /api/v9/applications/{app}/commands", s.putCommands)

@@ -199,7 +199,7 @@ func (r *Router) handle(ctx context.Context, req *Request) (*Response, error) {
 				return r.opt.Dialogue.Start(ctx, &Request{Platform: req.Platform, ChatID: req.ChatID, UserID: req.UserID,
 					Lang: req.Lang, Text: "/eligibility", Group: req.Group})
 			case args != "":
-				if rep, ok := r.articleByID(lang, args); ok {
+				if rep, ok := r.ArticleReply(lang, strings.ToLower(args)); ok {
 					return &Response{Replies: []Reply{rep}}, nil
 				}
 			}
@@ -415,17 +415,6 @@ func (r *Router) Notice(lang string) string {
 // ArticleReply renders an article as a chat reply (used by the dialogue too).
 func (r *Router) ArticleReply(lang, id string) (Reply, bool) {
 	a := r.ix.Load().Base().Article(lang, id)
-	if a == nil {
-		return Reply{}, false
-	}
-	return r.articleReply(lang, a, 1, nil, -1, "", ""), true
-}
-
-// articleByID is the reply with article id in lang (or English), for deep
-// links.
-func (r *Router) articleByID(lang, id string) (Reply, bool) {
-	b := r.ix.Load().Base()
-	a := b.Article(lang, strings.ToLower(id))
 	if a == nil {
 		return Reply{}, false
 	}

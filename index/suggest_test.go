@@ -4,33 +4,13 @@ import (
 	"context"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/impbot/impbot/knowledge"
 )
 
-var (
-	suggestOnce sync.Once
-	suggestIx   *Index
-	suggestErr  error
-)
-
-func suggestIndex(t testing.TB) *Index {
-	t.Helper()
-	suggestOnce.Do(func() {
-		b, err := knowledge.LoadShipped()
-		if err != nil {
-			suggestErr = err
-			return
-		}
-		suggestIx, suggestErr = Build(b)
-	})
-	if suggestErr != nil {
-		t.Fatal(suggestErr)
-	}
-	return suggestIx
-}
+// suggestIndex is the package's shared index of the shipped knowledge.
+func suggestIndex(t testing.TB) *Index { return shipped(t) }
 
 func TestSuggestCompletesAsTyped(t *testing.T) {
 	ix := suggestIndex(t)

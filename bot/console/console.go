@@ -180,42 +180,54 @@ type key struct {
 	value bool
 }
 
-// numberButtons numbers the buttons of a reply 1, 2, 3… or, when a dialogue
-// question's options are numbers (TEER 0-5), by their values, so that "1"
-// means the same typed or pressed; the other buttons follow.
-func numberButtons(bs []bot.Button, next int) []key {
-	var keys []key
-	numeric := map[int]bool{}
-	maxVal := -1
-	for _, b := range bs {
-		if v, ok := dialogueValue(b); ok {
-			if n, err := strconv.Atoi(v); err == nil && n >= 0 && n < 100 && v == strconv.Itoa(n) && !numeric[n] {
-				numeric[n] = true
-				maxVal = max(maxVal, n)
+// numberReplies numbers the buttons of a response's replies 1, 2, 3… or,
+// on a dialogue question whose options are numbers (TEER 0-5), by their
+// values, so that "1" means the same typed or pressed; the other buttons
+// take the numbers that are left, in order.
+func numberReplies(reps []bot.Reply) [][]key {
+	// numericValues returns the reply's answer buttons numbered by value,
+	// or nil when its options are not numbers.
+	numericValues := func(bs []bot.Button) map[int]bool {
+		vals := map[int]bool{}
+		for _, b := range bs {
+			if v, ok := dialogueValue(b); ok {
+				if n, err := strconv.Atoi(v); err == nil && n >= 0 && n < 100 && v == strconv.Itoa(n) {
+					vals[n] = true
+				}
 			}
 		}
+		if len(vals) == 0 {
+			return nil
+		}
+		return vals
 	}
-	if len(numeric) == 0 {
-		for _, b := range bs {
-			keys = append(keys, key{n: next, b: b})
+	reserved := map[int]bool{}
+	for _, rep := range reps {
+		for n := range numericValues(rep.Buttons) {
+			reserved[n] = true
+		}
+	}
+	out := make([][]key, len(reps))
+	next := 1
+	for i, rep := range reps {
+		vals := numericValues(rep.Buttons)
+		used := map[int]bool{}
+		for _, b := range rep.Buttons {
+			if v, ok := dialogueValue(b); ok && vals != nil {
+				if n, err := strconv.Atoi(v); err == nil && vals[n] && !used[n] {
+					used[n] = true
+					out[i] = append(out[i], key{n: n, b: b, value: true})
+					continue
+				}
+			}
+			for reserved[next] {
+				next++
+			}
+			out[i] = append(out[i], key{n: next, b: b})
 			next++
 		}
-		return keys
 	}
-	next = max(next, maxVal+1)
-	used := map[int]bool{}
-	for _, b := range bs {
-		if v, ok := dialogueValue(b); ok {
-			if n, err := strconv.Atoi(v); err == nil && numeric[n] && !used[n] {
-				used[n] = true
-				keys = append(keys, key{n: n, b: b, value: true})
-				continue
-			}
-		}
-		keys = append(keys, key{n: next, b: b})
-		next++
-	}
-	return keys
+	return out
 }
 
 // dialogueValue is the answer a dialogue button gives ("d:teer=1" → "1").
@@ -239,14 +251,11 @@ func ChatWith(ctx context.Context, h bot.Handler, in io.Reader, out io.Writer, u
 			return
 		}
 		asking = resp.Dialogue != nil && !resp.Dialogue.Done
-		for _, rep := range resp.Replies {
+		numbered := numberReplies(resp.Replies)
+		for i, rep := range resp.Replies {
 			fmt.Fprintln(out)
 			fmt.Fprintln(out, Render(rep.Text, o.Style))
-			next := 1
-			if len(keys) > 0 {
-				next = keys[len(keys)-1].n + 1
-			}
-			for _, k := range numberButtons(rep.Buttons, next) {
+			for _, k := range numbered[i] {
 				keys = append(keys, k)
 				label := fmt.Sprintf("  [%d] %s", k.n, k.b.Label)
 				if o.Style.Color {

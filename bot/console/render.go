@@ -90,8 +90,9 @@ type piece struct {
 }
 
 type renderer struct {
-	st Style
-	b  strings.Builder
+	st  Style
+	b   strings.Builder
+	cur style // the ANSI style in effect on the current line
 }
 
 // blocks writes blocks separated by blank lines; first prefixes the first
@@ -253,7 +254,8 @@ func (r *renderer) wrap(ps []piece, first, rest string) {
 				// French punctuation stays with the word before it.
 				glue := len(wd.ps) == 1 && isTightPunct(wd.ps[0].text)
 				if r.st.Width > 0 && col+1+wd.width > r.st.Width && col > textWidth(rest) && !glue {
-					r.b.WriteString("\n" + rest)
+					r.endLine()
+					r.b.WriteString(rest)
 					col = textWidth(rest)
 				} else {
 					r.b.WriteByte(' ')
@@ -265,16 +267,32 @@ func (r *renderer) wrap(ps []piece, first, rest string) {
 			}
 			col += wd.width
 		}
-		r.b.WriteByte('\n')
+		r.endLine()
 	}
 }
 
+// write writes a piece, changing the ANSI style only where it changes.
 func (r *renderer) write(p piece) {
-	if !r.st.Color || p.st == 0 {
-		r.b.WriteString(p.text)
-		return
+	if r.st.Color && p.st != r.cur {
+		if r.cur != 0 {
+			r.b.WriteString("\x1b[0m")
+		}
+		if p.st != 0 {
+			r.b.WriteString(p.st.codes())
+		}
+		r.cur = p.st
 	}
-	r.b.WriteString(p.st.codes() + p.text + "\x1b[0m")
+	r.b.WriteString(p.text)
+}
+
+// endLine resets the style (no style spills into the prompt or the next
+// line's prefix) and ends the line.
+func (r *renderer) endLine() {
+	if r.cur != 0 {
+		r.b.WriteString("\x1b[0m")
+		r.cur = 0
+	}
+	r.b.WriteByte('\n')
 }
 
 // isTightPunct reports punctuation that French sets after a space but that

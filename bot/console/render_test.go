@@ -152,3 +152,30 @@ func TestChatNumbersNumericOptionsByValue(t *testing.T) {
 		t.Errorf("yes/no: requests %q\n%s", got, out.String())
 	}
 }
+
+// TestChatNumbersNeverCollide: an answer given during the check comes
+// with the question again; the question's numbers by value (TEER 0-5) are
+// kept, and the answer's buttons take the numbers left.
+func TestChatNumbersNeverCollide(t *testing.T) {
+	var got []string
+	h := bot.HandlerFunc(func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+		got = append(got, req.Text+req.Action)
+		return &bot.Response{Replies: []bot.Reply{
+			{Text: "An answer.", Buttons: []bot.Button{{Label: "Related", Action: "a:bowp"}, {Label: "Helpful", Action: "f:+:pgwp"}}},
+			{Text: "TEER?", Buttons: []bot.Button{{Label: "TEER 0", Action: "d:teer=0"}, {Label: "TEER 1", Action: "d:teer=1"},
+				{Label: "Back", Action: bot.CommandAction("back")}}},
+		}, Dialogue: &bot.DialogueState{Ask: "teer"}}, nil
+	})
+	var out strings.Builder
+	if err := ChatWith(context.Background(), h, strings.NewReader("1\n2\n"), &out, "me", Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"[2] Related", "[3] Helpful", "[0] TEER 0", "[1] TEER 1", "[4] Back"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Join(got, "|") != "/start|1|a:bowp" {
+		t.Errorf("requests %q", got)
+	}
+}

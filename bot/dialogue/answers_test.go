@@ -2,22 +2,40 @@ package dialogue
 
 import (
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/impbot/impbot/knowledge"
 )
 
+var (
+	shippedOnce  sync.Once
+	shippedR     *Rules
+	shippedB     *knowledge.Base
+	shippedProbs error
+)
+
+// shippedRules are the shipped rules and knowledge, loaded and parsed once
+// for the package (neither is changed by the tests).
 func shippedRules(t testing.TB) (*Rules, *knowledge.Base) {
 	t.Helper()
-	b, err := knowledge.LoadShipped()
-	if err != nil {
-		t.Fatal(err)
+	shippedOnce.Do(func() {
+		b, err := knowledge.LoadShipped()
+		if err != nil {
+			shippedProbs = err
+			return
+		}
+		r, probs := Parse("knowledge/eligibility.yaml", b.Files[File], b)
+		if len(probs) > 0 {
+			shippedProbs = probs
+			return
+		}
+		shippedR, shippedB = r, b
+	})
+	if shippedProbs != nil {
+		t.Fatalf("shipped rules: %v", shippedProbs)
 	}
-	r, probs := Parse("knowledge/eligibility.yaml", b.Files[File], b)
-	if len(probs) > 0 {
-		t.Fatalf("shipped rules: %v", probs)
-	}
-	return r, b
+	return shippedR, shippedB
 }
 
 func TestLenientChoiceAnswers(t *testing.T) {

@@ -20,7 +20,7 @@ const (
 	guild   = "500000000000000001"
 	chGuild = "300000000000000001" // a server channel (mentions only)
 	chOpen  = "300000000000000002" // a configured channel (plain messages)
-	wait    = 10 * time.Second
+	wait    = 2 * time.Minute      // a ceiling for a stuck test, never a performance requirement
 )
 
 // recStats records adapter counts and lets tests wait for them.
@@ -67,19 +67,26 @@ func (s *recStats) waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// testKnowledge builds the router over the shipped articles.
+var (
+	ixOnce sync.Once
+	testIx *index.Index
+	ixErr  error
+)
+
+// testKnowledge builds the router over the shipped articles; the index is
+// built once for the package and shared (it is read-only).
 func testKnowledge(t *testing.T) (*bot.Router, *index.Index) {
 	t.Helper()
-	b, err := knowledge.LoadShipped()
-	if err != nil {
-		t.Fatal(err)
+	ixOnce.Do(func() {
+		var b *knowledge.Base
+		if b, ixErr = knowledge.LoadShipped(); ixErr == nil {
+			testIx, ixErr = index.Build(b)
+		}
+	})
+	if ixErr != nil {
+		t.Fatal(ixErr)
 	}
-	ix, err := index.Build(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ix.Close() })
-	return bot.NewRouter(ix, bot.Options{}), ix
+	return bot.NewRouter(testIx, bot.Options{}), testIx
 }
 
 func testLog(t *testing.T) *slog.Logger {

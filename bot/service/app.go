@@ -9,7 +9,6 @@ import (
 
 	"github.com/impbot/impbot/bot"
 	"github.com/impbot/impbot/bot/session"
-	"github.com/impbot/impbot/index"
 	"github.com/impbot/impbot/knowledge"
 )
 
@@ -102,13 +101,9 @@ func logSkipped(log *slog.Logger, b *knowledge.Base) {
 
 // newApp builds the bot from the config.
 func newApp(cfg Config, log *slog.Logger) (*App, error) {
-	b, err := loadKnowledgeLimits(cfg.Knowledge.Dir, cfg.KnowledgeLimits(), log)
+	b, ix, shared, err := knowledgeIndex(cfg.Knowledge.Dir, cfg.KnowledgeLimits(), log)
 	if err != nil {
 		return nil, err
-	}
-	ix, err := index.Build(b)
-	if err != nil {
-		return nil, fmt.Errorf("build index: %w", err)
 	}
 	r := bot.NewRouter(ix, bot.Options{
 		OrgName: cfg.Organization.Name,
@@ -117,8 +112,8 @@ func newApp(cfg Config, log *slog.Logger) (*App, error) {
 	})
 	a := &App{Cfg: cfg, Log: log, Base: b, Router: r, Stats: bot.NopStats{}}
 	a.closers = append(a.closers, func() error {
-		if ix := r.Index(); ix != nil {
-			return ix.Close()
+		if cur := r.Index(); cur != nil && !(shared && cur == ix) {
+			return cur.Close()
 		}
 		return nil
 	})

@@ -349,11 +349,21 @@ func (c *Config) validate(missingEnv []string) error {
 	var errs []string
 	// unset names the variables a platform's token may have come from: those
 	// that mention the platform, or all the unset ones if none does.
-	unset := func(platform string) string {
+	unset := func(words ...string) string {
+		// The unset variables whose names hold the most of words (e.g.
+		// TELEGRAM and TOKEN), else all the unset ones.
 		var names []string
-		for _, m := range missingEnv {
-			if strings.Contains(strings.ToUpper(m), platform) {
-				names = append(names, m)
+		for n := len(words); n > 0 && len(names) == 0; n-- {
+			for _, m := range missingEnv {
+				hits := 0
+				for _, w := range words {
+					if strings.Contains(strings.ToUpper(m), w) {
+						hits++
+					}
+				}
+				if hits >= n {
+					names = append(names, m)
+				}
 			}
 		}
 		if len(names) == 0 {
@@ -422,7 +432,7 @@ func (c *Config) validate(missingEnv []string) error {
 	if c.Telegram.Enabled {
 		if c.Telegram.Token == "" {
 			bad("telegram.token", "is empty%s: set the environment variable the config names (TELEGRAM_BOT_TOKEN in the example), "+
-				"or turn Telegram off with telegram.enabled: false (or auto: on only when the token is set)", unset("TELEGRAM"))
+				"or turn Telegram off with telegram.enabled: false (or auto: on only when the token is set)", unset("TELEGRAM", "TOKEN"))
 		}
 		switch c.Telegram.Mode {
 		case "polling":
@@ -431,7 +441,7 @@ func (c *Config) validate(missingEnv []string) error {
 				bad("telegram.webhook.url", "is required in webhook mode")
 			}
 			if c.Telegram.Webhook.SecretToken == "" {
-				bad("telegram.webhook.secret_token", "is required in webhook mode%s", unset("SECRET"))
+				bad("telegram.webhook.secret_token", "is required in webhook mode%s", unset("TELEGRAM", "SECRET"))
 			}
 		default:
 			bad("telegram.mode", "%q must be polling or webhook", c.Telegram.Mode)
@@ -446,7 +456,7 @@ func (c *Config) validate(missingEnv []string) error {
 	if c.Discord.Enabled {
 		if c.Discord.Token == "" {
 			bad("discord.token", "is empty%s: set the environment variable the config names (DISCORD_BOT_TOKEN in the example), "+
-				"or turn Discord off with discord.enabled: false (or auto: on only when the token is set)", unset("DISCORD"))
+				"or turn Discord off with discord.enabled: false (or auto: on only when the token is set)", unset("DISCORD", "TOKEN"))
 		}
 		if sh := c.Discord.Shards; sh != "" && sh != "auto" {
 			if n, err := strconv.Atoi(sh); err != nil || n < 1 {

@@ -39,6 +39,7 @@ func TestParseConfigErrorsNameTheKey(t *testing.T) {
 		{"telegram:\n  enabled: true\n  token: x\n  mode: webhook\n", "telegram.webhook.url"},
 		{"telegram:\n  enabled: true\n  token: x\n  mode: webhook\n  webhook:\n    url: https://x.org/h\n    secret_token: ${HOOK_SECRET}\n", "(unset in the environment: HOOK_SECRET)"},
 		{"discord:\n  enabled: true\n  token: ${DISCORD_BOT_TOKEN}\n", "discord.enabled: false"},
+		{"telegram:\n  enabled: true\n  token: ${TELEGRAM_BOT_TOKEN}\n  webhook:\n    secret_token: ${TELEGRAM_WEBHOOK_SECRET}\n", "(unset in the environment: TELEGRAM_BOT_TOKEN)"},
 		{"telegram:\n  webhook:\n    urll: x\n", "line 3: field urll not found"},
 		{"discord:\n  guild_ids: [{a: 1}]\n", "line 2"},
 		{"sessions:\n  idle_timeout: soon\n", "not a duration"},

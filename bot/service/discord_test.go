@@ -25,7 +25,7 @@ func TestDiscordEligibilityDialogue(t *testing.T) {
 		alice  = "100000000000000101"
 		bob    = "100000000000000202"
 		carol  = "100000000000000303"
-		wait   = 10 * time.Second
+		wait   = patience
 		ireIEC = "International Experience Canada"
 	)
 	fake := discordtest.NewServer(t)
@@ -48,7 +48,7 @@ func TestDiscordEligibilityDialogue(t *testing.T) {
 			if err != nil {
 				t.Errorf("serve returned %v", err)
 			}
-		case <-time.After(20 * time.Second):
+		case <-time.After(patience):
 			t.Error("serve did not stop")
 		}
 	}()

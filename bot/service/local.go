@@ -111,8 +111,9 @@ func Ask(ctx context.Context, stdout, stderr io.Writer, cfgPath, knowledgeDir, t
 		}
 		return enc.Encode(console.NormalizeReplies([]bot.Reply{rep})[0])
 	}
+	style := console.TerminalStyle(stdout)
 	for _, rep := range replies {
-		fmt.Fprintln(stdout, console.Plain(rep.Text))
+		fmt.Fprintln(stdout, console.Render(rep.Text, style))
 		for i, b := range rep.Buttons {
 			fmt.Fprintf(stdout, "  [%d] %s\n", i+1, b.Label)
 		}

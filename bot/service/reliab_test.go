@@ -71,7 +71,7 @@ func TestOpsReloadTimeLimit(t *testing.T) {
 	}
 	s.st.beforeLoad.Store(nil)
 	close(release)
-	opsEventually(t, 30*time.Second, "the abandoned reload ends", func() bool { return s.st.loading.Load() == 0 })
+	opsEventually(t, patience, "the abandoned reload ends", func() bool { return s.st.loading.Load() == 0 })
 	if s.app.Router.Index() != ix {
 		t.Fatal("a reload abandoned past its time limit swapped its index in")
 	}
@@ -112,7 +112,7 @@ func TestOpsShutdownDoesNotWaitForReload(t *testing.T) {
 	opsWriteAtomic(t, p, append(data, []byte("\nOne more line.\n")...))
 	select {
 	case <-entered:
-	case <-time.After(30 * time.Second):
+	case <-time.After(patience):
 		t.Fatal("the edit did not start a reload")
 	}
 	if err := s.stop(); err != nil { // serve's own ceiling is 30s; the reload would hang for an hour

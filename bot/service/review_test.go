@@ -132,7 +132,7 @@ func TestOneFactEditChangesEveryAnswer(t *testing.T) {
 		t.Fatal("facts.yaml has no fee.work_permit of 155: update the test")
 	}
 	opsWriteAtomic(t, p, []byte(edited))
-	opsEventually(t, opsReloadDeadline, "the new fee served", func() bool {
+	opsEventually(t, patience, "the new fee served", func() bool {
 		return strings.Contains(bodyOf(), "$161.50")
 	})
 	if strings.Contains(bodyOf(), "$155") {

@@ -109,7 +109,7 @@ func tgServeConfig(t *testing.T, cfg Config) (addr string, logs *tgBuffer, stop 
 	case err := <-done:
 		cancel()
 		t.Fatalf("serve: %v\n%s", err, logs)
-	case <-time.After(30 * time.Second):
+	case <-time.After(patience):
 		cancel()
 		t.Fatal("serve did not start")
 	}
@@ -120,7 +120,7 @@ func tgServeConfig(t *testing.T, cfg Config) (addr string, logs *tgBuffer, stop 
 			cancel()
 			select {
 			case stopErr = <-done:
-			case <-time.After(30 * time.Second):
+			case <-time.After(patience):
 				stopErr = errors.New("serve did not stop")
 			}
 		})
@@ -187,14 +187,14 @@ func TestServeTelegramWithExampleConfig(t *testing.T) {
 	})
 	addr, logs, stop := tgServe(t, path)
 
-	tgEventually(t, 10*time.Second, "/readyz reports telegram ok", func() bool {
+	tgEventually(t, patience, "/readyz reports telegram ok", func() bool {
 		code, body := tgGet(t, "http://"+addr+"/readyz")
 		return code == http.StatusOK && strings.Contains(body, `"telegram": "ok"`)
 	})
 	u := telegramtest.User{ID: 42, Name: "U", Lang: "en"}
 	const question = "How long is a post-graduation work permit valid?"
 	srv.PushMessage(telegramtest.Msg{ChatID: 42, From: u, Text: question})
-	answer := srv.WaitSent(t, 42, 1, 10*time.Second)[0]
+	answer := srv.WaitSent(t, 42, 1, patience)[0]
 	if answer.ParseMode != "HTML" || !strings.Contains(answer.Text, "<b>") || !strings.Contains(strings.ToLower(answer.Text), "post-graduation") {
 		t.Errorf("answer:\n%+v", answer)
 	}
@@ -210,17 +210,17 @@ func TestServeTelegramWithExampleConfig(t *testing.T) {
 		t.Fatalf("no handoff button under the answer: %+v", answer.Buttons())
 	}
 	srv.PushCallback(42, u, answer.MessageID, handoff)
-	fwd := srv.WaitSent(t, staff, 1, 10*time.Second)[0]
+	fwd := srv.WaitSent(t, staff, 1, patience)[0]
 	if !strings.Contains(fwd.Text, question) {
 		t.Errorf("staff chat did not get the question:\n%s", fwd.Text)
 	}
-	srv.WaitSent(t, 42, 2, 10*time.Second)
+	srv.WaitSent(t, 42, 2, patience)
 	srv.PushMessage(telegramtest.Msg{ChatID: 42, From: u, Text: "/forget"})
-	if m := srv.WaitSent(t, 42, 3, 10*time.Second)[2]; !strings.Contains(m.Text, "deleted") {
+	if m := srv.WaitSent(t, 42, 3, patience)[2]; !strings.Contains(m.Text, "deleted") {
 		t.Errorf("/forget answered %q", m.Text)
 	}
 	srv.PushMessage(telegramtest.Msg{ChatID: staff, From: telegramtest.User{ID: 9, Name: "Staff"}, Text: "Answer", ReplyTo: fwd.MessageID})
-	if m := srv.WaitSent(t, staff, 2, 10*time.Second)[1]; !strings.Contains(m.Text, "no longer open") {
+	if m := srv.WaitSent(t, staff, 2, patience)[1]; !strings.Contains(m.Text, "no longer open") {
 		t.Errorf("staff told %q", m.Text)
 	}
 	if err := stop(); err != nil {
@@ -301,7 +301,7 @@ func TestServeTelegramRefusedToken(t *testing.T) {
 	var err error
 	select {
 	case err = <-done:
-	case <-time.After(30 * time.Second):
+	case <-time.After(patience):
 		t.Fatal("serve kept running with a refused token")
 	}
 	if err == nil || !strings.Contains(err.Error(), "Telegram refused the bot token") || !strings.Contains(err.Error(), "telegram.token") {
@@ -321,8 +321,8 @@ func TestServeTelegramWebhookRoute(t *testing.T) {
 		return strings.Replace(s, `url: ""                    # webhook mode`, `url: "https://bot.example.org/tg/hook" # webhook mode`, 1)
 	})
 	addr, _, _ := tgServe(t, path)
-	tgEventually(t, 10*time.Second, "webhook set", func() bool { return len(srv.Calls("setWebhook")) == 1 })
-	tgEventually(t, 10*time.Second, "/readyz ok", func() bool {
+	tgEventually(t, patience, "webhook set", func() bool { return len(srv.Calls("setWebhook")) == 1 })
+	tgEventually(t, patience, "/readyz ok", func() bool {
 		code, _ := tgGet(t, "http://"+addr+"/readyz")
 		return code == http.StatusOK
 	})
@@ -343,5 +343,5 @@ func TestServeTelegramWebhookRoute(t *testing.T) {
 	if code := post("hook-secret_1"); code != http.StatusOK {
 		t.Errorf("right secret: %d", code)
 	}
-	srv.WaitSent(t, 42, 1, 10*time.Second)
+	srv.WaitSent(t, 42, 1, patience)
 }

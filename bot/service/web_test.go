@@ -30,7 +30,7 @@ func webRoundTrip(t *testing.T, c *websocket.Conn, in web.In) web.Out {
 	}
 	for {
 		var o web.Out
-		_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
+		_ = c.SetReadDeadline(time.Now().Add(patience))
 		if err := c.ReadJSON(&o); err != nil {
 			t.Fatal(err)
 		}
@@ -104,7 +104,7 @@ func TestServeWebHandoffToTelegramStaff(t *testing.T) {
 		return strings.Replace(s, `allowed_origins: []`, `allowed_origins: ["https://consultancy.example"]`, 1)
 	})
 	addr, _, _ := tgServe(t, path)
-	tgEventually(t, 10*time.Second, "/readyz reports telegram ok", func() bool {
+	tgEventually(t, patience, "/readyz reports telegram ok", func() bool {
 		code, body := tgGet(t, "http://"+addr+"/readyz")
 		return code == http.StatusOK && strings.Contains(body, `"telegram": "ok"`) && strings.Contains(body, `"web": "ok"`)
 	})
@@ -117,19 +117,19 @@ func TestServeWebHandoffToTelegramStaff(t *testing.T) {
 	if !strings.Contains(o.Entries[1].Replies[0].Text, "with our team") {
 		t.Fatalf("handoff: %+v", o)
 	}
-	fwd := srv.WaitSent(t, staff, 1, 10*time.Second)[0]
+	fwd := srv.WaitSent(t, staff, 1, patience)[0]
 	if !strings.Contains(fwd.Text, "Can my spouse work while I study?") || !strings.Contains(fwd.Text, "ana@example.org") {
 		t.Fatalf("staff chat got:\n%s", fwd.Text)
 	}
 	c.Close()
 	// The adapter links the forwarded message to the question once Telegram
 	// has confirmed it; wait for that before a staff member replies.
-	tgEventually(t, 10*time.Second, "the staff message to be linked", func() bool {
+	tgEventually(t, patience, "the staff message to be linked", func() bool {
 		_, m := tgGet(t, "http://"+addr+"/metrics")
 		return strings.Contains(m, `impbot_messages_sent_total{platform="telegram"} 1`)
 	})
 	srv.PushMessage(telegramtest.Msg{ChatID: staff, From: telegramtest.User{ID: 9, Name: "Staff"}, Text: "Yes, with a SOWP.", ReplyTo: fwd.MessageID})
-	if ack := srv.WaitSent(t, staff, 2, 10*time.Second)[1]; !strings.Contains(ack.Text, "Sent to the visitor") {
+	if ack := srv.WaitSent(t, staff, 2, patience)[1]; !strings.Contains(ack.Text, "Sent to the visitor") {
 		t.Fatalf("staff told %q", ack.Text)
 	}
 	back := webDial(t, addr)
@@ -170,7 +170,7 @@ func TestServeWebOnItsOwnAddress(t *testing.T) {
 	cfg.Web.Addr = "localhost:0"
 	addr, logs, _ := tgServeConfig(t, cfg)
 	var webAddr string
-	tgEventually(t, 10*time.Second, "the web chat's listener", func() bool {
+	tgEventually(t, patience, "the web chat's listener", func() bool {
 		for _, line := range strings.Split(logs.String(), "\n") {
 			if strings.Contains(line, "web chat listening") {
 				_, a, _ := strings.Cut(line, "addr=")
@@ -186,7 +186,7 @@ func TestServeWebOnItsOwnAddress(t *testing.T) {
 	if code, _ := tgGet(t, "http://"+addr+"/widget.js"); code != http.StatusNotFound {
 		t.Errorf("the widget is also served on http.addr (%d)", code)
 	}
-	tgEventually(t, 10*time.Second, "/readyz reports the web chat", func() bool {
+	tgEventually(t, patience, "/readyz reports the web chat", func() bool {
 		code, body := tgGet(t, "http://"+addr+"/readyz")
 		return code == 200 && strings.Contains(body, `"web": "ok"`)
 	})

@@ -17,7 +17,10 @@ import (
 	"github.com/impbot/impbot/knowledge"
 )
 
-const wait = 10 * time.Second
+// wait bounds every wait in these tests: a ceiling for a stuck test, never
+// a performance requirement; the tests wait on events and go on as soon as
+// they happen.
+const wait = 2 * time.Minute
 
 // fastTuning keeps retries, throttles and the long poll short for tests.
 func fastTuning() telegram.Tuning {
@@ -186,24 +189,25 @@ func echo() bot.Handler {
 }
 
 var (
-	baseOnce sync.Once
-	base     *knowledge.Base
-	baseErr  error
+	ixOnce sync.Once
+	testIx *index.Index
+	ixErr  error
 )
 
-// newRouter builds the real router on the shipped knowledge.
+// newRouter builds the real router on the shipped knowledge. The index is
+// built once for the package and shared (it is read-only).
 func newRouter(t *testing.T, opt bot.Options) *bot.Router {
 	t.Helper()
-	baseOnce.Do(func() { base, baseErr = knowledge.LoadShipped() })
-	if baseErr != nil {
-		t.Fatal(baseErr)
+	ixOnce.Do(func() {
+		var b *knowledge.Base
+		if b, ixErr = knowledge.LoadShipped(); ixErr == nil {
+			testIx, ixErr = index.Build(b)
+		}
+	})
+	if ixErr != nil {
+		t.Fatal(ixErr)
 	}
-	ix, err := index.Build(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ix.Close() })
-	return bot.NewRouter(ix, opt)
+	return bot.NewRouter(testIx, opt)
 }
 
 func user(id int64) telegramtest.User { return telegramtest.User{ID: id, Name: "U", Lang: "en"} }

@@ -10,7 +10,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
+	"time"
 
 	"github.com/impbot/impbot/knowledge"
 )
@@ -84,7 +86,38 @@ func loadModel(key string) *model {
 	if err != nil {
 		return nil
 	}
+	// A model in use stays among the newest, so pruning keeps it.
+	now := time.Now()
+	_ = os.Chtimes(modelPath(key), now, now)
 	return m
+}
+
+// keepModels is how many cached models pruning keeps: a few knowledge
+// versions of both languages (each model is several MB).
+const keepModels = 8
+
+// pruneModels removes all but the keep most recently used models of dir,
+// so a knowledge folder edited often does not fill the disk. Errors are
+// ignored: the cache only saves time.
+func pruneModels(dir string, keep int) {
+	paths, err := filepath.Glob(filepath.Join(dir, "ranker-*.bin"))
+	if err != nil || len(paths) <= keep {
+		return
+	}
+	type entry struct {
+		path string
+		mod  time.Time
+	}
+	es := make([]entry, 0, len(paths))
+	for _, p := range paths {
+		if fi, err := os.Stat(p); err == nil {
+			es = append(es, entry{p, fi.ModTime()})
+		}
+	}
+	sort.Slice(es, func(i, j int) bool { return es[i].mod.After(es[j].mod) })
+	for _, e := range es[min(keep, len(es)):] {
+		os.Remove(e.path)
+	}
 }
 
 // saveModel writes a model to the cache (atomically; errors are ignored:
@@ -114,7 +147,9 @@ func saveModel(key string, m *model) {
 	}
 	if err := os.Rename(tmp.Name(), modelPath(key)); err != nil {
 		os.Remove(tmp.Name())
+		return
 	}
+	pruneModels(CacheDir, keepModels)
 }
 
 func writeModel(w io.Writer, m *model) error {

@@ -3,7 +3,11 @@ package index
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/impbot/impbot/knowledge"
 )
@@ -97,5 +101,39 @@ func TestNumbersAloneAreNoQuestion(t *testing.T) {
 	}
 	if r, _ := ix.Search(context.Background(), "fr", "pvt 35 ans", 3); r.Top().ID == "" {
 		t.Error("a question with a number and words found nothing")
+	}
+}
+
+// TestPruneModelsKeepsTheMostRecentlyUsed: the cache keeps only the newest
+// models, so a knowledge folder edited often does not fill the disk.
+func TestPruneModelsKeepsTheMostRecentlyUsed(t *testing.T) {
+	dir := t.TempDir()
+	base := time.Now().Add(-time.Hour)
+	for i := range 12 {
+		p := filepath.Join(dir, fmt.Sprintf("ranker-%02d.bin", i))
+		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		at := base.Add(time.Duration(i) * time.Minute)
+		if err := os.Chtimes(p, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(other, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pruneModels(dir, 8)
+	left, _ := filepath.Glob(filepath.Join(dir, "ranker-*.bin"))
+	if len(left) != 8 {
+		t.Fatalf("%d models left, want 8: %v", len(left), left)
+	}
+	for i := range 4 {
+		if _, err := os.Stat(filepath.Join(dir, fmt.Sprintf("ranker-%02d.bin", i))); !os.IsNotExist(err) {
+			t.Fatalf("oldest model %d kept (err %v)", i, err)
+		}
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Fatalf("a file that is not a model was touched: %v", err)
 	}
 }

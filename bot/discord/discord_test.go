@@ -201,7 +201,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal("slash commands not registered in the guild:", err)
 	}
 	for _, want := range []string{`"name":"ask"`, `"name":"eligibility"`, `"name":"help"`, `"name":"contact"`, `"autocomplete":true`,
-		`"name":"back"`, `"name":"restart"`, `"name":"cancel"`, `"name":"forget"`} {
+		`"name":"back"`, `"name":"restart"`, `"name":"cancel"`, `"name":"forget"`, `"name":"summary"`} {
 		if !strings.Contains(string(cmdCall.Body), want) {
 			t.Errorf("registered commands lack %s: %s", want, cmdCall.Body)
 		}

@@ -249,6 +249,13 @@ func commands() []*discordgo.ApplicationCommand {
 			IntegrationTypes:         install,
 		},
 		{
+			Name:                     "summary",
+			Description:              "Eligibility check: your answers and the outcome, to keep",
+			DescriptionLocalizations: fr("Vérification : vos réponses et le résultat, à garder"),
+			Contexts:                 contexts,
+			IntegrationTypes:         install,
+		},
+		{
 			Name:                     "forget",
 			Description:              "Delete what the bot keeps about you",
 			DescriptionLocalizations: fr("Effacer ce que le bot garde sur vous"),

@@ -462,6 +462,7 @@ var commands = []command{
 	{"cancel", "Stop the eligibility check", "Arrêter la vérification d'admissibilité"},
 	{"back", "Go back one question in the check", "Revenir à la question précédente"},
 	{"restart", "Start the eligibility check again", "Recommencer la vérification"},
+	{"summary", "Your answers and the outcome, to keep or forward", "Vos réponses et le résultat, à garder ou transférer"},
 }
 
 // setCommands registers the command menu (English by default, French for

@@ -44,7 +44,7 @@ func TestPrivateQuestionGetsHTMLAnswer(t *testing.T) {
 	if len(cmds) != 2 {
 		t.Fatalf("setMyCommands called %d times, want 2", len(cmds))
 	}
-	for _, name := range []string{"start", "help", "eligibility", "contact", "forget", "cancel", "back", "restart"} {
+	for _, name := range []string{"start", "help", "eligibility", "contact", "forget", "cancel", "back", "restart", "summary"} {
 		if !strings.Contains(cmds[0].Params.Get("commands"), `"command":"`+name+`"`) {
 			t.Errorf("command %s missing from the menu: %s", name, cmds[0].Params.Get("commands"))
 		}

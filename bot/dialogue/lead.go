@@ -11,48 +11,15 @@ import (
 
 // CountriesIn finds the countries a free question names by a name or a
 // demonym, in English or French ("if I'm Irish", "je suis française"). ISO
-// codes are ignored here (too many are common words in a sentence), and so
-// are names shared by several countries.
+// codes are ignored here (too many are common words in a sentence) except a
+// capitalised US or UK, and so are names shared by several countries, a
+// demonym after a language cue ("I speak French") and Canada (questions name
+// it all the time: it is never the asker's country).
 func CountriesIn(text string) []string {
-	t := countriesTable()
-	words := strings.Fields(normalize(text))
 	var codes []string
-	for i := 0; i < len(words); i++ {
-		for n := 3; n >= 1; n-- {
-			if i+n > len(words) {
-				continue
-			}
-			key := strings.Join(words[i:i+n], " ")
-			if len(key) < 4 || wordCodes[key] {
-				continue
-			}
-			if i > 0 && languageCue[words[i-1]] {
-				continue // "I speak French", "en français": a language, not a citizenship
-			}
-			if _, amb := ambiguousNames[key]; amb {
-				continue
-			}
-			c, ok := preferredNames[key]
-			if !ok {
-				cs := t.index[key]
-				if len(cs) == 0 && n == 1 && len(key) > 5 && strings.HasSuffix(key, "s") {
-					cs = t.index[strings.TrimSuffix(key, "s")] // plural demonyms: Australians, Irlandaises
-				}
-				if len(cs) != 1 || strings.EqualFold(key, cs[0]) || len(key) == 3 && strings.EqualFold(key, t.byA2[cs[0]].Alpha3) {
-					continue
-				}
-				c = cs[0]
-			}
-			if c == "CA" {
-				// Questions name Canada all the time: it is never the asker's country.
-				i += n - 1
-				break
-			}
-			if !contains(codes, c) {
-				codes = append(codes, c)
-			}
-			i += n - 1
-			break
+	for _, c := range scanCountries(text, true) {
+		if c != "CA" {
+			codes = append(codes, c)
 		}
 	}
 	return codes

@@ -16,6 +16,9 @@ func TestCountriesIn(t *testing.T) {
 		"I am in Canada, is it my turn":              "",
 		"I speak French, can I do a working holiday": "",
 		"je parle français et je suis belge":         "BE",
+		"can a US citizen use CUSMA?":                "US",
+		"can you help us with CUSMA?":                "",
+		"UK passport, which agreement covers me?":    "GB",
 	} {
 		if got := strings.Join(CountriesIn(q), " "); got != want {
 			t.Errorf("CountriesIn(%q) = %q, want %q", q, got, want)

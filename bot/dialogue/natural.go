@@ -204,11 +204,21 @@ var placesInCanada = []string{
 	"kelowna", "windsor", "oshawa", "markham", "vaughan", "richmond hill", "trois rivieres", "saguenay",
 }
 
-// countriesInText finds the countries named anywhere in a sentence ("I'm
+// countriesInText finds the countries named anywhere in an answer ("I'm
 // from Mexico but live in Texas", "I'm Irish, 36 years old"), ignoring
 // country codes that are also words. It returns nil when none or when a
 // name is ambiguous.
 func countriesInText(text string) []string {
+	return scanCountries(text, false)
+}
+
+// scanCountries is the one reader of country names and demonyms in a text,
+// longest phrase first (up to four words). A free question (question true)
+// is read more strictly than an answer to "which country?": names shorter
+// than four letters (codes) never count, and a demonym after a language cue
+// is a language. In both, "us" and "uk" count only written as US or UK
+// ("help us" is not the United States) and ambiguous names never count.
+func scanCountries(text string, question bool) []string {
 	t := countriesTable()
 	words := strings.Fields(normalize(strings.ReplaceAll(text, "&", " and ")))
 	var codes []string
@@ -216,33 +226,39 @@ func countriesInText(text string) []string {
 		matched := 0
 		for l := min(4, len(words)-i); l >= 1; l-- {
 			p := strings.Join(words[i:i+l], " ")
-			if l == 1 && (len(p) <= 2 && p != "us" && p != "uk" || stopWords[p]) {
-				continue // codes such as "in", "it", "me", "no" are words here
-			}
-			if p == "us" && !usRE.MatchString(text) || p == "uk" && !ukRE.MatchString(text) {
-				continue // "help us" is not the United States: only a capitalised US or UK counts
-			}
 			if _, amb := ambiguousNames[p]; amb {
 				continue
 			}
-			var code string
-			if c, ok := preferredNames[p]; ok {
-				code = c
-			} else if cs := t.index[p]; len(cs) == 1 && !wordCodes[p] {
+			switch {
+			case p == "us" || p == "uk":
+				if p == "us" && !usRE.MatchString(text) || p == "uk" && !ukRE.MatchString(text) {
+					continue
+				}
+			case question:
+				if len(p) < 4 || wordCodes[p] || i > 0 && languageCue[words[i-1]] {
+					continue // codes; "I speak French", "en français": a language, not a citizenship
+				}
+			case l == 1 && (len(p) <= 2 || stopWords[p]):
+				continue // codes such as "in", "it", "me", "no" are words here
+			}
+			code, ok := preferredNames[p]
+			if !ok {
+				cs := t.index[p]
+				if question && len(cs) == 0 && l == 1 && len(p) > 5 && strings.HasSuffix(p, "s") {
+					cs = t.index[strings.TrimSuffix(p, "s")] // plural demonyms: Australians, Irlandaises
+				}
+				if len(cs) != 1 || wordCodes[p] {
+					continue
+				}
 				code = cs[0]
 			}
-			if code != "" {
-				if !contains(codes, code) {
-					codes = append(codes, code)
-				}
-				matched = l
-				break
+			if !contains(codes, code) {
+				codes = append(codes, code)
 			}
+			matched = l
+			break
 		}
-		if matched == 0 {
-			matched = 1
-		}
-		i += matched
+		i += max(matched, 1)
 	}
 	return codes
 }

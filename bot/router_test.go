@@ -114,6 +114,7 @@ func TestCommandsAndSmallTalk(t *testing.T) {
 		"merci beaucoup":   "plaisir",
 		"":                 "type a question",
 		"😀😀😀":              "type a question",
+		"🎓➡️💼🇨🇦?":          "Post-Graduation Work Permit",
 		"   \n\t ":         "type a question",
 		"/forget":          "deleted",
 	}

@@ -25,12 +25,14 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/tokenmap"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 
+	bindex "github.com/blevesearch/bleve_index_api"
+
 	"github.com/impbot/impbot/index/spell"
 	"github.com/impbot/impbot/knowledge"
 )
 
 // Field boosts: how much a match in each field counts.
-var fieldBoosts = []struct {
+var fieldBoosts = [...]struct {
 	name  string
 	boost float64
 }{
@@ -103,6 +105,22 @@ type langIndex struct {
 	corrector *spell.Corrector
 	rank      RankConfig
 	model     *model
+
+	// reader is a snapshot of the Bleve index, held open for the index's
+	// life: its internal document numbers stay valid while it is open.
+	reader   bindex.IndexReader
+	docTotal uint64                       // documents in the Bleve index
+	fields   [len(fieldBoosts)]queryField // the queried fields' BM25 figures
+	fieldDF  map[string][len(fieldBoosts)]uint32
+	docArt   []int32  // Bleve document number -> index into artIDs, -1 for none
+	artIDs   []string // the articles' IDs, in the knowledge's order
+	scratch  sync.Pool
+}
+
+// queryField is one queried field with Bleve's BM25 figures for it.
+type queryField struct {
+	name   string
+	avgLen float64 // Bleve's average field length (rounded up)
 }
 
 type docStats struct {
@@ -317,6 +335,10 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 		bi.Close()
 		return nil, fmt.Errorf("index batch: %w", err)
 	}
+	if err := li.openReader(arts); err != nil {
+		bi.Close()
+		return nil, err
+	}
 	li.idfs = make(map[string]float64, len(li.df))
 	for t := range li.df {
 		li.idfs[t] = li.computeIDF(t)
@@ -388,10 +410,104 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 	return li, nil
 }
 
+// openReader opens the snapshot that searches read and takes from it
+// what scoring needs: Bleve's BM25 figures for each queried field, each
+// term's document counts, and which article each document belongs to.
+func (li *langIndex) openReader(arts []*knowledge.Article) error {
+	adv, err := li.bi.Advanced()
+	if err != nil {
+		return fmt.Errorf("bleve index: %w", err)
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return fmt.Errorf("bleve reader: %w", err)
+	}
+	fail := func(err error) error {
+		r.Close()
+		return err
+	}
+	li.docTotal, err = r.DocCount()
+	if err != nil {
+		return fail(fmt.Errorf("bleve document count: %w", err))
+	}
+	bm, ok := r.(bindex.BM25Reader)
+	if !ok {
+		return fail(fmt.Errorf("bleve reader has no BM25 figures"))
+	}
+	li.fieldDF = map[string][len(fieldBoosts)]uint32{}
+	for fi, f := range fieldBoosts {
+		card, err := bm.FieldCardinality(f.name)
+		if err != nil {
+			return fail(fmt.Errorf("field %s: %w", f.name, err))
+		}
+		li.fields[fi] = queryField{name: f.name, avgLen: math.Ceil(float64(card) / float64(li.docTotal))}
+		d, err := r.FieldDict(f.name)
+		if err != nil {
+			return fail(fmt.Errorf("field %s: %w", f.name, err))
+		}
+		for {
+			e, err := d.Next()
+			if err != nil {
+				d.Close()
+				return fail(fmt.Errorf("field %s: %w", f.name, err))
+			}
+			if e == nil {
+				break
+			}
+			dfs := li.fieldDF[e.Term]
+			dfs[fi] = uint32(e.Count)
+			li.fieldDF[e.Term] = dfs
+		}
+		d.Close()
+	}
+	li.artIDs = make([]string, len(arts))
+	li.docArt = make([]int32, li.docTotal)
+	for i := range li.docArt {
+		li.docArt[i] = -1
+	}
+	set := func(id string, art int) error {
+		iid, err := r.InternalID(id)
+		if err != nil || len(iid) != 8 {
+			return fmt.Errorf("document %s: no internal ID (%v)", id, err)
+		}
+		n := iid.Value()
+		if n >= uint64(len(li.docArt)) {
+			grown := make([]int32, n+1)
+			copy(grown, li.docArt)
+			for i := len(li.docArt); i < len(grown); i++ {
+				grown[i] = -1
+			}
+			li.docArt = grown
+		}
+		li.docArt[n] = int32(art)
+		return nil
+	}
+	for i, a := range arts {
+		li.artIDs[i] = a.ID
+		if err := set(a.ID, i); err != nil {
+			return fail(err)
+		}
+		for qi := range a.Questions {
+			if err := set(fmt.Sprintf("%s#%d", a.ID, qi), i); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	n := len(li.docArt)
+	li.scratch.New = func() any { return &scoreScratch{acc: make([]float64, n), cnt: make([]uint16, n)} }
+	li.reader = r
+	return nil
+}
+
 // Close releases the Bleve indexes.
 func (ix *Index) Close() error {
 	var first error
 	for _, li := range ix.langs {
+		if li.reader != nil {
+			if err := li.reader.Close(); err != nil && first == nil {
+				first = err
+			}
+		}
 		if err := li.bi.Close(); err != nil && first == nil {
 			first = err
 		}

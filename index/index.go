@@ -619,3 +619,23 @@ func clip(s string, n int) string {
 	r := []rune(s)
 	return string(r[:n])
 }
+
+// HasWordsOnlyIn reports whether text has a word that the knowledge of
+// lang has and the knowledge of other does not: only then can a search in
+// lang find what a search in other missed. It is false when either
+// language has no articles.
+func (ix *Index) HasWordsOnlyIn(lang, other, text string) bool {
+	li, lo := ix.langs[lang], ix.langs[other]
+	if li == nil || lo == nil {
+		return false
+	}
+	for _, w := range words(Normalize(clip(text, MaxQueryRunes))) {
+		if _, ok := li.vocab[w]; !ok {
+			continue
+		}
+		if _, ok := lo.vocab[w]; !ok {
+			return true
+		}
+	}
+	return false
+}

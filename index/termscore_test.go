@@ -174,3 +174,23 @@ func sameHits(a, b []bleveHit) (same, tieAtCut bool) {
 	}
 	return true, tieAtCut
 }
+
+func TestHasWordsOnlyIn(t *testing.T) {
+	ix := shipped(t)
+	cases := []struct {
+		lang, other, text string
+		want              bool
+	}{
+		{"fr", "en", "pvt 35 ans", true},                     // "ans" is French only
+		{"en", "fr", "quel permis pour mon conjoint", false}, // no English-only word
+		{"en", "fr", "open work permit for my spouse", true},
+		{"fr", "en", "best pizza in town", false},
+		{"fr", "en", "", false},
+		{"de", "en", "permit", false}, // no such language
+	}
+	for _, c := range cases {
+		if got := ix.HasWordsOnlyIn(c.lang, c.other, c.text); got != c.want {
+			t.Errorf("HasWordsOnlyIn(%s, %s, %q) = %v, want %v", c.lang, c.other, c.text, got, c.want)
+		}
+	}
+}

@@ -6,7 +6,9 @@ package index
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -346,7 +348,8 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 	for _, ds := range li.docs {
 		ds.qweights = make([]float64, len(ds.questions))
 		for i, q := range ds.questions {
-			for t := range q {
+			// Summed in term order, so the sum is the same in every build.
+			for _, t := range slices.Sorted(maps.Keys(q)) {
 				ds.qweights[i] += li.idf(t)
 			}
 		}

@@ -52,8 +52,8 @@ func (li *langIndex) disjunctionSearch(ctx context.Context, cs []concept) ([]ble
 	return out, nil
 }
 
-// allQuestions returns the knowledge's own questions and titles and the
-// development sets' questions of lang.
+// allQuestions returns the knowledge's own questions, titles and keywords
+// and the development sets' questions of lang.
 func allQuestions(t testing.TB, ix *Index, lang string) []string {
 	t.Helper()
 	var qs []string
@@ -62,6 +62,13 @@ func allQuestions(t testing.TB, ix *Index, lang string) []string {
 		qs = append(qs, a.Questions...)
 		qs = append(qs, a.Keywords...)
 	}
+	return append(qs, devQuestions(t, lang)...)
+}
+
+// devQuestions returns the development sets' questions of lang.
+func devQuestions(t testing.TB, lang string) []string {
+	t.Helper()
+	var qs []string
 	files := map[string][]string{
 		"en": {"dev.jsonl", "questions-extra.jsonl"},
 		"fr": {"dev-fr.jsonl"},

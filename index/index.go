@@ -97,6 +97,9 @@ type langIndex struct {
 	idfs     map[string]float64
 	docs     map[string]*docStats
 	anchors  map[string]bool // the domain's own words (domain.yaml and synonyms)
+	// termIDs numbers the terms of the articles (in term order), so that
+	// matching a question against an article compares integers.
+	termIDs  map[string]int32
 	synonyms []synGroup
 	// vocab counts the knowledge's words (accent-folded, lower case).
 	vocab map[string]int
@@ -126,10 +129,15 @@ type queryField struct {
 }
 
 type docStats struct {
-	article   *knowledge.Article
-	terms     map[string]bool
-	questions []map[string]bool
-	qweights  []float64 // sum of the idf of each question's terms
+	article *knowledge.Article
+	// terms and questions are the article's terms and each of its
+	// questions' (the title first) while the index is built; termSet and
+	// questionSets are the same as sorted term IDs, for searching.
+	terms        map[string]bool
+	questions    []map[string]bool
+	termSet      []int32
+	questionSets [][]int32
+	qweights     []float64 // sum of the idf of each question's terms
 	// sections holds the terms of each of the article's sections that has
 	// text under its heading (index into Article.Sections()).
 	sections []sectionStats
@@ -137,7 +145,8 @@ type docStats struct {
 
 type sectionStats struct {
 	idx   int
-	terms map[string]bool
+	terms map[string]bool // while the index is built
+	set   []int32         // the terms' IDs, sorted
 }
 
 // synGroup is one group of equivalent terms, each term as its words (for
@@ -354,6 +363,7 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 			}
 		}
 	}
+	li.termSets()
 	// The knowledge's words, with how often each occurs: the typo
 	// corrector's vocabulary, and a cache of their analyzed terms.
 	vocab := map[string]int{}
@@ -641,4 +651,58 @@ func (ix *Index) HasWordsOnlyIn(lang, other, text string) bool {
 		}
 	}
 	return false
+}
+
+// termSets numbers the articles' terms and turns each article's, question's
+// and section's term set into sorted term IDs (dropping the maps).
+func (li *langIndex) termSets() {
+	all := map[string]bool{}
+	for _, ds := range li.docs {
+		maps.Copy(all, ds.terms)
+		for _, sec := range ds.sections {
+			maps.Copy(all, sec.terms)
+		}
+	}
+	li.termIDs = make(map[string]int32, len(all))
+	for _, t := range slices.Sorted(maps.Keys(all)) {
+		li.termIDs[t] = int32(len(li.termIDs))
+	}
+	set := func(m map[string]bool) []int32 {
+		ids := make([]int32, 0, len(m))
+		for t := range m {
+			ids = append(ids, li.termIDs[t])
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	for _, ds := range li.docs {
+		ds.termSet = set(ds.terms)
+		ds.questionSets = make([][]int32, len(ds.questions))
+		for i, q := range ds.questions {
+			ds.questionSets[i] = set(q)
+		}
+		for i := range ds.sections {
+			ds.sections[i].set = set(ds.sections[i].terms)
+			ds.sections[i].terms = nil
+		}
+		ds.terms, ds.questions = nil, nil
+	}
+}
+
+// termIDsOf gives the concept's alternatives as term IDs; an alternative
+// with a term no article has is nil (it matches nothing).
+func (li *langIndex) termIDsOf(c *concept) {
+	c.ids = make([][]int32, len(c.alts))
+	for i, alt := range c.alts {
+		ids := make([]int32, 0, len(alt))
+		for _, t := range alt {
+			id, ok := li.termIDs[t]
+			if !ok {
+				ids = nil
+				break
+			}
+			ids = append(ids, id)
+		}
+		c.ids[i] = ids
+	}
 }

@@ -191,6 +191,7 @@ func (li *langIndex) conceptsOf(ws []string, corrected []bool, groups *[]int) []
 	}
 	for i := range cs {
 		cs[i].weight = li.conceptWeight(cs[i])
+		li.termIDsOf(&cs[i])
 	}
 	return cs
 }

@@ -1,11 +1,13 @@
 package index
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/blevesearch/bleve/v2/search"
 	index "github.com/blevesearch/bleve_index_api"
@@ -76,6 +78,7 @@ func (r Result) Top() Hit {
 
 type concept struct {
 	alts   [][]string // each alternative: terms that must all be present
+	ids    [][]int32  // the alternatives as term IDs (nil: no article has them all)
 	weight float64
 	corr   bool
 	anchor bool // one of the domain's own words or phrases
@@ -148,7 +151,7 @@ func (li *langIndex) bestSection(cs []concept, id string) int {
 	for _, sec := range ds.sections {
 		score := 0.0
 		for _, c := range cs {
-			score += c.weight * conceptMatch(sec.terms, c)
+			score += c.weight * conceptMatch(sec.set, c)
 		}
 		if score > bestScore+1e-9 {
 			best, bestScore = sec.idx, score
@@ -299,11 +302,11 @@ func (li *langIndex) bleveSearch(ctx context.Context, cs []concept) ([]bleveHit,
 			docs = append(docs, scoredDoc{art: a, score: sc.acc[doc] * (float64(sc.cnt[doc]) / float64(nq))})
 		}
 	}
-	sort.Slice(docs, func(i, j int) bool {
-		if docs[i].score != docs[j].score {
-			return docs[i].score > docs[j].score
+	slices.SortFunc(docs, func(a, b scoredDoc) int {
+		if a.score != b.score {
+			return cmp.Compare(b.score, a.score)
 		}
-		return li.artIDs[docs[i].art] < li.artIDs[docs[j].art]
+		return strings.Compare(li.artIDs[a.art], li.artIDs[b.art])
 	})
 	if len(docs) > candidates {
 		docs = docs[:candidates]
@@ -433,10 +436,11 @@ func (li *langIndex) fuse(bhits []bleveHit, probs []float32, cs []concept, known
 // user's own words.
 const synonymMatch = 0.6
 
-// conceptMatch tells how well a set of terms matches a concept: 1 for the
-// user's own words, synonymMatch for a synonym, 0 for none.
-func conceptMatch(set map[string]bool, c concept) float64 {
-	for i, alt := range c.alts {
+// conceptMatch tells how well a set of terms (sorted term IDs) matches a
+// concept: 1 for the user's own words, synonymMatch for a synonym, 0 for
+// none.
+func conceptMatch(set []int32, c concept) float64 {
+	for i, alt := range c.ids {
 		if has(set, alt) {
 			if i == 0 {
 				return 1
@@ -447,12 +451,12 @@ func conceptMatch(set map[string]bool, c concept) float64 {
 	return 0
 }
 
-func has(set map[string]bool, alt []string) bool {
+func has(set []int32, alt []int32) bool {
 	if len(alt) == 0 {
 		return false
 	}
 	for _, t := range alt {
-		if !set[t] {
+		if _, ok := slices.BinarySearch(set, t); !ok {
 			return false
 		}
 	}
@@ -476,7 +480,7 @@ func (li *langIndex) match(cs []concept, id string) (coverage, qmatch float64) {
 		} else {
 			denom += unknownFactor * c.weight
 		}
-		if m := conceptMatch(ds.terms, c); m > 0 {
+		if m := conceptMatch(ds.termSet, c); m > 0 {
 			got += c.weight * m
 			present = append(present, c)
 		}
@@ -485,7 +489,7 @@ func (li *langIndex) match(cs []concept, id string) (coverage, qmatch float64) {
 		return 0, 0
 	}
 	coverage = got / denom
-	for qi, q := range ds.questions {
+	for qi, q := range ds.questionSets {
 		inter, qw := 0.0, ds.qweights[qi]
 		if qw == 0 {
 			continue

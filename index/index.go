@@ -101,6 +101,8 @@ type langIndex struct {
 	// matching a question against an article compares integers.
 	termIDs  map[string]int32
 	synonyms []synGroup
+	// synByFirst lists the synonym terms by their first word.
+	synByFirst map[string][]synTerm
 	// vocab counts the knowledge's words (accent-folded, lower case).
 	vocab map[string]int
 	// wordCache holds the analyzed terms of every word of the knowledge
@@ -148,6 +150,9 @@ type sectionStats struct {
 	terms map[string]bool // while the index is built
 	set   []int32         // the terms' IDs, sorted
 }
+
+// synTerm is one term of a synonym group.
+type synTerm struct{ group, term int }
 
 // synGroup is one group of equivalent terms, each term as its words (for
 // matching in the user's text) and its analyzed terms (for searching).
@@ -400,6 +405,14 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 			sg.terms = append(sg.terms, li.analyze(term))
 		}
 		li.synonyms = append(li.synonyms, sg)
+	}
+	li.synByFirst = map[string][]synTerm{}
+	for gi, g := range li.synonyms {
+		for ti, tw := range g.words {
+			if len(tw) > 0 {
+				li.synByFirst[tw[0]] = append(li.synByFirst[tw[0]], synTerm{gi, ti})
+			}
+		}
 	}
 	key := ""
 	if cache {

@@ -368,28 +368,25 @@ func (li *langIndex) fuse(bhits []bleveHit, probs []float32, cs []concept, known
 	}
 	sort.Slice(order, func(a, b int) bool { return probs[order[a]] > probs[order[b]] })
 	rrank := make([]int, m.nc) // by class
-	byID := map[string]*Hit{}
-	var hits []Hit
+	hits := make([]Hit, 0, len(bhits)+rankerCandidates)
 	get := func(id string) *Hit {
-		if h := byID[id]; h != nil {
-			return h
+		for i := range hits {
+			if hits[i].ID == id {
+				return &hits[i]
+			}
 		}
 		hits = append(hits, Hit{ID: id, Kind: li.docs[id].article.Kind})
 		return &hits[len(hits)-1]
 	}
-	hits = make([]Hit, 0, len(bhits)+rankerCandidates)
 	for r, c := range order {
 		rrank[c] = r + 1
 	}
 	for r, bh := range bhits {
 		h := get(bh.id)
 		h.Score, h.BleveRank = bh.score, r+1
-		byID[bh.id] = h
 	}
 	for r := 0; r < rankerCandidates && r < len(order); r++ {
-		id := m.classes[order[r]]
-		h := get(id)
-		byID[id] = h
+		get(m.classes[order[r]])
 	}
 	cfg := &li.rank
 	for i := range hits {
@@ -473,8 +470,9 @@ func (li *langIndex) match(cs []concept, id string) (coverage, qmatch float64) {
 		return 0, 0
 	}
 	denom, got := 0.0, 0.0
-	present := make([]concept, 0, len(cs))
-	for _, c := range cs {
+	var buf [16]int
+	present := buf[:0] // the concepts the article has
+	for ci, c := range cs {
 		if li.known(c) {
 			denom += c.weight
 		} else {
@@ -482,7 +480,7 @@ func (li *langIndex) match(cs []concept, id string) (coverage, qmatch float64) {
 		}
 		if m := conceptMatch(ds.termSet, c); m > 0 {
 			got += c.weight * m
-			present = append(present, c)
+			present = append(present, ci)
 		}
 	}
 	if denom == 0 {
@@ -494,8 +492,8 @@ func (li *langIndex) match(cs []concept, id string) (coverage, qmatch float64) {
 		if qw == 0 {
 			continue
 		}
-		for _, c := range present {
-			inter += c.weight * conceptMatch(q, c)
+		for _, ci := range present {
+			inter += cs[ci].weight * conceptMatch(q, cs[ci])
 		}
 		qmatch = max(qmatch, min(1, 2*inter/(denom+qw)))
 	}

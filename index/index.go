@@ -319,9 +319,9 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 			}
 		}
 		ds := &docStats{article: a, terms: map[string]bool{}}
-		// The body's and keywords' terms; the title's and questions' are
-		// added below as each is analyzed once.
-		for _, t := range li.analyze(strings.Join([]string{d.Keywords, d.Summary, d.Body}, "\n")) {
+		// The keywords' and summary's terms; the body's, title's and
+		// questions' are added below as each is analyzed once.
+		for _, t := range li.analyze(d.Keywords + "\n" + d.Summary) {
 			ds.terms[t] = true
 		}
 		for _, q := range append([]string{a.Title}, a.Questions...) {
@@ -332,12 +332,18 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 			}
 			ds.questions = append(ds.questions, qs)
 		}
+		// The sections split the body by lines, so their terms together
+		// are the body's.
 		for si, sec := range a.Sections() {
+			ts := li.analyze(sec.Text)
+			for _, t := range ts {
+				ds.terms[t] = true
+			}
 			if strings.Count(strings.TrimSpace(sec.Text), "\n") == 0 && sec.Heading != "" {
 				continue // a heading without text is never shown alone
 			}
 			ss := sectionStats{idx: si, terms: map[string]bool{}}
-			for _, t := range li.analyze(sec.Text) {
+			for _, t := range ts {
 				ss.terms[t] = true
 			}
 			ds.sections = append(ds.sections, ss)

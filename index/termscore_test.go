@@ -201,3 +201,33 @@ func TestHasWordsOnlyIn(t *testing.T) {
 		}
 	}
 }
+
+// TestArticleTermsAreTheWholeText checks that an article's terms, gathered
+// from its keywords, summary, sections, title and questions analyzed
+// separately, are the terms of all its text analyzed at once.
+func TestArticleTermsAreTheWholeText(t *testing.T) {
+	ix := shipped(t)
+	for lang, li := range ix.langs {
+		for _, a := range ix.Base().Articles[lang] {
+			want := map[int32]bool{}
+			text := strings.Join(append([]string{strings.Join(a.Keywords, "\n"), a.Summary, a.Body, a.Title}, a.Questions...), "\n")
+			for _, term := range li.analyze(text) {
+				id, ok := li.termIDs[term]
+				if !ok {
+					t.Fatalf("%s %s: term %q has no ID", lang, a.ID, term)
+				}
+				want[id] = true
+			}
+			got := li.docs[a.ID].termSet
+			if len(got) != len(want) {
+				t.Errorf("%s %s: %d terms, want %d", lang, a.ID, len(got), len(want))
+				continue
+			}
+			for _, id := range got {
+				if !want[id] {
+					t.Errorf("%s %s: term ID %d not in its text", lang, a.ID, id)
+				}
+			}
+		}
+	}
+}

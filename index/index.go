@@ -318,10 +318,16 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 				return nil, fmt.Errorf("index %s: %w", a.ID, err)
 			}
 		}
+	}
+	// Bleve analyzes and indexes the batch while the articles' own
+	// statistics are gathered.
+	batchErr := make(chan error, 1)
+	go func() { batchErr <- bi.Batch(batch) }()
+	for _, a := range arts {
 		ds := &docStats{article: a, terms: map[string]bool{}}
 		// The keywords' and summary's terms; the body's, title's and
 		// questions' are added below as each is analyzed once.
-		for _, t := range li.analyze(d.Keywords + "\n" + d.Summary) {
+		for _, t := range li.analyze(strings.Join(a.Keywords, "\n") + "\n" + a.Summary) {
 			ds.terms[t] = true
 		}
 		for _, q := range append([]string{a.Title}, a.Questions...) {
@@ -353,7 +359,7 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 		}
 		li.docs[a.ID] = ds
 	}
-	if err := bi.Batch(batch); err != nil {
+	if err := <-batchErr; err != nil {
 		bi.Close()
 		return nil, fmt.Errorf("index batch: %w", err)
 	}
@@ -379,7 +385,9 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 	// corrector's vocabulary, and a cache of their analyzed terms.
 	vocab := map[string]int{}
 	for _, a := range arts {
-		for _, f := range append([]string{a.Title, a.Summary, a.Body}, append(a.Questions, a.Keywords...)...) {
+		fs := make([]string, 0, 3+len(a.Questions)+len(a.Keywords))
+		fs = append(append(append(fs, a.Title, a.Summary, a.Body), a.Questions...), a.Keywords...)
+		for _, f := range fs {
 			for _, w := range words(f) {
 				vocab[w]++
 			}

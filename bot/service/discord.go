@@ -34,7 +34,14 @@ func newDiscordAdapter(a *App) (Adapter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("discord: %w", err)
 	}
+	// With several replicas the REST rate limits (per bot token) are
+	// shared in Redis.
+	shared, err := a.Redis()
+	if err != nil {
+		return nil, fmt.Errorf("discord: %w", err)
+	}
 	base := discord.Config{
+		Cluster:       shared,
 		DB:            db,
 		Token:         c.Token,
 		ApplicationID: c.ApplicationID,

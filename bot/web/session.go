@@ -68,6 +68,11 @@ type session struct {
 	lim     *rate.Limiter
 	subs    map[chan Out]struct{}
 	pending time.Time // when a question went to the staff (zero: none waiting)
+	// With Redis (shared.go): gen counts the times the conversation was
+	// emptied (/forget); unsynced means Redis may lack some of it (a failed
+	// write, or made during an outage): the next write is whole.
+	gen      int64
+	unsynced bool
 }
 
 // keyOf is the session key of a widget's session id.
@@ -229,12 +234,14 @@ func (st *store) find(key string, now time.Time, create bool) *session {
 	ctx, cancel := sharedCtx(context.Background())
 	sv, err := st.load(ctx, key)
 	cancel()
+	unsynced := false
 	switch {
 	case err != nil && !create:
 		return nil
 	case err != nil:
 		st.logShared("web: conversation not read from redis: starting it empty on this replica", err)
 		sv = &saved{}
+		unsynced = true
 	case sv == nil:
 		return nil
 	}
@@ -246,8 +253,8 @@ func (st *store) find(key string, now time.Time, create bool) *session {
 	if len(st.m) >= st.max {
 		st.evictLocked(now, true)
 	}
-	s = &session{id: key, entries: sv.Entries, seq: sv.Seq, pending: sv.Pending, seen: now,
-		lim: st.rate(), subs: map[chan Out]struct{}{}}
+	s = &session{id: key, entries: sv.Entries, seq: sv.Seq, pending: sv.Pending, seen: now, gen: sv.Gen,
+		unsynced: unsynced, lim: st.rate(), subs: map[chan Out]struct{}{}}
 	s.rebuildDone()
 	st.m[key] = s
 	return s
@@ -309,6 +316,7 @@ type saved struct {
 	Seq     int64     `json:"seq"`
 	Pending time.Time `json:"pending,omitzero"`
 	Seen    time.Time `json:"seen"`
+	Gen     int64     `json:"-"` // Redis only
 }
 
 // open loads the saved sessions that have not expired.

@@ -8,9 +8,8 @@ package web
 // session's messages. The dialogue state goes through the session store as
 // before.
 //
-// Key: <prefix>:web:<session key> (a hash of the widget's secret id),
-// holding the entries, their counter and the pending handoff (magic byte,
-// format version, JSON), expiring after the session TTL.
+// Keys: <prefix>:web:<session key> (a hash of the widget's secret id) and
+// <prefix>:web:<session key>:e (below), expiring after the session TTL.
 //
 // Redis unreachable: the replica goes on with what it holds in memory (a
 // visitor it has not seen starts an empty conversation under the same id)
@@ -22,6 +21,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -32,59 +32,174 @@ import (
 // Record format: a newer replica reads an older one's conversations; one of
 // a newer format is treated as absent, not misread.
 const (
-	webMagic   = 0xB7
 	webVersion = 1
 	// webLockLease bounds how long a dead replica blocks a conversation.
 	webLockLease = 5 * time.Second
 )
 
-func (st *store) rkey(key string) string { return st.shared.Key("web", key) }
+// A conversation in Redis is two keys, so a change writes only the new
+// entries and a replica catches up by reading only those it lacks:
+//
+//	<prefix>:web:<key>    hash: v (format), seq (entries numbered so far),
+//	                      gen (bumped when /forget empties it), pending
+//	                      (a handoff waiting: unix ms, 0 none)
+//	<prefix>:web:<key>:e  list of the last maxEntries entries (JSON)
+func (st *store) rkey(key string) string  { return st.shared.Key("web", key) }
+func (st *store) rlist(key string) string { return st.shared.Key("web", key, "e") }
 
-// load reads a conversation from Redis; nil, nil when there is none.
-func (st *store) load(ctx context.Context, key string) (*saved, error) {
-	v, err := st.shared.Client().Get(ctx, st.rkey(key)).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, nil
+// meta is a conversation's hash in Redis; ok is false when there is none
+// (or it is of a newer format).
+type meta struct {
+	seq, gen, pending int64
+	ok                bool
+}
+
+func (st *store) readMeta(ctx context.Context, key string) (meta, error) {
+	vals, err := st.shared.Client().HMGet(ctx, st.rkey(key), "v", "seq", "gen", "pending").Result()
+	if err = st.shared.Check(err); err != nil {
+		return meta{}, fmt.Errorf("web: load conversation: %w", err)
 	}
+	num := func(v any) (int64, bool) {
+		s, ok := v.(string)
+		if !ok {
+			return 0, false
+		}
+		n, err := strconv.ParseInt(s, 10, 64)
+		return n, err == nil
+	}
+	v, ok := num(vals[0])
+	if !ok || v < 1 || v > webVersion {
+		return meta{}, nil
+	}
+	m := meta{ok: true}
+	m.seq, _ = num(vals[1])
+	m.gen, _ = num(vals[2])
+	m.pending, _ = num(vals[3])
+	return m, nil
+}
+
+// entries reads the last n entries (all with n <= 0).
+func (st *store) entries(ctx context.Context, key string, n int64) ([]Entry, error) {
+	start := int64(0)
+	if n > 0 {
+		start = -n
+	}
+	raws, err := st.shared.Client().LRange(ctx, st.rlist(key), start, -1).Result()
 	if err = st.shared.Check(err); err != nil {
 		return nil, fmt.Errorf("web: load conversation: %w", err)
 	}
-	if len(v) < 2 || v[0] != webMagic || v[1] == 0 || v[1] > webVersion {
-		return nil, nil
+	es := make([]Entry, 0, len(raws))
+	for _, r := range raws {
+		var e Entry
+		if json.Unmarshal([]byte(r), &e) == nil {
+			es = append(es, e)
+		}
 	}
-	var sv saved
-	if err := json.Unmarshal(v[2:], &sv); err != nil {
-		return nil, nil // damaged: start over rather than fail
-	}
-	return &sv, nil
+	return es, nil
 }
 
-// save writes a conversation to Redis (caller holds s.mu).
-func (st *store) save(ctx context.Context, s *session) error {
-	data, err := json.Marshal(saved{Entries: s.entries, Seq: s.seq, Pending: s.pending, Seen: s.seen})
-	if err != nil {
-		return fmt.Errorf("web: encode conversation: %w", err)
+// load reads a whole conversation from Redis; nil, nil when there is none.
+func (st *store) load(ctx context.Context, key string) (*saved, error) {
+	m, err := st.readMeta(ctx, key)
+	if err != nil || !m.ok {
+		return nil, err
 	}
-	v := append([]byte{webMagic, webVersion}, data...)
-	if err := st.shared.Check(st.shared.Client().Set(ctx, st.rkey(s.id), v, st.ttl).Err()); err != nil {
+	es, err := st.entries(ctx, key, 0)
+	if err != nil {
+		return nil, err
+	}
+	return &saved{Entries: es, Seq: m.seq, Gen: m.gen, Pending: fromMS(m.pending)}, nil
+}
+
+func fromMS(ms int64) time.Time {
+	if ms <= 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms)
+}
+
+// save writes the entries added since the last save (or, with full, the
+// whole conversation) and the counters, in one transaction; caller holds
+// s.mu. After a failed save the next one is full.
+func (st *store) save(ctx context.Context, s *session, added []Entry, full bool) error {
+	full = full || s.unsynced
+	es := added
+	if full {
+		es = s.entries
+	}
+	vals := make([]any, 0, len(es))
+	for _, e := range es {
+		b, err := json.Marshal(e)
+		if err != nil {
+			return fmt.Errorf("web: encode conversation: %w", err)
+		}
+		vals = append(vals, b)
+	}
+	var pending int64
+	if !s.pending.IsZero() {
+		pending = s.pending.UnixMilli()
+	}
+	k, l := st.rkey(s.id), st.rlist(s.id)
+	_, err := st.shared.Client().TxPipelined(ctx, func(p redis.Pipeliner) error {
+		if full {
+			p.Del(ctx, l)
+		}
+		if len(vals) > 0 {
+			p.RPush(ctx, l, vals...)
+			p.LTrim(ctx, l, -maxEntries, -1)
+		}
+		p.HSet(ctx, k, "v", webVersion, "seq", s.seq, "gen", s.gen, "pending", pending)
+		p.PExpire(ctx, k, st.ttl)
+		p.PExpire(ctx, l, st.ttl)
+		return nil
+	})
+	if err = st.shared.Check(err); err != nil {
+		s.unsynced = true
 		return fmt.Errorf("web: save conversation: %w", err)
 	}
+	s.unsynced = false
 	return nil
 }
 
-// refresh replaces what s holds with the conversation in Redis when that
-// is newer (another replica answered since); caller holds s.mu.
+// refresh brings s up to date with Redis when another replica changed the
+// conversation since (reading only the entries it lacks); caller holds
+// s.mu.
 func (st *store) refresh(ctx context.Context, s *session) {
-	sv, err := st.load(ctx, s.id)
+	m, err := st.readMeta(ctx, s.id)
 	if err != nil {
 		// An outage is logged once by the connection; a slow Redis here.
 		st.logShared("web: conversation not read from redis: going on with this replica's copy", err)
+		s.unsynced = true
 		return
 	}
-	if sv == nil || sv.Seq <= s.seq {
+	switch {
+	case !m.ok:
+		// Gone from Redis (a Redis restarted empty): write it whole next.
+		s.unsynced = s.unsynced || s.seq > 0
+		return
+	case m.seq == s.seq && m.gen == s.gen && !s.unsynced:
+		return // up to date
+	}
+	var es []Entry
+	if m.gen == s.gen && !s.unsynced && m.seq > s.seq && m.seq-s.seq <= maxEntries {
+		// Only the entries added elsewhere.
+		if es, err = st.entries(ctx, s.id, m.seq-s.seq); err == nil {
+			es = append(append([]Entry(nil), s.entries...), es...)
+			if n := len(es) - maxEntries; n > 0 {
+				es = es[n:]
+			}
+		}
+	} else {
+		// Emptied elsewhere (/forget), far behind, or diverged during an
+		// outage: Redis's copy wins.
+		es, err = st.entries(ctx, s.id, 0)
+	}
+	if err != nil {
+		st.logShared("web: conversation not read from redis: going on with this replica's copy", err)
+		s.unsynced = true
 		return
 	}
-	s.entries, s.seq, s.pending = sv.Entries, sv.Seq, sv.Pending
+	s.entries, s.seq, s.gen, s.pending, s.unsynced = es, m.seq, m.gen, fromMS(m.pending), false
 	s.rebuildDone()
 }
 

@@ -438,7 +438,7 @@ func (s *Server) handle(ctx context.Context, sess *session, in In, ipOK bool, fr
 	s.stats.MessageOut(Platform)
 	sess.remember(in.ID, es)
 	s.sessions.touch(sess.id)
-	s.saveShared(ctx, sess)
+	s.saveShared(ctx, sess, es, reset)
 	o := Out{Type: "entries", ID: in.ID, Entries: es, Reset: reset}
 	sess.publish(o, from)
 	return o
@@ -469,6 +469,7 @@ func (s *Server) message(ctx context.Context, sess *session, in In, l string) (e
 	if cmd, _, ok := bot.ParseCommand(text); ok && cmd == "forget" {
 		// /forget also deletes the conversation the widget shows.
 		sess.entries = nil
+		sess.gen++
 		sess.done, sess.order = nil, nil
 		sess.pending = time.Time{}
 		return sess.append(botEntry(in.ID, resp)), true
@@ -527,7 +528,7 @@ func (s *Server) StaffReply(session, lang, text string) bool {
 	es := sess.append(Entry{From: "staff", HTML: RenderHTML(md)})
 	sess.pending = time.Time{}
 	s.sessions.touch(sess.id)
-	s.saveShared(ctx, sess)
+	s.saveShared(ctx, sess, es, false)
 	sess.publish(Out{Type: "entries", Entries: es}, nil)
 	return true
 }
@@ -535,13 +536,13 @@ func (s *Server) StaffReply(session, lang, text string) bool {
 // saveShared writes the conversation to Redis, with several replicas
 // (caller holds sess.mu). A failure is logged: this replica goes on with
 // its copy and writes it again with the next change.
-func (s *Server) saveShared(ctx context.Context, sess *session) {
+func (s *Server) saveShared(ctx context.Context, sess *session, added []Entry, full bool) {
 	if s.sessions.shared == nil {
 		return
 	}
 	sctx, cancel := sharedCtx(ctx)
 	defer cancel()
-	if err := s.sessions.save(sctx, sess); err != nil {
+	if err := s.sessions.save(sctx, sess, added, full); err != nil {
 		s.sessions.logShared("web: conversation not written to redis", err)
 	}
 }

@@ -59,6 +59,13 @@ func (st *store) readMeta(ctx context.Context, key string) (meta, error) {
 	if err = st.shared.Check(err); err != nil {
 		return meta{}, fmt.Errorf("web: load conversation: %w", err)
 	}
+	return parseMeta(vals), nil
+}
+
+func parseMeta(vals []any) meta {
+	if len(vals) < 4 {
+		return meta{}
+	}
 	num := func(v any) (int64, bool) {
 		s, ok := v.(string)
 		if !ok {
@@ -69,25 +76,36 @@ func (st *store) readMeta(ctx context.Context, key string) (meta, error) {
 	}
 	v, ok := num(vals[0])
 	if !ok || v < 1 || v > webVersion {
-		return meta{}, nil
+		return meta{}
 	}
 	m := meta{ok: true}
 	m.seq, _ = num(vals[1])
 	m.gen, _ = num(vals[2])
 	m.pending, _ = num(vals[3])
-	return m, nil
+	return m
 }
 
-// entries reads the last n entries (all with n <= 0).
-func (st *store) entries(ctx context.Context, key string, n int64) ([]Entry, error) {
-	start := int64(0)
-	if n > 0 {
-		start = -n
-	}
-	raws, err := st.shared.Client().LRange(ctx, st.rlist(key), start, -1).Result()
+// snapshot reads the counters and every entry in one transaction, so they
+// agree even while another replica writes.
+func (st *store) snapshot(ctx context.Context, key string) (meta, []Entry, error) {
+	var hm *redis.SliceCmd
+	var lr *redis.StringSliceCmd
+	_, err := st.shared.Client().TxPipelined(ctx, func(p redis.Pipeliner) error {
+		hm = p.HMGet(ctx, st.rkey(key), "v", "seq", "gen", "pending")
+		lr = p.LRange(ctx, st.rlist(key), 0, -1)
+		return nil
+	})
 	if err = st.shared.Check(err); err != nil {
-		return nil, fmt.Errorf("web: load conversation: %w", err)
+		return meta{}, nil, fmt.Errorf("web: load conversation: %w", err)
 	}
+	m := parseMeta(hm.Val())
+	if !m.ok {
+		return m, nil, nil
+	}
+	return m, decodeEntries(lr.Val()), nil
+}
+
+func decodeEntries(raws []string) []Entry {
 	es := make([]Entry, 0, len(raws))
 	for _, r := range raws {
 		var e Entry
@@ -95,17 +113,30 @@ func (st *store) entries(ctx context.Context, key string, n int64) ([]Entry, err
 			es = append(es, e)
 		}
 	}
-	return es, nil
+	return es
+}
+
+// tail reads the entries after seq from, when they are the last n of the
+// list: ok is false when the list moved on meanwhile (then read a
+// snapshot).
+func (st *store) tail(ctx context.Context, key string, from, n int64) (es []Entry, ok bool, err error) {
+	raws, err := st.shared.Client().LRange(ctx, st.rlist(key), -n, -1).Result()
+	if err = st.shared.Check(err); err != nil {
+		return nil, false, fmt.Errorf("web: load conversation: %w", err)
+	}
+	es = decodeEntries(raws)
+	for i, e := range es {
+		if e.Seq != from+int64(i)+1 {
+			return nil, false, nil
+		}
+	}
+	return es, int64(len(es)) == n, nil
 }
 
 // load reads a whole conversation from Redis; nil, nil when there is none.
 func (st *store) load(ctx context.Context, key string) (*saved, error) {
-	m, err := st.readMeta(ctx, key)
+	m, es, err := st.snapshot(ctx, key)
 	if err != nil || !m.ok {
-		return nil, err
-	}
-	es, err := st.entries(ctx, key, 0)
-	if err != nil {
 		return nil, err
 	}
 	return &saved{Entries: es, Seq: m.seq, Gen: m.gen, Pending: fromMS(m.pending)}, nil
@@ -181,18 +212,24 @@ func (st *store) refresh(ctx context.Context, s *session) {
 		return // up to date
 	}
 	var es []Entry
+	done := false
 	if m.gen == s.gen && !s.unsynced && m.seq > s.seq && m.seq-s.seq <= maxEntries {
 		// Only the entries added elsewhere.
-		if es, err = st.entries(ctx, s.id, m.seq-s.seq); err == nil {
-			es = append(append([]Entry(nil), s.entries...), es...)
+		var more []Entry
+		if more, done, err = st.tail(ctx, s.id, s.seq, m.seq-s.seq); done {
+			es = append(append([]Entry(nil), s.entries...), more...)
 			if n := len(es) - maxEntries; n > 0 {
 				es = es[n:]
 			}
 		}
-	} else {
-		// Emptied elsewhere (/forget), far behind, or diverged during an
-		// outage: Redis's copy wins.
-		es, err = st.entries(ctx, s.id, 0)
+	}
+	if err == nil && !done {
+		// Emptied elsewhere (/forget), far behind, diverged during an
+		// outage, or written meanwhile: Redis's copy wins.
+		if m, es, err = st.snapshot(ctx, s.id); err == nil && !m.ok {
+			s.unsynced = s.unsynced || s.seq > 0
+			return
+		}
 	}
 	if err != nil {
 		st.logShared("web: conversation not read from redis: going on with this replica's copy", err)

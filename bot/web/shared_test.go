@@ -3,9 +3,11 @@ package web
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,23 +35,31 @@ func newReplica(t *testing.T, rds *redistest.Server) *replica {
 	t.Cleanup(func() { c.Close() })
 	h, _ := testRouterStore(t, botsession.NewRedis(c, "", 30*time.Minute))
 	r := &replica{calls: &countingHandler{next: h}, staff: &fakeStaff{}}
-	r.s, r.ts = newTestServer(t, Config{Handler: r.calls, Cluster: c, Staff: r.staff})
+	r.s, r.ts = newTestServer(t, Config{Handler: r.calls, Cluster: c, Staff: r.staff,
+		PerSession: 1000, PerSessionBurst: 1000, PerIP: 1000, PerIPBurst: 1000})
 	return r
 }
 
 func (r *replica) post(t *testing.T, path string, in In) Out {
 	t.Helper()
-	b, _ := json.Marshal(in)
-	resp, err := http.Post(r.ts.URL+path, "application/json", bytes.NewReader(b))
+	o, err := r.try(path, in)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return o
+}
+
+// try is post for other goroutines.
+func (r *replica) try(path string, in In) (Out, error) {
+	b, _ := json.Marshal(in)
+	resp, err := http.Post(r.ts.URL+path, "application/json", bytes.NewReader(b))
+	if err != nil {
+		return Out{}, err
+	}
 	defer resp.Body.Close()
 	var o Out
-	if err := json.NewDecoder(resp.Body).Decode(&o); err != nil {
-		t.Fatal(err)
-	}
-	return o
+	err = json.NewDecoder(resp.Body).Decode(&o)
+	return o, err
 }
 
 func (r *replica) send(t *testing.T, sid, id, text string) Out {
@@ -180,5 +190,63 @@ func TestWebRedisDown(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("after redis returned, A does not see B's message: %+v", hb.Entries)
+	}
+}
+
+// TestConcurrentReplicasOneConversation: two tabs of one visitor, on two
+// replicas, send at once while hellos read the conversation: every message
+// is answered once, and both replicas end with the same history, numbered
+// without gaps.
+func TestConcurrentReplicasOneConversation(t *testing.T) {
+	rds := redistest.Start(t)
+	a, b := newReplica(t, rds), newReplica(t, rds)
+	sid := a.post(t, "/chat/hello", In{Type: "hello", Lang: "en"}).SID
+	// The first message after a hello on A may land on B.
+	b.send(t, sid, "first", "hello")
+	const each = 15
+	var wg sync.WaitGroup
+	for ri, r := range []*replica{a, b} {
+		wg.Go(func() {
+			for i := range each {
+				o, err := r.try("/chat/send", In{Type: "msg", SID: sid, ID: fmt.Sprintf("r%d-%d", ri, i), Text: "what is a pgwp", Lang: "en"})
+				if err != nil || o.Type != "entries" {
+					t.Errorf("replica %d message %d: %+v %v", ri, i, o, err)
+					return
+				}
+				if _, err := r.try("/chat/hello", In{Type: "hello", SID: sid, Lang: "en"}); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	var hist [2][]Entry
+	for i, r := range []*replica{a, b} {
+		hist[i] = r.post(t, "/chat/hello", In{Type: "hello", SID: sid, Lang: "en"}).Entries
+		if len(hist[i]) != 4*each+2 {
+			t.Fatalf("replica %d shows %d entries, want %d", i, len(hist[i]), 4*each+2)
+		}
+		for j, e := range hist[i] {
+			if e.Seq != int64(j+1) {
+				t.Fatalf("replica %d: entry %d has seq %d", i, j, e.Seq)
+			}
+		}
+	}
+	for j := range hist[0] {
+		if hist[0][j].ID != hist[1][j].ID || hist[0][j].From != hist[1][j].From {
+			t.Fatalf("the replicas' histories differ at %d: %+v / %+v", j, hist[0][j], hist[1][j])
+		}
+	}
+	total := 0
+	for _, r := range []*replica{a, b} {
+		r.calls.mu.Lock()
+		total += r.calls.calls[keyOf(sid)+"|what is a pgwp"]
+		r.calls.mu.Unlock()
+	}
+	if total != 2*each {
+		t.Fatalf("the router answered %d times, want %d", total, 2*each)
 	}
 }

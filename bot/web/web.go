@@ -386,7 +386,13 @@ func (s *Server) hello(in In) (*session, Out) {
 	sess.mu.Lock()
 	if s.sessions.shared != nil {
 		ctx, cancel := sharedCtx(context.Background())
-		s.sessions.refresh(ctx, sess)
+		if sid != in.SID {
+			// A new visitor: known to every replica before its first
+			// message, which may land on another one.
+			s.saveShared(ctx, sess, nil, true)
+		} else {
+			s.sessions.refresh(ctx, sess)
+		}
 		cancel()
 	}
 	es := append([]Entry(nil), sess.entries...)

@@ -182,6 +182,8 @@ func (st *store) save(ctx context.Context, s *session, added []Entry, full bool)
 		p.HSet(ctx, k, "v", webVersion, "seq", s.seq, "gen", s.gen, "pending", pending)
 		p.PExpire(ctx, k, st.ttl)
 		p.PExpire(ctx, l, st.ttl)
+		// Replicas with a live connection of this visitor push the change.
+		p.Publish(ctx, st.shared.Key("web-push"), s.id)
 		return nil
 	})
 	if err = st.shared.Check(err); err != nil {
@@ -270,4 +272,79 @@ func (st *store) logShared(msg string, err error) {
 		return
 	}
 	st.log.Warn(msg, "err", err)
+}
+
+// pushLoop follows the changes other replicas make to conversations (a
+// staff answer delivered through another replica, the visitor's other tab
+// there) and pushes them to this replica's live connections, until the
+// server closes. go-redis resubscribes by itself after an outage.
+func (s *Server) pushLoop() {
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-s.closed; cancel() }()
+	ps := s.sessions.shared.Client().Subscribe(ctx, s.sessions.shared.Key("web-push"))
+	defer ps.Close()
+	// Wait for the subscription's confirmation (tests wait for pushReady);
+	// with Redis down at start, retry until it is back.
+	for {
+		if _, err := ps.Receive(ctx); err == nil {
+			break
+		}
+		if sleepCtx(ctx, time.Second); ctx.Err() != nil {
+			return
+		}
+	}
+	close(s.pushReady)
+	ch := ps.Channel()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case msg, ok := <-ch:
+			if !ok {
+				return
+			}
+			s.pushed(msg.Payload)
+		}
+	}
+}
+
+// pushed sends a conversation's new entries to this replica's live
+// connections of it (nothing when this replica wrote them: it is current).
+func (s *Server) pushed(key string) {
+	s.sessions.mu.Lock()
+	sess := s.sessions.m[key]
+	s.sessions.mu.Unlock()
+	if sess == nil {
+		return
+	}
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	if len(sess.subs) == 0 {
+		return
+	}
+	seq, gen := sess.seq, sess.gen
+	ctx, cancel := sharedCtx(context.Background())
+	s.sessions.refresh(ctx, sess)
+	cancel()
+	switch {
+	case sess.gen != gen:
+		sess.publish(Out{Type: "entries", Entries: append([]Entry(nil), sess.entries...), Reset: true}, nil)
+	case sess.seq > seq:
+		var es []Entry
+		for _, e := range sess.entries {
+			if e.Seq > seq {
+				es = append(es, e)
+			}
+		}
+		sess.publish(Out{Type: "entries", Entries: es}, nil)
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }

@@ -250,3 +250,36 @@ func TestConcurrentReplicasOneConversation(t *testing.T) {
 		t.Fatalf("the router answered %d times, want %d", total, 2*each)
 	}
 }
+
+// TestLivePushAcrossReplicas: a visitor connected to replica A by
+// WebSocket gets, live, a staff answer delivered through replica B, and
+// what their other tab, on B, sends.
+func TestLivePushAcrossReplicas(t *testing.T) {
+	rds := redistest.Start(t)
+	a, b := newReplica(t, rds), newReplica(t, rds)
+	c, _, err := dial(t, a.ts, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sid := c.hello("").SID
+	c.send(In{Type: "msg", ID: "m1", Text: "what is a pgwp", Lang: "en"})
+	c.recvFor("m1")
+	select {
+	case <-a.s.pushReady:
+	case <-time.After(30 * time.Second):
+		t.Fatal("A never subscribed to the other replicas' changes")
+	}
+
+	if !b.s.StaffReply(keyOf(sid), "en", "Yes, you can.") {
+		t.Fatal("StaffReply on B: session not found")
+	}
+	o := c.recv()
+	if o.Type != "entries" || len(o.Entries) != 1 || o.Entries[0].From != "staff" || !strings.Contains(o.Entries[0].HTML, "Yes, you can.") {
+		t.Fatalf("the staff answer through B was not pushed by A: %+v", o)
+	}
+	b.send(t, sid, "tab2", "what is a bowp")
+	o = c.recv()
+	if o.Type != "entries" || len(o.Entries) != 2 || o.Entries[0].ID != "tab2" || o.Entries[0].Seq != 4 {
+		t.Fatalf("the other tab's message through B was not pushed by A: %+v", o)
+	}
+}

@@ -104,6 +104,10 @@ type Server struct {
 	closed chan struct{}
 	once   sync.Once
 
+	// pushReady is closed once the replica follows the other replicas'
+	// changes (with Cluster).
+	pushReady chan struct{}
+
 	kickMu sync.Mutex
 	kick   chan struct{} // closed to drop the open connections (tests)
 }
@@ -155,7 +159,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.MaxSessions = 50000
 	}
 	s := &Server{cfg: cfg, title: cfg.Title, log: cfg.Log, stats: cfg.Stats, allowed: map[string]bool{}, ips: map[string]*ipEntry{},
-		ready: make(chan struct{}), closed: make(chan struct{}), kick: make(chan struct{})}
+		ready: make(chan struct{}), closed: make(chan struct{}), kick: make(chan struct{}), pushReady: make(chan struct{})}
 	for _, o := range cfg.AllowedOrigins {
 		n, err := normOrigin(o)
 		if err != nil {
@@ -175,6 +179,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.mux = http.NewServeMux()
 	s.Mount(s.mux)
+	if cfg.Cluster != nil {
+		go s.pushLoop()
+	}
 	return s, nil
 }
 

@@ -275,3 +275,44 @@ func TestUnavailableIsMarked(t *testing.T) {
 		t.Fatal("health still up")
 	}
 }
+
+// TestClaimAndMembers: a lease is held by one replica at a time, renewed
+// while held, free again after Release; a replica counts in a group while
+// it keeps calling Members.
+func TestClaimAndMembers(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := redistest.Context(t)
+	a, b := open(t, srv), open(t, srv)
+	la, err := a.Claim(ctx, "shard:1", 600*time.Millisecond)
+	if err != nil || la == nil {
+		t.Fatalf("first claim: %v %v", la, err)
+	}
+	time.Sleep(time.Second) // longer than the lease: renewed
+	if lb, err := b.Claim(ctx, "shard:1", 600*time.Millisecond); err != nil || lb != nil {
+		t.Fatalf("second claim while held: %v %v", lb, err)
+	}
+	select {
+	case <-la.Lost:
+		t.Fatal("lease lost while renewed")
+	default:
+	}
+	la.Release()
+	la.Release()
+	<-la.Lost
+	lb, err := b.Claim(ctx, "shard:1", 600*time.Millisecond)
+	if err != nil || lb == nil {
+		t.Fatalf("claim after release: %v %v", lb, err)
+	}
+	lb.Release()
+
+	if n, err := a.Members(ctx, "g", "a", 400*time.Millisecond); err != nil || n != 1 {
+		t.Fatalf("members: %d %v", n, err)
+	}
+	if n, _ := b.Members(ctx, "g", "b", 400*time.Millisecond); n != 2 {
+		t.Fatalf("members with two: %d", n)
+	}
+	time.Sleep(600 * time.Millisecond) // a stops calling: it drops out
+	if n, _ := b.Members(ctx, "g", "b", 400*time.Millisecond); n != 1 {
+		t.Fatalf("members after a left: %d", n)
+	}
+}

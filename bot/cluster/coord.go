@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -253,4 +254,88 @@ func (r *Redis) Take(ctx context.Context, name string, perSecond float64, burst 
 		case <-time.After(time.Duration(ms) * time.Millisecond):
 		}
 	}
+}
+
+// Lease is a lease held by this replica (Claim), renewed until Release or
+// until it is lost.
+type Lease struct {
+	// Lost is closed when the lease is no longer held: lost (a renewal
+	// failed: Redis gone, or the lease expired and another took it) or
+	// released.
+	Lost <-chan struct{}
+	stop func()
+}
+
+// Release gives the lease up (another replica may take it at once).
+// Calling it twice is fine.
+func (l *Lease) Release() { l.stop() }
+
+// Claim tries once to take the lease name (SET NX with a TTL) and, if it
+// got it, renews it every lease/3 until Release or until a renewal fails.
+// It returns nil, nil when another replica holds it. A replica that dies
+// stops renewing, and the lease is free after at most lease.
+func (r *Redis) Claim(ctx context.Context, name string, lease time.Duration) (*Lease, error) {
+	key := r.Key("lease", name)
+	tok := token()
+	ok, err := r.c.SetNX(ctx, key, tok, lease).Result()
+	if err = r.Check(err); err != nil {
+		return nil, fmt.Errorf("claim %s: %w", name, err)
+	}
+	if !ok {
+		return nil, nil
+	}
+	lost := make(chan struct{})
+	quit := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer close(lost)
+		tick := time.NewTicker(lease / 3)
+		defer tick.Stop()
+		for {
+			select {
+			case <-quit:
+				rctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				_ = releaseScript.Run(rctx, r.c, []string{key}, tok).Err()
+				cancel()
+				return
+			case <-tick.C:
+				ectx, cancel := context.WithTimeout(context.Background(), lease/3)
+				n, err := extendScript.Run(ectx, r.c, []string{key}, tok, lease.Milliseconds()).Int()
+				cancel()
+				if r.Check(err) != nil || n == 0 {
+					r.log.Warn("lease lost", "lease", name)
+					return
+				}
+			}
+		}
+	}()
+	var once sync.Once
+	return &Lease{Lost: lost, stop: func() {
+		once.Do(func() { close(quit) })
+		<-done
+	}}, nil
+}
+
+// Members keeps this replica in the group name (a heartbeat with a TTL of
+// ttl, to call more often than that) and returns how many replicas are in
+// it, itself included. A replica that stops calling drops out after ttl.
+func (r *Redis) Members(ctx context.Context, name, self string, ttl time.Duration) (int, error) {
+	key := r.Key("members", name)
+	var card *redis.IntCmd
+	_, err := r.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		now, _ := r.c.Time(ctx).Result()
+		if now.IsZero() {
+			now = time.Now()
+		}
+		p.ZAdd(ctx, key, redis.Z{Score: float64(now.Add(ttl).UnixMilli()), Member: self})
+		p.ZRemRangeByScore(ctx, key, "-inf", fmt.Sprint(now.UnixMilli()))
+		p.PExpire(ctx, key, 2*ttl)
+		card = p.ZCard(ctx, key)
+		return nil
+	})
+	if err = r.Check(err); err != nil {
+		return 0, fmt.Errorf("members %s: %w", name, err)
+	}
+	return int(card.Val()), nil
 }

@@ -30,6 +30,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/impbot/impbot/bot"
+	"github.com/impbot/impbot/bot/cluster"
 )
 
 // Platform is the platform name of requests from Discord.
@@ -75,6 +76,9 @@ type Config struct {
 	ShardID, ShardCount int
 	// SkipCommands leaves the slash-command registration to another shard.
 	SkipCommands bool
+	// Cluster, when several replicas share a Redis, shares the REST rate
+	// limits (per bot token) between them (shared.go). Nil: one replica.
+	Cluster *cluster.Redis
 }
 
 // Timeouts.
@@ -190,6 +194,9 @@ func New(cfg Config, h bot.Handler) (*Adapter, error) {
 	var rt http.RoundTripper = base
 	if target != nil {
 		rt = rewriteTransport{base: base, target: target}
+	}
+	if cfg.Cluster != nil {
+		rt = newSharedLimits(rt, cfg.Cluster, token, a)
 	}
 	s.Client = &http.Client{Timeout: httpTimeout, Transport: rt}
 	dialer := &net.Dialer{Timeout: handshakeTimeout, KeepAlive: 30 * time.Second}

@@ -3,9 +3,11 @@
 // the nearest articles, when, on which platform, in which language; never who
 // asked) and the 👍/👎 feedback on answers, counted per article and day.
 //
-// A Store is a bot.Observer. It keeps its records in the shared bbolt file, or
-// in memory when there is none (terminal use). Writes to bbolt go through one
-// background writer so the router is never slowed by disk I/O.
+// A Store is a bot.Observer. It keeps its records in the shared bbolt file,
+// in Redis with several replicas (OpenRedis: every replica records into the
+// same store), or in memory when there is neither (terminal use). Writes to
+// bbolt or Redis go through one background writer so the router is never
+// slowed by disk or network I/O.
 package insights
 
 import (
@@ -26,6 +28,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/impbot/impbot/bot"
+	"github.com/impbot/impbot/bot/cluster"
 )
 
 // Bucket names in the shared bbolt file.
@@ -69,6 +72,9 @@ type Options struct {
 	// MaxMemory bounds the questions kept in memory when there is no store
 	// file (default 10,000; the oldest go first).
 	MaxMemory int
+	// MaxShared bounds the questions kept in Redis (default 100,000; the
+	// oldest go first).
+	MaxShared int
 	Log       *slog.Logger
 	// Now is the clock (for tests); default time.Now.
 	Now func() time.Time
@@ -78,7 +84,8 @@ type Options struct {
 // use. Create it with Open and Close it before closing the bbolt file.
 type Store struct {
 	opt Options
-	db  *bbolt.DB // nil: in memory
+	db  *bbolt.DB      // nil: in memory (or in Redis when red is set)
+	red *cluster.Redis // the shared store (sessions.backend: redis)
 
 	// bbolt mode: a queue drained by one writer goroutine.
 	mu      sync.RWMutex // guards closed against sends on queue
@@ -204,7 +211,7 @@ func (s *Store) Question(ev bot.QuestionEvent) {
 		}
 		rec.Cands = append(rec.Cands, Candidate{ID: h.ID, Confidence: h.Confidence})
 	}
-	if s.db == nil {
+	if s.queue == nil {
 		s.memAddQuestion(rec)
 		return
 	}
@@ -221,7 +228,7 @@ func (s *Store) Feedback(ev bot.FeedbackEvent) {
 		t = s.opt.Now()
 	}
 	fe := feedbackEvent{day: day(t), id: ev.Topic, up: ev.Helpful}
-	if s.db == nil {
+	if s.queue == nil {
 		s.memMu.Lock()
 		c := s.memFB[fbKey{fe.day, fe.id}]
 		if c == nil {
@@ -257,7 +264,7 @@ func (s *Store) enqueue(ev any) {
 
 // Flush waits until everything recorded so far is written.
 func (s *Store) Flush(ctx context.Context) error {
-	if s.db == nil {
+	if s.queue == nil {
 		return nil
 	}
 	req := make(flushReq, 1)
@@ -284,7 +291,7 @@ func (s *Store) Flush(ctx context.Context) error {
 // Close writes what is queued and stops the writer. It does not close the
 // bbolt file. Calls after the first do nothing.
 func (s *Store) Close() error {
-	if s.db == nil {
+	if s.queue == nil {
 		return nil
 	}
 	s.mu.Lock()
@@ -334,6 +341,10 @@ func (s *Store) writer() {
 }
 
 func (s *Store) writeBatch(batch []any) {
+	if s.red != nil {
+		s.writeRedis(batch)
+		return
+	}
 	var flushes []flushReq
 	n := 0
 	err := s.db.Update(func(tx *bbolt.Tx) error {
@@ -389,6 +400,9 @@ func (s *Store) Sweep() error {
 	now := s.opt.Now()
 	qCut := now.Add(-s.opt.Retention)
 	fCut := day(now.Add(-s.opt.FeedbackRetention))
+	if s.red != nil {
+		return s.sweepRedis(qCut, fCut)
+	}
 	if s.db == nil {
 		s.memMu.Lock()
 		s.memSweepLocked(qCut, fCut)
@@ -565,6 +579,12 @@ func (s *Store) Report(ctx context.Context, ro ReportOptions) (*Report, error) {
 	var b reportBuilder
 	b.init(ro, s.opt.Now())
 	b.rep.Recording = s.Recording()
+	if s.red != nil {
+		if err := readRedis(ctx, s.red, &b); err != nil {
+			return nil, err
+		}
+		return b.finish(), nil
+	}
 	if s.db == nil {
 		s.memMu.Lock()
 		for _, r := range s.mem {

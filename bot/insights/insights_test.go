@@ -12,6 +12,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/impbot/impbot/bot"
+	"github.com/impbot/impbot/bot/redistest"
 	"github.com/impbot/impbot/index"
 )
 
@@ -37,9 +38,10 @@ func openDB(t *testing.T, path string) *bbolt.DB {
 	return db
 }
 
-// stores runs f against a bbolt-backed and an in-memory store.
+// stores runs f against a bbolt-backed, an in-memory and a Redis-backed
+// store (a real redis-server).
 func stores(t *testing.T, opt Options, f func(t *testing.T, s *Store, clk *clock)) {
-	for _, mode := range []string{"bbolt", "memory"} {
+	for _, mode := range []string{"bbolt", "memory", "redis"} {
 		t.Run(mode, func(t *testing.T) {
 			clk := &clock{t: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)}
 			o := opt
@@ -49,7 +51,13 @@ func stores(t *testing.T, opt Options, f func(t *testing.T, s *Store, clk *clock
 				db = openDB(t, filepath.Join(t.TempDir(), "s.db"))
 				t.Cleanup(func() { db.Close() })
 			}
-			s, err := Open(db, o)
+			var s *Store
+			var err error
+			if mode == "redis" {
+				s, err = OpenRedis(openRedis(t, redistest.Start(t), "impbot"), o)
+			} else {
+				s, err = Open(db, o)
+			}
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -34,7 +34,14 @@ func newDiscordAdapter(a *App) (Adapter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("discord: %w", err)
 	}
+	// With several replicas the REST rate limits (per bot token) are
+	// shared in Redis.
+	shared, err := a.Redis()
+	if err != nil {
+		return nil, fmt.Errorf("discord: %w", err)
+	}
 	base := discord.Config{
+		Cluster:       shared,
 		DB:            db,
 		Token:         c.Token,
 		ApplicationID: c.ApplicationID,
@@ -54,6 +61,11 @@ func newDiscordAdapter(a *App) (Adapter, error) {
 		return discord.New(base, a.Handler)
 	}
 	ids := c.ShardIDs
+	if len(ids) == 0 && shared != nil {
+		// Several replicas: each runs the shards whose Redis lease it holds.
+		a.Log.Info("discord shards claimed through redis", "shards", count)
+		return newClaimedDiscord(shared, base, count, a), nil
+	}
 	if len(ids) == 0 {
 		for i := range count {
 			ids = append(ids, i)

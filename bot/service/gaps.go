@@ -24,6 +24,7 @@ import (
 	"go.etcd.io/bbolt"
 	bberrors "go.etcd.io/bbolt/errors"
 
+	"github.com/impbot/impbot/bot/cluster"
 	"github.com/impbot/impbot/bot/insights"
 )
 
@@ -72,6 +73,9 @@ func KBGaps(ctx context.Context, stdout io.Writer, o GapsOptions) error {
 // loadGaps reads the report from the store file, or from the running server
 // when it holds the file.
 func loadGaps(ctx context.Context, cfg Config, days, top int, addr string) (*insights.Report, error) {
+	if cfg.Sessions.Backend == "redis" {
+		return redisGaps(ctx, cfg, days, top)
+	}
 	path := cfg.Sessions.Path
 	if path == "" {
 		return nil, errors.New("sessions.path is empty in this config: unanswered questions are kept in memory only " +
@@ -100,6 +104,30 @@ func loadGaps(ctx context.Context, cfg Config, days, top int, addr string) (*ins
 	rep, err := insights.ReadReport(db, ro, now)
 	if err != nil {
 		return nil, fmt.Errorf("store %s: %w", path, err)
+	}
+	rep.Recording = retentionDays(cfg) > 0
+	return rep, nil
+}
+
+// redisGaps reads the report of every replica from the shared Redis.
+func redisGaps(ctx context.Context, cfg Config, days, top int) (*insights.Report, error) {
+	c := cfg.Sessions.Redis
+	pw := ""
+	if c.PasswordEnv != "" {
+		pw = os.Getenv(c.PasswordEnv)
+	}
+	r, err := cluster.Open(cluster.Options{URL: c.URL, Password: pw, Prefix: c.Prefix, Timeout: 5 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("sessions.redis: %w", err)
+	}
+	defer r.Close()
+	now := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	rep, err := insights.ReadRedisReport(ctx, r, insights.ReportOptions{
+		Since: now.Add(-time.Duration(days) * 24 * time.Hour), Top: top}, now)
+	if err != nil {
+		return nil, fmt.Errorf("redis %s: %w", r, err)
 	}
 	rep.Recording = retentionDays(cfg) > 0
 	return rep, nil

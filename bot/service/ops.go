@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -84,12 +85,24 @@ func setupOps(a *App) error {
 	if err != nil {
 		return fmt.Errorf("unanswered questions: %w", err)
 	}
-	store, err := insights.Open(db, insights.Options{
+	r, err := a.Redis()
+	if err != nil {
+		return fmt.Errorf("sessions.redis: %w", err)
+	}
+	iopt := insights.Options{
 		Retention: time.Duration(retentionDays(a.Cfg)) * 24 * time.Hour,
 		// Answers just above the answering threshold are shown to staff too.
 		LowConfidence: lowConfidence,
 		Log:           a.Log,
-	})
+	}
+	var store *insights.Store
+	if r != nil {
+		// Every replica records into the same Redis: the report of any
+		// of them shows the gaps of all.
+		store, err = insights.OpenRedis(r, iopt)
+	} else {
+		store, err = insights.Open(db, iopt)
+	}
 	if err != nil {
 		return err
 	}
@@ -100,7 +113,7 @@ func setupOps(a *App) error {
 	})
 	st.metrics.Registry().MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Namespace: metrics.Namespace, Name: "unanswered_dropped_total",
-		Help: "Unanswered questions and feedback not recorded because the store writer was behind.",
+		Help: "Unanswered questions and feedback not recorded because the store writer was behind (or Redis was unreachable).",
 	}, func() float64 { return float64(store.Dropped()) }))
 	st.metrics.SetArticles(a.Base.Count())
 	st.hashGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
@@ -109,9 +122,7 @@ func setupOps(a *App) error {
 	}, []string{"hash"})
 	st.metrics.Registry().MustRegister(st.hashGauge)
 	st.setKnowledgeHash(a.Base)
-	if r, err := a.Redis(); err != nil {
-		return fmt.Errorf("sessions.redis: %w", err)
-	} else if r != nil {
+	if r != nil {
 		registerRedisMetrics(st.metrics, r)
 	}
 
@@ -174,6 +185,10 @@ func writeAdminToken(path string) (string, error) {
 		return "", fmt.Errorf("random token: %w", err)
 	}
 	tok := hex.EncodeToString(b)
+	// With the redis backend no store file creates the folder.
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return "", fmt.Errorf("create folder for %s: %w", path, err)
+	}
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, []byte(tok+"\n"), 0o600); err != nil {
 		return "", fmt.Errorf("write %s: %w", tmp, err)

@@ -60,6 +60,11 @@ func newWebAdapter(a *App) (Adapter, error) {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	wc.DB = db
+	// With several replicas the conversations are in Redis: a visitor's
+	// next request may land on any replica.
+	if wc.Cluster, err = a.Redis(); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
 	shared := c.Addr == "" || c.Addr == a.Cfg.HTTP.Addr
 	if !shared {
 		wc.Addr = c.Addr

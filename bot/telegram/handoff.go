@@ -18,6 +18,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/impbot/impbot/bot"
+	"github.com/impbot/impbot/bot/cluster"
 )
 
 // The "ask an expert" loop: when a user asks for a person, their last
@@ -61,6 +62,9 @@ type lastQuestion struct {
 type handoffs struct {
 	a  *Adapter
 	db *bbolt.DB
+	// shared, with several replicas, holds the records and the per-user
+	// state in Redis (handoff_redis.go) instead of the maps below.
+	shared *cluster.Redis
 
 	sinks sync.Map // platform → ExternalSink
 
@@ -74,8 +78,8 @@ type handoffs struct {
 
 func newHandoffs(a *Adapter, db *bbolt.DB) (*handoffs, error) {
 	h := &handoffs{a: a, db: db, byID: map[string]*handoff{}, byMsg: map[int]string{},
-		last: map[string]lastQuestion{}, awaiting: map[string]time.Time{}}
-	if db == nil {
+		last: map[string]lastQuestion{}, awaiting: map[string]time.Time{}, shared: a.cfg.Cluster}
+	if db == nil || h.shared != nil {
 		return h, nil
 	}
 	now := time.Now()
@@ -200,6 +204,8 @@ var handoffMsgs = map[string]map[string]string{
 		"cancelled": "OK, nothing was sent to our team.",
 		"answer":    "💬 <b>Answer from our team</b>",
 		"btn_team":  "Ask our team",
+		"unavailable": "I cannot reach our team from here just now (a brief outage). Please try again in a few minutes; " +
+			"you can still ask me questions.",
 	},
 	"fr": {
 		"ask":       "Que souhaitez-vous demander à notre équipe ? Envoyez votre question en un seul message, ou /cancel.",
@@ -208,6 +214,8 @@ var handoffMsgs = map[string]map[string]string{
 		"cancelled": "D'accord, rien n'a été envoyé à notre équipe.",
 		"answer":    "💬 <b>Réponse de notre équipe</b>",
 		"btn_team":  "Demander à notre équipe",
+		"unavailable": "Je ne peux pas joindre notre équipe pour le moment (une brève panne). Réessayez dans quelques minutes ; " +
+			"vous pouvez toujours me poser vos questions.",
 	},
 }
 
@@ -231,6 +239,9 @@ func hasWord(s string) bool {
 // button, the question typed after it, /cancel of that prompt. Otherwise it
 // remembers the user's question and returns nil for the handler to answer.
 func (h *handoffs) intercept(ctx context.Context, req *bot.Request) *bot.Response {
+	if h.shared != nil {
+		return h.rIntercept(ctx, req)
+	}
 	key := req.SessionKey()
 	lang := reqLang(req)
 	now := time.Now()
@@ -304,6 +315,18 @@ func (h *handoffs) open(req *bot.Request, lang, question string) *bot.Response {
 		question = string([]rune(question)[:maxQuestion]) + "…"
 	}
 	now := time.Now()
+	rec := &handoff{ID: newID(), ChatID: chatID, UserID: userID, Group: req.Group, Lang: lang, Question: question, Created: now}
+	if h.shared != nil {
+		already, err := h.rOpen(rec, req.SessionKey())
+		if err != nil {
+			h.a.log.Warn("handoff unavailable: the shared store is unreachable", "err", err)
+			return say(hmsg(lang, "unavailable"))
+		}
+		if already {
+			return say(hmsg(lang, "already"))
+		}
+		return h.forward(req, lang, question, rec)
+	}
 	h.mu.Lock()
 	for _, rec := range h.byID {
 		// One open question at a time per user and chat, until staff answer
@@ -313,12 +336,16 @@ func (h *handoffs) open(req *bot.Request, lang, question string) *bot.Response {
 			return say(hmsg(lang, "already"))
 		}
 	}
-	rec := &handoff{ID: newID(), ChatID: chatID, UserID: userID, Group: req.Group, Lang: lang, Question: question, Created: now}
 	h.index(rec)
 	delete(h.last, req.SessionKey()) // the question now lives only in the record
 	h.mu.Unlock()
 	h.save(rec)
+	return h.forward(req, lang, question, rec)
+}
 
+// forward sends a stored handoff's question to the staff chat and tells
+// the user.
+func (h *handoffs) forward(req *bot.Request, lang, question string, rec *handoff) *bot.Response {
 	where := "private chat"
 	if req.Group {
 		where = "group"
@@ -350,6 +377,10 @@ func (h *handoffs) sendStaff(html string, replyTo int, markup any, id string) {
 
 // link records that a staff chat message stands for a handoff.
 func (h *handoffs) link(id string, msgID int) {
+	if h.shared != nil {
+		h.rLink(id, msgID)
+		return
+	}
 	h.mu.Lock()
 	rec := h.byID[id]
 	if rec != nil {
@@ -384,13 +415,26 @@ func (h *handoffs) lookup(msgID int) (*handoff, bool) {
 
 const staffGone = "This question is no longer open: it expired or the user deleted their data."
 
+const staffUnavailable = "The store of open questions is briefly unreachable: nothing was sent. Send your answer again in a minute."
+
 // onStaffMessage forwards a staff member's reply to the user. Other
 // messages in the staff chat are ignored.
 func (h *handoffs) onStaffMessage(m *tgbotapi.Message) {
 	if m.ReplyToMessage == nil {
 		return
 	}
-	rec, known := h.lookup(m.ReplyToMessage.MessageID)
+	var rec *handoff
+	var known bool
+	if h.shared != nil {
+		var err error
+		if rec, known, err = h.rLookup(m.ReplyToMessage.MessageID); err != nil {
+			h.a.log.Warn("staff reply not forwarded: the shared store is unreachable", "err", err)
+			h.sendStaff(staffUnavailable, m.MessageID, nil, "")
+			return
+		}
+	} else {
+		rec, known = h.lookup(m.ReplyToMessage.MessageID)
+	}
 	if !known {
 		if r := m.ReplyToMessage.From; r != nil && r.ID == h.a.self().ID && m.Text != "" {
 			h.sendStaff(staffGone, m.MessageID, nil, "")
@@ -426,14 +470,7 @@ func (h *handoffs) onStaffMessage(m *tgbotapi.Message) {
 		msgs = append(msgs, &outMsg{chatID: rec.ChatID, text: part})
 	}
 	h.a.out.enqueue(msgs...)
-	h.mu.Lock()
-	if cur := h.byID[rec.ID]; cur != nil {
-		cur.Replies++
-		rec = cur
-	}
-	cp := *rec
-	h.mu.Unlock()
-	h.save(&cp)
+	h.markAnswered(rec)
 	h.sendStaff(fmt.Sprintf("✅ Sent to the user (#%s). Reply to this message to add more.", rec.ID), m.MessageID, nil, rec.ID)
 	h.a.log.Info("staff reply forwarded", "handoff", rec.ID)
 }
@@ -444,9 +481,21 @@ func (h *handoffs) onStaffCallback(q *tgbotapi.CallbackQuery) {
 	if !ok {
 		return
 	}
-	h.mu.Lock()
-	rec := h.byID[id]
-	h.mu.Unlock()
+	var rec *handoff
+	if h.shared != nil {
+		ctx, cancel := h.rctx()
+		var err error
+		rec, err = h.rGet(ctx, id)
+		cancel()
+		if err != nil {
+			h.sendStaff(staffUnavailable, q.Message.MessageID, nil, "")
+			return
+		}
+	} else {
+		h.mu.Lock()
+		rec = h.byID[id]
+		h.mu.Unlock()
+	}
 	if rec == nil {
 		h.sendStaff(staffGone, q.Message.MessageID, nil, "")
 		return
@@ -457,6 +506,10 @@ func (h *handoffs) onStaffCallback(q *tgbotapi.CallbackQuery) {
 
 // markAnswered counts a staff reply on a record and stores it.
 func (h *handoffs) markAnswered(rec *handoff) {
+	if h.shared != nil {
+		h.rAnswered(rec)
+		return
+	}
 	h.mu.Lock()
 	if cur := h.byID[rec.ID]; cur != nil {
 		cur.Replies++
@@ -505,10 +558,16 @@ func (a *Adapter) ForwardExternal(platformName, key, lang, name, email, question
 	}
 	question, name, email = clean(question, maxQuestion), clean(name, 100), clean(email, 254)
 	rec := &handoff{ID: newID(), Lang: lang, Question: question, Created: time.Now(), Platform: platformName, Key: key}
-	h.mu.Lock()
-	h.index(rec)
-	h.mu.Unlock()
-	h.save(rec)
+	if h.shared != nil {
+		if _, err := h.rOpen(rec, ""); err != nil {
+			return err
+		}
+	} else {
+		h.mu.Lock()
+		h.index(rec)
+		h.mu.Unlock()
+		h.save(rec)
+	}
 	text := fmt.Sprintf("📨 <b>Question #%s</b> (%s, %s)\nFrom: %s &lt;%s&gt;\n\n%s\n\n<i>Reply to this message, or press Reply, to answer in the visitor's chat.</i>",
 		rec.ID, Escape(platformName), lang, Escape(name), Escape(email), Escape(question))
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
@@ -519,7 +578,13 @@ func (a *Adapter) ForwardExternal(platformName, key, lang, name, email, question
 }
 
 // Forget deletes the user's pending handoffs and remembered question.
-func (h *handoffs) Forget(_ context.Context, req *bot.Request) error {
+func (h *handoffs) Forget(ctx context.Context, req *bot.Request) error {
+	if h.shared != nil {
+		if req.Platform != platform {
+			return h.rForget(ctx, hoHash(req.Platform, req.ChatID), "")
+		}
+		return h.rForget(ctx, hoHash(platform, req.ChatID, req.UserID), req.SessionKey())
+	}
 	if req.Platform != platform {
 		// A visitor of another platform: their forwarded questions.
 		h.mu.Lock()

@@ -47,6 +47,12 @@ func (f *feedbackCounter) Feedback(ev bot.FeedbackEvent) {
 // eligibility dialogue (memory sessions) and an observer.
 func testRouter(t testing.TB) (bot.Handler, *feedbackCounter) {
 	t.Helper()
+	return testRouterStore(t, botsession.NewMemory(30*time.Minute))
+}
+
+// testRouterStore is testRouter with the dialogue's state in store.
+func testRouterStore(t testing.TB, store botsession.Store) (bot.Handler, *feedbackCounter) {
+	t.Helper()
 	ixOnce.Do(func() {
 		ixBase, ixErr = knowledge.LoadShipped()
 		if ixErr == nil {
@@ -62,7 +68,6 @@ func testRouter(t testing.TB) (bot.Handler, *feedbackCounter) {
 	if len(probs) > 0 {
 		t.Fatal(probs)
 	}
-	store := botsession.NewMemory(30 * time.Minute)
 	eng, err := dialogue.New(rules, dialogue.Options{Store: store, Notice: r.Notice})
 	if err != nil {
 		t.Fatal(err)

@@ -1,11 +1,13 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/impbot/impbot/bot"
+	"github.com/impbot/impbot/bot/cluster"
 )
 
 // Entry is one line of a conversation as the widget shows it. Entries are
@@ -65,6 +68,11 @@ type session struct {
 	lim     *rate.Limiter
 	subs    map[chan Out]struct{}
 	pending time.Time // when a question went to the staff (zero: none waiting)
+	// With Redis (shared.go): gen counts the times the conversation was
+	// emptied (/forget); unsynced means Redis may lack some of it (a failed
+	// write, or made during an outage): the next write is whole.
+	gen      int64
+	unsynced bool
 }
 
 // keyOf is the session key of a widget's session id.
@@ -171,6 +179,11 @@ func (s *session) publish(o Out, skip chan Out) {
 // each change, off the answer's path) and loaded at start, so
 // conversations survive a restart.
 type store struct {
+	// shared, with several replicas, holds the conversations in Redis
+	// (shared.go); the map is then this replica's working copy.
+	shared *cluster.Redis
+	log    *slog.Logger
+
 	mu    sync.Mutex
 	m     map[string]*session
 	ttl   time.Duration
@@ -181,20 +194,20 @@ type store struct {
 }
 
 func newStore(ttl time.Duration, max int, rate func() *rate.Limiter) *store {
-	return &store{m: map[string]*session{}, ttl: ttl, max: max, rate: rate, dirty: map[string]bool{}}
+	return &store{m: map[string]*session{}, ttl: ttl, max: max, rate: rate, dirty: map[string]bool{},
+		log: slog.New(slog.DiscardHandler)}
 }
 
 // get returns the session sid names, or a new one (with its new sid) when
 // sid is unknown.
 func (st *store) get(sid string, now time.Time) (*session, string) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
 	if validSessionID(sid) {
-		if s := st.m[keyOf(sid)]; s != nil {
-			s.seen = now
+		if s := st.find(keyOf(sid), now, true); s != nil {
 			return s, sid
 		}
 	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
 	if len(st.m) >= st.max {
 		st.evictLocked(now, true)
 	}
@@ -204,19 +217,60 @@ func (st *store) get(sid string, now time.Time) (*session, string) {
 	return s, sid
 }
 
+// find returns the session with key from memory or, with Redis, from
+// Redis (a conversation another replica served). When Redis is
+// unreachable and create is set, a session the replica has not seen starts
+// empty under the same key, so the visitor keeps being answered.
+func (st *store) find(key string, now time.Time, create bool) *session {
+	st.mu.Lock()
+	s := st.m[key]
+	if s != nil {
+		s.seen = now
+	}
+	st.mu.Unlock()
+	if s != nil || st.shared == nil {
+		return s
+	}
+	ctx, cancel := sharedCtx(context.Background())
+	sv, err := st.load(ctx, key)
+	cancel()
+	unsynced := false
+	switch {
+	case err != nil && !create:
+		return nil
+	case err != nil:
+		st.logShared("web: conversation not read from redis: starting it empty on this replica", err)
+		sv = &saved{}
+		unsynced = true
+	case sv == nil:
+		return nil
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if s := st.m[key]; s != nil { // another request got it meanwhile
+		return s
+	}
+	if len(st.m) >= st.max {
+		st.evictLocked(now, true)
+	}
+	s = &session{id: key, entries: sv.Entries, seq: sv.Seq, pending: sv.Pending, seen: now, gen: sv.Gen,
+		unsynced: unsynced, lim: st.rate(), subs: map[chan Out]struct{}{}}
+	s.rebuildDone()
+	st.m[key] = s
+	return s
+}
+
 // lookup returns the session of a widget's sid, or nil.
 func (st *store) lookup(sid string) *session {
 	if !validSessionID(sid) {
 		return nil
 	}
-	return st.byKey(keyOf(sid))
+	return st.find(keyOf(sid), time.Now(), true)
 }
 
 // byKey returns the session with a key, or nil.
 func (st *store) byKey(key string) *session {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	return st.m[key]
+	return st.find(key, time.Now(), false)
 }
 
 // touch marks a session to be saved.
@@ -262,6 +316,7 @@ type saved struct {
 	Seq     int64     `json:"seq"`
 	Pending time.Time `json:"pending,omitzero"`
 	Seen    time.Time `json:"seen"`
+	Gen     int64     `json:"-"` // Redis only
 }
 
 // open loads the saved sessions that have not expired.

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/impbot/impbot/bot"
+	"github.com/impbot/impbot/bot/cluster"
 )
 
 // Platform is the platform name of requests from the widget.
@@ -70,6 +71,10 @@ type Config struct {
 	// DB, if set, keeps the conversations across restarts (the bbolt file
 	// of sessions.path); otherwise they live in memory.
 	DB *bbolt.DB
+	// Cluster, when several replicas share a Redis, holds the conversations
+	// there instead (DB is then not used): a visitor's next request may
+	// land on any replica and the conversation goes on.
+	Cluster *cluster.Redis
 
 	// Limits (zero: the defaults). PerSession and PerIP are messages per
 	// second, with their bursts.
@@ -98,6 +103,10 @@ type Server struct {
 	ready  chan struct{}
 	closed chan struct{}
 	once   sync.Once
+
+	// pushReady is closed once the replica follows the other replicas'
+	// changes (with Cluster).
+	pushReady chan struct{}
 
 	kickMu sync.Mutex
 	kick   chan struct{} // closed to drop the open connections (tests)
@@ -150,7 +159,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.MaxSessions = 50000
 	}
 	s := &Server{cfg: cfg, title: cfg.Title, log: cfg.Log, stats: cfg.Stats, allowed: map[string]bool{}, ips: map[string]*ipEntry{},
-		ready: make(chan struct{}), closed: make(chan struct{}), kick: make(chan struct{})}
+		ready: make(chan struct{}), closed: make(chan struct{}), kick: make(chan struct{}), pushReady: make(chan struct{})}
 	for _, o := range cfg.AllowedOrigins {
 		n, err := normOrigin(o)
 		if err != nil {
@@ -161,13 +170,18 @@ func New(cfg Config) (*Server, error) {
 	s.sessions = newStore(cfg.SessionTTL, cfg.MaxSessions, func() *rate.Limiter {
 		return rate.NewLimiter(rate.Limit(cfg.PerSession), cfg.PerSessionBurst)
 	})
-	if cfg.DB != nil {
+	s.sessions.log = cfg.Log
+	s.sessions.shared = cfg.Cluster
+	if cfg.DB != nil && cfg.Cluster == nil {
 		if err := s.sessions.open(cfg.DB, time.Now()); err != nil {
 			return nil, fmt.Errorf("web: load conversations: %w", err)
 		}
 	}
 	s.mux = http.NewServeMux()
 	s.Mount(s.mux)
+	if cfg.Cluster != nil {
+		go s.pushLoop()
+	}
 	return s, nil
 }
 
@@ -377,6 +391,17 @@ type Out struct {
 func (s *Server) hello(in In) (*session, Out) {
 	sess, sid := s.sessions.get(in.SID, time.Now())
 	sess.mu.Lock()
+	if s.sessions.shared != nil {
+		ctx, cancel := sharedCtx(context.Background())
+		if sid != in.SID {
+			// A new visitor: known to every replica before its first
+			// message, which may land on another one.
+			s.saveShared(ctx, sess, nil, true)
+		} else {
+			s.sessions.refresh(ctx, sess)
+		}
+		cancel()
+	}
 	es := append([]Entry(nil), sess.entries...)
 	sess.mu.Unlock()
 	return sess, Out{Type: "hello", SID: sid, Entries: es, Title: s.title, Greeting: s.cfg.Greeting,
@@ -397,8 +422,16 @@ func (s *Server) handle(ctx context.Context, sess *session, in In, ipOK bool, fr
 	if !validClientID(in.ID) {
 		return Out{Type: "error", Text: "bad message id"}
 	}
+	unlock := s.sessions.lockShared(ctx, sess.id)
+	defer unlock()
 	sess.mu.Lock()
 	defer sess.mu.Unlock()
+	if s.sessions.shared != nil {
+		// Another replica may have answered since (this message too).
+		rctx, cancel := sharedCtx(ctx)
+		s.sessions.refresh(rctx, sess)
+		cancel()
+	}
 	if es, ok := sess.done[in.ID]; ok {
 		return Out{Type: "entries", ID: in.ID, Entries: es}
 	}
@@ -418,6 +451,7 @@ func (s *Server) handle(ctx context.Context, sess *session, in In, ipOK bool, fr
 	s.stats.MessageOut(Platform)
 	sess.remember(in.ID, es)
 	s.sessions.touch(sess.id)
+	s.saveShared(ctx, sess, es, reset)
 	o := Out{Type: "entries", ID: in.ID, Entries: es, Reset: reset}
 	sess.publish(o, from)
 	return o
@@ -448,6 +482,7 @@ func (s *Server) message(ctx context.Context, sess *session, in In, l string) (e
 	if cmd, _, ok := bot.ParseCommand(text); ok && cmd == "forget" {
 		// /forget also deletes the conversation the widget shows.
 		sess.entries = nil
+		sess.gen++
 		sess.done, sess.order = nil, nil
 		sess.pending = time.Time{}
 		return sess.append(botEntry(in.ID, resp)), true
@@ -493,13 +528,36 @@ func (s *Server) StaffReply(session, lang, text string) bool {
 		l = "en"
 	}
 	md := "**" + handoffMsgs[l]["answer"] + "**\n\n" + text + "\n\n_" + bot.Msg(l, "notice") + "_"
+	ctx := context.Background()
+	unlock := s.sessions.lockShared(ctx, sess.id)
+	defer unlock()
 	sess.mu.Lock()
 	defer sess.mu.Unlock()
+	if s.sessions.shared != nil {
+		rctx, cancel := sharedCtx(ctx)
+		s.sessions.refresh(rctx, sess)
+		cancel()
+	}
 	es := sess.append(Entry{From: "staff", HTML: RenderHTML(md)})
 	sess.pending = time.Time{}
 	s.sessions.touch(sess.id)
+	s.saveShared(ctx, sess, es, false)
 	sess.publish(Out{Type: "entries", Entries: es}, nil)
 	return true
+}
+
+// saveShared writes the conversation to Redis, with several replicas
+// (caller holds sess.mu). A failure is logged: this replica goes on with
+// its copy and writes it again with the next change.
+func (s *Server) saveShared(ctx context.Context, sess *session, added []Entry, full bool) {
+	if s.sessions.shared == nil {
+		return
+	}
+	sctx, cancel := sharedCtx(ctx)
+	defer cancel()
+	if err := s.sessions.save(sctx, sess, added, full); err != nil {
+		s.sessions.logShared("web: conversation not written to redis", err)
+	}
 }
 
 var handoffMsgs = map[string]map[string]string{

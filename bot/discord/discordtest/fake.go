@@ -91,6 +91,16 @@ type Server struct {
 	heartbeats      int
 	closeOnIdentify int
 	nextID          int64
+	limits          []*routeLimit
+}
+
+// routeLimit is a per-route rate limit the fake enforces (Limit).
+type routeLimit struct {
+	method, prefix string
+	n              int
+	per            time.Duration
+	accepted       []time.Time
+	exceeded       int
 }
 
 // RecommendedShards is the shard count GET /gateway/bot recommends.
@@ -172,7 +182,12 @@ func (s *Server) record(next http.Handler) http.Handler {
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 		r.Body = io.NopCloser(strings.NewReader(string(body)))
 		rec := &statusRecorder{ResponseWriter: w, status: 200}
-		if f := s.takeFault(r.Method, r.URL.Path); f != nil {
+		if lim, retry := s.limit(r.Method, r.URL.Path, w.Header()); lim {
+			secs := strconv.FormatFloat(retry.Seconds(), 'f', 3, 64)
+			w.Header().Set("Content-Type", "application/json")
+			rec.WriteHeader(http.StatusTooManyRequests)
+			io.WriteString(w, `{"message": "You are being rate limited.", "retry_after": `+secs+`, "global": false}`)
+		} else if f := s.takeFault(r.Method, r.URL.Path); f != nil {
 			for k, vs := range f.header {
 				for _, v := range vs {
 					w.Header().Add(k, v)
@@ -224,6 +239,62 @@ func (s *Server) Fail(method, pathPrefix string, times, status int, body string,
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = append(s.faults, &fault{method: method, prefix: pathPrefix, times: times, status: status, body: body, header: header})
+}
+
+// Limit makes the fake enforce a rate limit of n requests per window per
+// for requests with this method and path prefix, as Discord does per route:
+// every answer carries X-RateLimit-Limit, -Remaining and -Reset-After, and
+// a request that would be the n+1th within any window of per (sliding,
+// stricter than Discord's fixed windows) gets a 429, counted by Exceeded.
+func (s *Server) Limit(method, pathPrefix string, n int, per time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limits = append(s.limits, &routeLimit{method: method, prefix: pathPrefix, n: n, per: per})
+}
+
+// Exceeded counts the requests refused by the limits set with Limit.
+func (s *Server) Exceeded() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, l := range s.limits {
+		n += l.exceeded
+	}
+	return n
+}
+
+// limit applies the route limits to a request: limited is true when it
+// must be refused, with the time until it would pass.
+func (s *Server) limit(method, path string, h http.Header) (limited bool, retry time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	for _, l := range s.limits {
+		if l.method != method || !strings.HasPrefix(path, l.prefix) {
+			continue
+		}
+		i := 0
+		for i < len(l.accepted) && now.Sub(l.accepted[i]) >= l.per {
+			i++
+		}
+		l.accepted = l.accepted[i:]
+		reset := l.per
+		if len(l.accepted) > 0 {
+			reset = l.per - now.Sub(l.accepted[0])
+		}
+		h.Set("X-RateLimit-Limit", strconv.Itoa(l.n))
+		h.Set("X-RateLimit-Reset-After", strconv.FormatFloat(reset.Seconds(), 'f', 3, 64))
+		h.Set("X-RateLimit-Bucket", "fake-"+l.prefix)
+		if len(l.accepted) >= l.n {
+			l.exceeded++
+			h.Set("X-RateLimit-Remaining", "0")
+			h.Set("Retry-After", strconv.Itoa(int(reset.Seconds()+0.999)))
+			return true, reset
+		}
+		l.accepted = append(l.accepted, now)
+		h.Set("X-RateLimit-Remaining", strconv.Itoa(l.n-len(l.accepted)))
+	}
+	return false, 0
 }
 
 // RateLimit makes the next times requests with this method and path prefix

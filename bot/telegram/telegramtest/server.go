@@ -274,6 +274,21 @@ func (s *Server) PushCallback(chatID int64, from User, msgID int, data string) (
 // PushRaw queues an update given as JSON (update_id is set by the fake).
 func (s *Server) PushRaw(body map[string]any) int { return s.push(body) }
 
+// Take removes a queued update and returns its JSON, for a test that
+// delivers it to a webhook itself (as Telegram does in webhook mode: to the
+// replica the load balancer picks). It returns nil for an unknown id.
+func (s *Server) Take(updateID int) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, u := range s.updates {
+		if u.id == updateID {
+			s.updates = append(s.updates[:i], s.updates[i+1:]...)
+			return u.raw
+		}
+	}
+	return nil
+}
+
 // Offset is the highest offset the bot has confirmed: updates below it are
 // acknowledged and will not be delivered again.
 func (s *Server) Offset() int {

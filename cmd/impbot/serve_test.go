@@ -78,6 +78,9 @@ func TestServeTelegramSIGTERM(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a child process")
 	}
+	// Child processes, mostly waiting on leases, limits and
+	// each other: they overlap with the other child-process tests.
+	t.Parallel()
 	srv := telegramtest.New(t)
 	path := tgExampleConfig(t, srv.URL, nil)
 	// Five questions wait at Telegram: the bot takes them in one batch and

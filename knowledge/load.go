@@ -260,7 +260,10 @@ func LoadLimits(fsys fs.FS, name string, lim Limits) (*Base, Problems) {
 	// Article links must name an article; article IDs are not prose.
 	for _, lang := range b.Langs() {
 		for _, a := range b.Articles[lang] {
-			probs = append(probs, checkBodyLinks(a, func(id string) bool { return b.byID[lang][id] != nil || b.byID["en"][id] != nil })...)
+			probs = append(probs, checkBodyLinks(a,
+				func(id string) bool { return b.byID[lang][id] != nil || b.byID["en"][id] != nil },
+				func(id string) bool { return b.Broken(lang, id) != "" },
+				b.HoldBack)...)
 		}
 	}
 	probs = append(probs, b.checkTwins()...)

@@ -80,6 +80,11 @@ func Open(o Options) (*Redis, error) {
 	ro.PoolSize = 64
 	ro.PoolTimeout = 4 * o.Timeout
 	ro.MaxRetries = 1
+	// One dial per attempt: go-redis would otherwise dial 5 times 100 ms
+	// apart, so each command took ~1 s against a Redis that refuses
+	// connections (and a reply ~4 s) before the bot degraded. The command
+	// is still retried once (MaxRetries).
+	ro.DialerRetries = 1
 	ro.MinRetryBackoff = 10 * time.Millisecond
 	ro.MaxRetryBackoff = 50 * time.Millisecond
 	ro.ContextTimeoutEnabled = true

@@ -18,6 +18,7 @@ func env(vars map[string]string) func(string) (string, bool) {
 }
 
 func TestParseConfigExpandsSecretsAndDefaults(t *testing.T) {
+	t.Parallel()
 	c, err := ParseConfig("c.yaml", []byte("telegram:\n  enabled: true\n  token: ${TG}\norganization: {name: Maple, contact: hi@example.com}\n"), env(map[string]string{"TG": "123:abc"}))
 	if err != nil {
 		t.Fatal(err)
@@ -31,6 +32,7 @@ func TestParseConfigExpandsSecretsAndDefaults(t *testing.T) {
 }
 
 func TestParseConfigErrorsNameTheKey(t *testing.T) {
+	t.Parallel()
 	cases := []struct{ yaml, want string }{
 		{"telegram:\n  enabld: true\n", "enabld"},
 		{"telegram:\n  enabled: true\n  token: ${TG}\ndiscord:\n  token: ${DC}\n", "telegram.token: is empty (unset in the environment: TG, DC): set the environment variable the config names (TELEGRAM_BOT_TOKEN in the example), or turn Telegram off with telegram.enabled: false"},
@@ -66,6 +68,7 @@ func TestParseConfigErrorsNameTheKey(t *testing.T) {
 }
 
 func TestParseConfigNeverEchoesTheToken(t *testing.T) {
+	t.Parallel()
 	_, err := ParseConfig("c.yaml", []byte("telegram:\n  enabled: true\n  token: ${TG}\n  mode: nope\n"), env(map[string]string{"TG": "123:SECRET"}))
 	if err == nil || strings.Contains(err.Error(), "SECRET") {
 		t.Fatalf("error %v", err)
@@ -73,6 +76,7 @@ func TestParseConfigNeverEchoesTheToken(t *testing.T) {
 }
 
 func TestDamagedStoreRefusedNamesTheFile(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "sessions.db")
 	if err := os.WriteFile(path, bytes.Repeat([]byte{0xAB}, 16384), 0o600); err != nil {
 		t.Fatal(err)
@@ -97,6 +101,7 @@ func TestDamagedStoreRefusedNamesTheFile(t *testing.T) {
 }
 
 func TestKBCheckAppliesTheConfigLimits(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	kdir := filepath.Join(dir, "kb")
 	opsSmallKnowledge(t, kdir, "pgwp")
@@ -124,6 +129,7 @@ func TestKBCheckAppliesTheConfigLimits(t *testing.T) {
 // after parsing, so a value may hold ": ", " #" or quotes; keys and comments
 // are left alone; a plain reference takes its value's type.
 func TestParseConfigExpandsDecodedValues(t *testing.T) {
+	t.Parallel()
 	vars := env(map[string]string{
 		"TG":    "123:abc #not-a-comment",
 		"ORG":   `Maple: "Legal" Clinic # 2`,
@@ -163,6 +169,7 @@ func TestParseConfigExpandsDecodedValues(t *testing.T) {
 // TestParseConfigAuto: `enabled: auto` turns a platform on exactly when its
 // token is set.
 func TestParseConfigAuto(t *testing.T) {
+	t.Parallel()
 	yml := []byte("telegram:\n  enabled: auto\n  token: ${TG}\ndiscord:\n  enabled: auto\n  token: ${DC}\n")
 	c, err := ParseConfig("c.yaml", yml, env(map[string]string{"DC": "d"}))
 	if err != nil {
@@ -177,6 +184,7 @@ func TestParseConfigAuto(t *testing.T) {
 }
 
 func TestParseConfigRedisBackend(t *testing.T) {
+	t.Parallel()
 	c, err := ParseConfig("c.yaml", []byte("sessions:\n  backend: redis\n  redis:\n    url: rediss://r.example:6380/1\n"), env(nil))
 	if err != nil {
 		t.Fatal(err)

@@ -209,6 +209,7 @@ func dlgContains(list []string, s string) bool {
 // persona gets all of its expect_all outcomes and none of its expect_none,
 // through the `chat --jsonl` contract.
 func TestPersonasThroughChatJSONL(t *testing.T) {
+	t.Parallel()
 	ps := loadDlgPersonas(t)
 	app := dlgApp(t, "")
 	s := newDlgSession(t, app.Handler)
@@ -251,6 +252,7 @@ func TestPersonasThroughChatJSONL(t *testing.T) {
 // starts, a question instead of an answer, article buttons passing through,
 // back, cancel and /forget.
 func TestDialogueThroughRouter(t *testing.T) {
+	t.Parallel()
 	app := dlgApp(t, "")
 	s := newDlgSession(t, app.Handler)
 
@@ -330,6 +332,7 @@ func TestDialogueThroughRouter(t *testing.T) {
 // TestDialogueResultFormat checks the end of a dialogue: article buttons,
 // the notice with the contact, the employer steps.
 func TestDialogueResultFormat(t *testing.T) {
+	t.Parallel()
 	app := dlgApp(t, "")
 	s := newDlgSession(t, app.Handler)
 	p := dlgPersona{Name: "employer hiring a US engineer", Profile: map[string]any{
@@ -450,6 +453,7 @@ func runKBGraph(w io.Writer, lang string, markdown bool) error {
 }
 
 func TestKBCheckReportsBrokenRules(t *testing.T) {
+	t.Parallel()
 	orig := dlgShippedRules(t)
 	broken := strings.Replace(orig, "- {fact: age, within_age_of: iec}", "- {fact: agee, within_age_of: iec}", 1)
 	broken = strings.Replace(broken, "outcome: bowp", "outcome: bridging-permit", 1)
@@ -490,6 +494,7 @@ func TestKBCheckReportsBrokenRules(t *testing.T) {
 }
 
 func TestBrokenRulesStopTheApp(t *testing.T) {
+	t.Parallel()
 	dir := dlgKnowledgeDir(t, strings.Replace(dlgShippedRules(t), "outcome: pgwp", "outcome: no-such-article", 1))
 	cfg, err := localConfig("", dir)
 	if err != nil {
@@ -502,6 +507,7 @@ func TestBrokenRulesStopTheApp(t *testing.T) {
 }
 
 func TestRulesHotReload(t *testing.T) {
+	t.Parallel()
 	app := dlgApp(t, "")
 	if len(app.Reloaders()) == 0 {
 		t.Fatal("no reload hook registered")
@@ -539,6 +545,7 @@ func TestRulesHotReload(t *testing.T) {
 }
 
 func TestKBGraph(t *testing.T) {
+	t.Parallel()
 	var stdout, stderr bytes.Buffer
 	if err := runKBGraph(&stdout, "en", false); err != nil {
 		t.Fatalf("kb graph: %v %s", err, stderr.String())
@@ -565,6 +572,7 @@ func TestKBGraph(t *testing.T) {
 // that file's problem alone and holds back what follows from it (the other
 // articles' related ids and the eligibility rules' outcomes pointing to it).
 func TestKBCheckReportsTheRootError(t *testing.T) {
+	t.Parallel()
 	dir := dlgKnowledgeDir(t, "")
 	p := filepath.Join(dir, "en", "pgwp.md")
 	data, err := os.ReadFile(p)
@@ -591,6 +599,7 @@ func TestKBCheckReportsTheRootError(t *testing.T) {
 // offers "Check my eligibility" (/help, a question answered mid-check, an
 // article button); once it ends, /help offers it again.
 func TestNoEligibilityButtonDuringTheCheck(t *testing.T) {
+	t.Parallel()
 	app := dlgApp(t, "")
 	s := newDlgSession(t, app.Handler)
 	offers := func(out console.Out) bool {
@@ -629,6 +638,7 @@ func TestNoEligibilityButtonDuringTheCheck(t *testing.T) {
 // TestKnowledgeHash: the folder copy of the embedded knowledge hashes the
 // same; one changed byte changes the hash.
 func TestKnowledgeHash(t *testing.T) {
+	t.Parallel()
 	embedded, err := KnowledgeHash("")
 	if err != nil {
 		t.Fatal(err)
@@ -655,6 +665,7 @@ func TestKnowledgeHash(t *testing.T) {
 // link, t.me/BOT?start=eligibility) starts the eligibility dialogue;
 // "/start pgwp" opens the article.
 func TestStartDeepLinkOpensTheCheck(t *testing.T) {
+	t.Parallel()
 	app := dlgApp(t, "")
 	s := newDlgSession(t, app.Handler)
 	out := s.send(console.In{User: "d", Text: "/start eligibility", Lang: "fr"})
@@ -671,6 +682,7 @@ func TestStartDeepLinkOpensTheCheck(t *testing.T) {
 // is in scope: it gets the IMP overview with the eligibility check offered,
 // not the fallback. (The phrasings differ from the article's questions.)
 func TestBroadWishGetsTheOverviewAndTheCheck(t *testing.T) {
+	t.Parallel()
 	app := dlgApp(t, "")
 	s := newDlgSession(t, app.Handler)
 	for i, q := range []string{"how do I move to Canada", "i wanna move to canada", "je veux immigrer au Canada", "Comment s'installer au Canada ?"} {

@@ -18,6 +18,7 @@ import (
 // buttons (typing only the country and the age, by mentioning the bot), while
 // another member presses the dialogue's buttons in vain.
 func TestDiscordEligibilityDialogue(t *testing.T) {
+	t.Parallel()
 	const (
 		guild  = "500000000000000001"
 		chA    = "300000000000000011" // alice's channel
@@ -214,6 +215,7 @@ func TestDiscordEligibilityDialogue(t *testing.T) {
 // open one gateway connection per shard, each identifying as [id, count]
 // (discordgo's ShardID/ShardCount); the slash commands are registered once.
 func TestDiscordShards(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		shards string
 		ids    []int

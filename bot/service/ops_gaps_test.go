@@ -75,6 +75,7 @@ var opsBread = []string{
 // reads the report with `kb gaps`: over HTTP while serve holds the store,
 // from the file once it has stopped.
 func TestOpsKBGaps(t *testing.T) {
+	t.Parallel()
 	defer func(d time.Duration) { gapsLockWait = d }(gapsLockWait)
 	gapsLockWait = 50 * time.Millisecond
 	cfg := opsSmallConfig(t)
@@ -255,6 +256,7 @@ func opsNonNil(c []insights.Candidate) []insights.Candidate {
 }
 
 func TestOpsKBGapsWithoutStore(t *testing.T) {
+	t.Parallel()
 	cfg := DefaultConfig()
 	cfg.Sessions.Path = filepath.Join(t.TempDir(), "never-created.db")
 	out, err := opsRun(t, "kb", "gaps", "--config", opsConfigFile(t, cfg))
@@ -275,6 +277,7 @@ func TestOpsKBGapsWithoutStore(t *testing.T) {
 }
 
 func TestOpsAdminBaseURLAndSafeText(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[[2]string]string{
 		{"", "127.0.0.1:8080"}:                  "http://127.0.0.1:8080",
 		{"", "0.0.0.0:9000"}:                    "http://127.0.0.1:9000",
@@ -301,6 +304,7 @@ func TestOpsAdminBaseURLAndSafeText(t *testing.T) {
 // TestOpsForgetKeepsNoIdentity checks that /forget succeeds with the recorder
 // plugged in, and that what the recorder keeps identifies nobody.
 func TestOpsForgetKeepsNoIdentity(t *testing.T) {
+	t.Parallel()
 	cfg := opsConfig(t)
 	s := opsStartServe(t, cfg)
 	const user = "user-7f3a9c"
@@ -348,6 +352,7 @@ func TestOpsForgetKeepsNoIdentity(t *testing.T) {
 // message texts nor any token. The control run with log.message_text on
 // shows that the check would see them.
 func TestOpsLogsKeepNoTextOrTokens(t *testing.T) {
+	t.Parallel()
 	const (
 		marker  = "quokka"
 		tgToken = "123456789:AAFakeTelegramTokenForLogTest"

@@ -299,6 +299,7 @@ const opsPGWPQuestion = "how long is a pgwp valid"
 // milliseconds; the time an edit of the full knowledge takes to be served
 // is BenchmarkReload's (0.6 s on 2 loaded cores).
 func TestOpsHotReload(t *testing.T) {
+	t.Parallel()
 	cfg := opsSmallConfig(t)
 	s := opsStartServe(t, cfg)
 	path := filepath.Join(cfg.Knowledge.Dir, "en", "pgwp.md")
@@ -380,6 +381,38 @@ func TestOpsHotReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	opsEventually(t, patience, "German article served", func() bool { return s.app.Router.Index().Has("de") })
+
+	// 5. A file that lands in a new language folder while the reload that
+	// found the folder runs (after it read the folder, before the folder
+	// is watched: no event announces that file) is read too. Hooks write
+	// it at that instant, in the first reload that starts after the mkdir.
+	es := bytes.Replace(orig, []byte("\nlang: en\n"), []byte("\nlang: es\n"), 1)
+	esDir := filepath.Join(cfg.Knowledge.Dir, "es")
+	var made, startedAfter, wrote atomic.Bool
+	mark := func() { startedAfter.Store(made.Load()) } // reloads run one at a time
+	s.st.beforeLoad.Store(&mark)
+	hook := func(b *knowledge.Base) error {
+		if startedAfter.Load() && !wrote.Swap(true) {
+			if len(b.Articles["es"]) != 0 {
+				t.Errorf("the Spanish article was read before it was written")
+			}
+			if err := os.WriteFile(filepath.Join(esDir, "pgwp.md"), es, 0o644); err != nil {
+				t.Errorf("write the Spanish article: %v", err)
+			}
+		}
+		return nil
+	}
+	s.st.swapMu.Lock() // reloads read the hooks under it
+	s.app.OnReload(hook)
+	s.st.swapMu.Unlock()
+	if err := os.MkdirAll(esDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	made.Store(true)
+	opsEventually(t, patience, "Spanish article served", func() bool { return s.app.Router.Index().Has("es") })
+	if !wrote.Load() {
+		t.Fatal("no reload ran after the new folder appeared")
+	}
 }
 
 // opsSmallKnowledge replaces the knowledge in dir with a few of the shipped
@@ -416,6 +449,7 @@ func opsSmallKnowledge(t testing.TB, dir string, ids ...string) {
 // is reloaded again and again: every question gets the same answer as
 // before, and the replaced indexes are all closed. Run with -race.
 func TestOpsReloadBurst(t *testing.T) {
+	t.Parallel()
 	cfg := opsSmallConfig(t)
 	s := opsStartServe(t, cfg)
 	questions := map[string]string{}
@@ -495,6 +529,7 @@ func TestOpsReloadBurst(t *testing.T) {
 // TestOpsRetirer checks that an index stays open while a request that started
 // before the swap runs, and no longer.
 func TestOpsRetirer(t *testing.T) {
+	t.Parallel()
 	r := newRetirer(0)
 	release := map[string]chan struct{}{"a": make(chan struct{}), "b": make(chan struct{})}
 	entered := make(chan struct{})
@@ -590,6 +625,7 @@ func opsParseMetrics(t testing.TB, text string) map[string]float64 {
 }
 
 func TestOpsMetricsScrape(t *testing.T) {
+	t.Parallel()
 	cfg := opsSmallConfig(t)
 	s := opsStartServe(t, cfg)
 	sent := 0

@@ -17,6 +17,7 @@ import (
 // refused at reload with its name and line, and the previous knowledge
 // keeps answering.
 func TestOpsFIFOAndGiantFile(t *testing.T) {
+	t.Parallel()
 	cfg := opsSmallConfig(t)
 	en := filepath.Join(cfg.Knowledge.Dir, "en")
 	if err := syscall.Mkfifo(filepath.Join(en, "pipe.md"), 0o644); err != nil {
@@ -56,6 +57,7 @@ func TestOpsFIFOAndGiantFile(t *testing.T) {
 // serving, reloads are refused while it still runs, and when it finally
 // finishes it applies nothing.
 func TestOpsReloadTimeLimit(t *testing.T) {
+	t.Parallel()
 	cfg := opsSmallConfig(t)
 	cfg.Knowledge.ReloadTimeout = Duration(200 * time.Millisecond)
 	s := opsStartServe(t, cfg)
@@ -89,6 +91,7 @@ func TestOpsReloadTimeLimit(t *testing.T) {
 // TestOpsShutdownDoesNotWaitForReload: a reload stuck reading (started by
 // the watcher) neither blocks the watcher nor the shutdown.
 func TestOpsShutdownDoesNotWaitForReload(t *testing.T) {
+	t.Parallel()
 	cfg := opsSmallConfig(t)
 	cfg.Knowledge.ReloadTimeout = Duration(time.Hour)
 	s := opsStartServe(t, cfg)

@@ -265,8 +265,13 @@ func watchKnowledge(ctx context.Context, a *App) error {
 		case <-reloaded:
 			reloading = false
 			if w != nil {
-				if _, err := watchDirs(w, dir); err != nil {
+				// A folder new since the last watch (a new language) may
+				// already hold files written before it was watched, which
+				// no event announces: read the knowledge again.
+				if added, err := watchDirs(w, dir); err != nil {
 					a.Log.Warn("cannot watch the knowledge folder", "dir", dir, "err", err)
+				} else if added && again == "" {
+					debounce.Reset(reloadDebounce)
 				}
 			}
 			if again != "" {
@@ -309,16 +314,18 @@ func watchKnowledge(ctx context.Context, a *App) error {
 }
 
 // watchDirs watches dir and its subfolders (the languages), following
-// symbolic links. added reports that dir itself was not watched before.
+// symbolic links. added reports that dir or one of its subfolders was not
+// watched before.
 func watchDirs(w *fsnotify.Watcher, dir string) (added bool, err error) {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
+	watched := w.WatchList()
+	isNew := func(p string) bool {
+		abs, err := filepath.Abs(p)
+		return err == nil && !slices.Contains(watched, abs) && !slices.Contains(watched, p)
+	}
+	if _, err := filepath.Abs(dir); err != nil {
 		return false, err
 	}
-	watched := w.WatchList()
-	if !slices.Contains(watched, abs) && !slices.Contains(watched, dir) {
-		added = true
-	}
+	added = isNew(dir)
 	if err := w.Add(dir); err != nil {
 		return false, fmt.Errorf("watch %s: %w", dir, err)
 	}
@@ -332,6 +339,7 @@ func watchDirs(w *fsnotify.Watcher, dir string) (added bool, err error) {
 			continue
 		}
 		if st, err := os.Stat(p); err == nil && st.IsDir() {
+			added = added || isNew(p)
 			if err := w.Add(p); err != nil {
 				return added, fmt.Errorf("watch %s: %w", p, err)
 			}

@@ -19,6 +19,7 @@ import (
 // likely article; confirming it adds the phrasing to the article file and
 // reloads, so the same question is then answered. No YAML edited by hand.
 func TestTeacherLearnsFromTheStaffChat(t *testing.T) {
+	t.Parallel()
 	cfg := opsSmallConfig(t)
 	s := opsStartServe(t, cfg)
 	// A phrasing the bot does not answer confidently yet.
@@ -77,6 +78,7 @@ func TestTeacherLearnsFromTheStaffChat(t *testing.T) {
 // TestReviewOverdueInReadyzAndMetrics: an article not reviewed for 180 days
 // shows in /readyz (a warning; still ready) and in the metric.
 func TestReviewOverdueInReadyzAndMetrics(t *testing.T) {
+	t.Parallel()
 	cfg := opsSmallConfig(t)
 	p := filepath.Join(cfg.Knowledge.Dir, "en", "pgwp.md")
 	data, err := os.ReadFile(p)
@@ -114,6 +116,7 @@ func TestReviewOverdueInReadyzAndMetrics(t *testing.T) {
 // TestOneFactEditChangesEveryAnswer: editing a fee in facts.yaml changes the
 // served answers after the hot reload, without touching an article.
 func TestOneFactEditChangesEveryAnswer(t *testing.T) {
+	t.Parallel()
 	cfg := opsSmallConfig(t)
 	s := opsStartServe(t, cfg)
 	<-s.st.watching

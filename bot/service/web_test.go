@@ -150,6 +150,7 @@ func TestServeWebHandoffToTelegramStaff(t *testing.T) {
 }
 
 func TestWebConfigErrorsNameTheKey(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ yaml, key string }{
 		{"web:\n  enabled: true\n  allowed_origins: [\"example.com\"]\n", "web.allowed_origins"},
 		{"web:\n  enabled: true\n  theme_color: \"red\"\n", "web.theme_color"},
@@ -165,6 +166,7 @@ func TestWebConfigErrorsNameTheKey(t *testing.T) {
 // TestServeWebOnItsOwnAddress: web.addr other than http.addr gives the web
 // chat its own listener; http.addr keeps only the operations endpoints.
 func TestServeWebOnItsOwnAddress(t *testing.T) {
+	t.Parallel()
 	cfg := DemoConfig()
 	cfg.HTTP.Addr = "127.0.0.1:0"
 	cfg.Web.Addr = "localhost:0"

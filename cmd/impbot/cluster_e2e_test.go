@@ -248,6 +248,9 @@ func TestClusterWebhookE2E(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs three replicas")
 	}
+	// Child processes, mostly waiting on leases, limits and
+	// each other: they overlap with the other child-process tests.
+	t.Parallel()
 	rds := redistest.Start(t)
 	srv := telegramtest.New(t)
 	const sendRate = 300
@@ -436,6 +439,9 @@ func TestClusterRedisRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs three replicas")
 	}
+	// Child processes, mostly waiting on leases, limits and
+	// each other: they overlap with the other child-process tests.
+	t.Parallel()
 	rds := redistest.Start(t)
 	srv := telegramtest.New(t)
 	var rs []*replica
@@ -517,6 +523,9 @@ func TestClusterPollingLeader(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs three replicas")
 	}
+	// Child processes, mostly waiting on leases, limits and
+	// each other: they overlap with the other child-process tests.
+	t.Parallel()
 	rds := redistest.Start(t)
 	srv := telegramtest.New(t)
 	var rs []*replica

@@ -92,6 +92,9 @@ func TestTwoChatProcessesShareRedis(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs child processes")
 	}
+	// Child processes, mostly waiting on leases, limits and
+	// each other: they overlap with the other child-process tests.
+	t.Parallel()
 	srv := redistest.Start(t)
 	cfg := filepath.Join(t.TempDir(), "config.yaml")
 	if err := os.WriteFile(cfg, []byte("sessions:\n  backend: redis\n  redis:\n    url: "+srv.URL()+"\n"), 0o600); err != nil {

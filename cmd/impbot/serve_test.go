@@ -78,13 +78,19 @@ func TestServeTelegramSIGTERM(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a child process")
 	}
+	// Child processes, mostly waiting on leases, limits and
+	// each other: they overlap with the other child-process tests.
+	t.Parallel()
 	srv := telegramtest.New(t)
 	path := tgExampleConfig(t, srv.URL, nil)
-	// Five questions wait at Telegram: the bot takes them in one batch and
+	// Eight questions wait at Telegram: the bot takes them in one batch and
 	// may send three at once to one chat, then one per second. SIGTERM comes
-	// after the first reply, so two replies are still in flight.
+	// after the first reply, so replies are still in flight: the last one
+	// is due 5 s after the first, room for a loaded machine to send the
+	// signal before it.
+	const questions = 8
 	var last int
-	for i := 0; i < 5; i++ {
+	for range questions {
 		last = srv.PushMessage(telegramtest.Msg{ChatID: 42, From: telegramtest.User{ID: 42, Name: "U", Lang: "en"}, Text: "/help"})
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestTelegramServeHelperProcess$")
@@ -116,7 +122,7 @@ func TestServeTelegramSIGTERM(t *testing.T) {
 		}
 	}()
 	srv.WaitSent(t, 42, 1, 2*time.Minute)
-	if n := len(srv.SentTo(42)); n == 5 {
+	if n := len(srv.SentTo(42)); n == questions {
 		t.Fatal("all replies were sent before SIGTERM; the test did not exercise shutdown")
 	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -130,8 +136,8 @@ func TestServeTelegramSIGTERM(t *testing.T) {
 	case <-time.After(2 * time.Minute):
 		t.Fatalf("impbot did not exit after SIGTERM\n%s", logs.String())
 	}
-	if n := len(srv.SentTo(42)); n != 5 {
-		t.Errorf("%d replies delivered, want all 5 (the replies in flight are finished)", n)
+	if n := len(srv.SentTo(42)); n != questions {
+		t.Errorf("%d replies delivered, want all %d (the replies in flight are finished)", n, questions)
 	}
 	if srv.Offset() != last+1 {
 		t.Errorf("acknowledged offset %d, want %d", srv.Offset(), last+1)

@@ -127,3 +127,42 @@ func TestJSONLParallelEqualsSequential(t *testing.T) {
 	}
 	t.Logf("%d lines, %d bytes, identical", nIn, len(seq))
 }
+
+// BenchmarkJSONLInProcess: RunJSONL on the real app (embedded knowledge),
+// 4,000 lines of distinct users (the dev questions in turn), one worker
+// and the default; msgs/s. With -cpuprofile it shows the share of the
+// time spent answering (the handler) against the loop around it.
+func BenchmarkJSONLInProcess(b *testing.B) {
+	data, err := os.ReadFile("../../cmd/impbot/testdata/dev.jsonl")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var qs []string
+	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var q struct{ Q string }
+		json.Unmarshal([]byte(l), &q)
+		qs = append(qs, q.Q)
+	}
+	var in strings.Builder
+	const lines = 4000
+	for i := range lines {
+		l, _ := json.Marshal(map[string]string{"user": fmt.Sprint("user", i), "text": qs[i%len(qs)]})
+		in.Write(l)
+		in.WriteByte('\n')
+	}
+	app, err := service.LocalApp("", "", io.Discard)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer app.Close()
+	for _, workers := range []int{1, 0} {
+		b.Run(fmt.Sprint("workers=", workers), func(b *testing.B) {
+			for b.Loop() {
+				if err := console.RunJSONLWith(context.Background(), app.Handler, strings.NewReader(in.String()), io.Discard, console.JSONLOptions{Workers: workers}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(lines)*float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+		})
+	}
+}

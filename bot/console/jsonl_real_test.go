@@ -9,7 +9,9 @@ import (
 	"io"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/impbot/impbot/bot/console"
 	"github.com/impbot/impbot/bot/service"
@@ -157,12 +159,25 @@ func BenchmarkJSONLInProcess(b *testing.B) {
 	defer app.Close()
 	for _, workers := range []int{1, 0} {
 		b.Run(fmt.Sprint("workers=", workers), func(b *testing.B) {
+			cpu0 := processCPU()
 			for b.Loop() {
 				if err := console.RunJSONLWith(context.Background(), app.Handler, strings.NewReader(in.String()), io.Discard, console.JSONLOptions{Workers: workers}); err != nil {
 					b.Fatal(err)
 				}
 			}
+			cpu := processCPU() - cpu0
 			b.ReportMetric(float64(lines)*float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+			b.ReportMetric(float64(cpu.Microseconds())/float64(lines*b.N), "cpu-µs/msg")
+			b.ReportMetric(cpu.Seconds()/b.Elapsed().Seconds(), "cores")
 		})
 	}
+}
+
+// processCPU is the CPU time (user and system) this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

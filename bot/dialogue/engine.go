@@ -124,15 +124,17 @@ func (e *Engine) stripe(key string) *lockStripe {
 	return &e.locks[h%uint32(len(e.locks))]
 }
 
-// lock takes the lock of key's session and returns its unlock.
-func (e *Engine) lock(key string) (unlock func()) {
+// lock takes the lock of key's session; unlock the returned stripe.
+func (e *Engine) lock(key string) *lockStripe {
 	s := e.stripe(key)
 	s.busy.Add(1) // before waiting: noState must see a request under way
 	s.mu.Lock()
-	return func() {
-		s.mu.Unlock()
-		s.busy.Add(-1)
-	}
+	return s
+}
+
+func (s *lockStripe) unlock() {
+	s.mu.Unlock()
+	s.busy.Add(-1)
 }
 
 // noState reports, without taking any lock, that key's session certainly
@@ -190,10 +192,11 @@ func (e *Engine) save(ctx context.Context, key string, st *state) error {
 // Active reports whether req's session has a dialogue in progress (a
 // finished one, kept only for /summary, is not).
 func (e *Engine) Active(ctx context.Context, req *bot.Request) bool {
-	if e.noState(req.SessionKey()) {
+	key := req.SessionKey()
+	if e.noState(key) {
 		return false
 	}
-	st, ok, err := e.load(ctx, req.SessionKey())
+	st, ok, err := e.load(ctx, key)
 	return err == nil && ok && !st.Done
 }
 
@@ -219,7 +222,7 @@ func reqLang(req *bot.Request) string {
 // Start begins (or restarts) the dialogue for req's session.
 func (e *Engine) Start(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	key := req.SessionKey()
-	defer e.lock(key)()
+	defer e.lock(key).unlock()
 	lang := reqLang(req)
 	if lang == "" {
 		lang = "en"
@@ -256,7 +259,7 @@ func (e *Engine) Handle(ctx context.Context, req *bot.Request, faq bot.Handler) 
 			return nil, false, nil
 		}
 	}
-	defer e.lock(key)()
+	defer e.lock(key).unlock()
 	st, active, err := e.load(ctx, key)
 	if err != nil {
 		return nil, false, err

@@ -127,7 +127,7 @@ func TestMessageDuringStartWaitsForIt(t *testing.T) {
 	ctx := context.Background()
 	e := newEngine(t, session.NewMemory(0))
 	key := userReq("u", "", "").SessionKey()
-	unlock := e.lock(key) // a Start under way
+	held := e.lock(key) // a Start under way
 	got := make(chan bool, 1)
 	go func() {
 		_, ok, err := e.Handle(ctx, userReq("u", "", "d:asker=worker"), nil)
@@ -147,7 +147,7 @@ func TestMessageDuringStartWaitsForIt(t *testing.T) {
 	if _, err := e.begin(ctx, key, "en", true, "intro"); err != nil {
 		t.Fatal(err)
 	}
-	unlock()
+	held.unlock()
 	if !<-got {
 		t.Fatal("the message after the Start missed the dialogue")
 	}
@@ -216,14 +216,18 @@ func TestStartThenNextMessageUnderLoad(t *testing.T) {
 // 8 goroutines per core, through the engine (Handle, then Active as the
 // router does). "probe" is the Memory store (lock-free check);
 // "locked" hides the probe, as a Redis or Bolt store would: every message
-// takes the session lock and reads the store.
+// takes the session lock and reads the store. "text" messages also run
+// the start-request match (a few µs of regexp), "button" presses
+// (an article button) only the session check.
 func BenchmarkHandleNoDialogue(b *testing.B) {
 	for _, bc := range []struct {
-		name  string
-		store func() session.Store
+		name, text, action string
+		store              func() session.Store
 	}{
-		{"probe", func() session.Store { return session.NewMemory(0) }},
-		{"locked", func() session.Store { return hiddenProbe{session.NewMemory(0)} }},
+		{"probe/text", "how long is a PGWP valid?", "", func() session.Store { return session.NewMemory(0) }},
+		{"locked/text", "how long is a PGWP valid?", "", func() session.Store { return hiddenProbe{session.NewMemory(0)} }},
+		{"probe/button", "", "a:pgwp", func() session.Store { return session.NewMemory(0) }},
+		{"locked/button", "", "a:pgwp", func() session.Store { return hiddenProbe{session.NewMemory(0)} }},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			ctx := context.Background()
@@ -233,7 +237,7 @@ func BenchmarkHandleNoDialogue(b *testing.B) {
 			}
 			reqs := make([]*bot.Request, 4096)
 			for i := range reqs {
-				reqs[i] = userReq(fmt.Sprint("u", i), "how long is a PGWP valid?", "")
+				reqs[i] = userReq(fmt.Sprint("u", i), bc.text, bc.action)
 			}
 			var seq atomic.Int64
 			b.SetParallelism(8)

@@ -131,6 +131,18 @@ var frenchWords = map[string]bool{
 	"au": true, "aux": true, "du": true, "sur": true, "dans": true, "pas": true, "ne": true, "sans": true,
 	"emploi": true, "employeur": true, "conjoint": true, "conjointe": true, "mais": true, "ou": true, "et": true,
 	"c'est": true, "j'ai": true, "qu'est-ce": true, "d'un": true, "d'une": true, "l'eimt": true, "eimt": true,
+	// more common words, and the French names of the programs (PVT, EIC,
+	// PMI, PTPD…), as typed on phones too (without accents)
+	"ans": true, "année": true, "annee": true, "années": true, "mois": true, "âge": true, "où": true,
+	"quand": true, "pourquoi": true, "aussi": true, "très": true, "tres": true, "être": true, "etre": true,
+	"avoir": true, "il": true, "elle": true, "ils": true, "elles": true, "cette": true, "ce": true,
+	"sont": true, "faire": true, "moi": true, "mari": true, "femme": true, "enfants": true, "depuis": true,
+	"après": true, "apres": true, "avant": true, "encore": true, "déjà": true, "deja": true, "veux": true,
+	"voudrais": true, "aimerais": true, "besoin": true, "obtenir": true, "demande": true, "délai": true,
+	"delai": true, "frais": true, "étudiant": true, "etudiant": true, "étudiante": true, "études": true,
+	"etudes": true, "diplôme": true, "diplome": true, "vacances-travail": true, "vacances": true,
+	"pvt": true, "eic": true, "pmi": true, "ptpd": true, "aceum": true, "aecg": true,
+	"ptpgp": true, "oui": true, "non": true, "svp": true, "s'il": true, "plaît": true, "plait": true,
 }
 
 var englishWords = map[string]bool{
@@ -139,6 +151,13 @@ var englishWords = map[string]bool{
 	"what": true, "work": true, "permit": true, "and": true, "in": true, "on": true, "we": true, "our": true,
 	"need": true, "much": true, "it": true, "be": true, "have": true, "if": true, "will": true, "from": true,
 	"hello": true, "hi": true, "thanks": true, "job": true, "employer": true, "spouse": true, "wife": true,
+	// more common words
+	"years": true, "old": true, "apply": true, "get": true, "when": true, "where": true, "why": true,
+	"who": true, "which": true, "this": true, "that": true, "am": true, "was": true,
+	"been": true, "want": true, "would": true, "should": true, "could": true, "still": true, "after": true,
+	"before": true, "husband": true, "kids": true, "children": true, "fee": true, "fees": true,
+	"processing": true, "study": true, "student": true, "company": true, "working": true,
+	"holiday": true, "please": true, "yes": true, "there": true,
 }
 
 // DetectLang guesses "fr" or "en" from the text (English when unsure).

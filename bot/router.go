@@ -293,7 +293,8 @@ func (r *Router) answer(ctx context.Context, req *Request) (*Response, error) {
 		return r.say(lang, "fallback", nil), nil
 	}
 	text := strings.TrimSpace(req.Text)
-	if !hasWordChar(text) {
+	if !hasWordChar(text) && !hasWordChar(ix.EmojiWords(lang, text)) {
+		// Nothing to read: no word and no emoji that stands for one.
 		return r.say(lang, "empty", nil), nil
 	}
 	if k := smallTalk(text); k != "" {

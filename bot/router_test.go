@@ -114,6 +114,7 @@ func TestCommandsAndSmallTalk(t *testing.T) {
 		"merci beaucoup":   "plaisir",
 		"":                 "type a question",
 		"😀😀😀":              "type a question",
+		"🎓➡️💼🇨🇦?":          "Post-Graduation Work Permit",
 		"   \n\t ":         "type a question",
 		"/forget":          "deleted",
 	}
@@ -331,15 +332,18 @@ func TestTextLanguageWinsOverLocale(t *testing.T) {
 		{"fr-CA", "can my wife work in Canada", "en"},
 		{"en", "Combien de temps est valide le permis de travail post-diplôme ?", "fr"},
 		{"", "Est-ce que mon conjoint peut travailler ?", "fr"},
-		{"fr", "PGWP", "fr"},         // no words of either language: the locale
-		{"en", "PGWP", "en"},         //
-		{"fr", "merci thanks", "fr"}, // a tie: the locale
-		{"en", "merci thanks", "en"}, //
-		{"", "hello", "en"},          // no locale: the text
-		{"fr", "/help", "fr"},        // a command: the locale
-		{"en-US", "/help", "en"},     //
-		{"", "bonjour, PGWP", "fr"},  //
-		{"fr", "my PGWP", "en"},      // one English word, no French one: clear enough
+		{"fr", "PGWP", "fr"},            // no words of either language: the locale
+		{"en", "PGWP", "en"},            //
+		{"fr", "merci thanks", "fr"},    // a tie: the locale
+		{"en", "merci thanks", "en"},    //
+		{"", "hello", "en"},             // no locale: the text
+		{"fr", "/help", "fr"},           // a command: the locale
+		{"en-US", "/help", "en"},        //
+		{"", "bonjour, PGWP", "fr"},     //
+		{"fr", "my PGWP", "en"},         // one English word, no French one: clear enough
+		{"en", "🇫🇷 PVT 29 ans ?", "fr"}, // French program names and words
+		{"en", "delai PTPD svp", "fr"},  // typed without accents
+		{"fr", "PGWP processing time after graduation", "en"},
 	}
 	for _, c := range cases {
 		req := &Request{Platform: "t", ChatID: "c", UserID: "u", Lang: c.locale, Text: c.text}

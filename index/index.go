@@ -86,6 +86,7 @@ type Index struct {
 
 type langIndex struct {
 	lang     string
+	emoji    *strings.Replacer // emoji.yaml's words for emoji in questions (nil: none)
 	bi       bleve.Index
 	analyzer analysis.Analyzer
 	n        int
@@ -184,6 +185,7 @@ func build(b *knowledge.Base, cfg RankConfig, cache bool) (*Index, error) {
 	var first error
 	for i, lang := range langs {
 		if built[i] != nil {
+			built[i].emoji = emojiReplacer(b.Emoji[lang])
 			ix.langs[lang] = built[i]
 		}
 		if errs[i] != nil && first == nil {

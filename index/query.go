@@ -51,7 +51,7 @@ func (li *langIndex) wordTerms(w string) []string {
 // parse normalises text, corrects typos (when correct is set: user text, not
 // the knowledge's own) and analyzes it into concepts and features.
 func (li *langIndex) parse(text string, correct bool) *parsed {
-	p := &parsed{norm: Normalize(text)}
+	p := &parsed{norm: Normalize(li.emojiWords(text))}
 	ws := words(p.norm)
 	corrected := make([]bool, len(ws))
 	for i, w := range ws {

@@ -339,12 +339,22 @@ var bareIDRE = regexp.MustCompile(`[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9]`)
 // written bare in the body (a hyphenated ID such as worker-fees, or a
 // one-word ID after "see"/"voir"): readers see IDs as jargon, so a
 // cross-reference is written as a link, [Worker fees](article:worker-fees).
-func checkBodyLinks(a *Article, exists func(id string) bool) Problems {
+//
+// broken tells whether an ID is that of an article whose file could not be
+// loaded: a link to it is held back (counted by held), since the broken
+// file's own problem is the one to fix.
+func checkBodyLinks(a *Article, exists, broken func(id string) bool, held func()) Problems {
 	var probs Problems
 	bodyStart := a.bodyLine
 	for i, line := range strings.Split(a.Body, "\n") {
 		ln := bodyStart + i
 		for _, m := range ArticleLinkRE.FindAllStringSubmatch(line, -1) {
+			if !exists(m[2]) && broken != nil && broken(m[2]) {
+				if held != nil {
+					held()
+				}
+				continue
+			}
 			if !exists(m[2]) {
 				probs = append(probs, Problem{File: a.File, Line: ln, Message: fmt.Sprintf("link to unknown article %q", m[2])})
 			}

@@ -34,6 +34,9 @@ type Base struct {
 	Synonyms map[string][][]string
 	// Domain by language: words that signal a question is in scope.
 	Domain map[string][]string
+	// Emoji by language: the words an emoji stands for in a question
+	// (emoji.yaml), keyed without variation selectors (EmojiKey).
+	Emoji map[string]map[string]string
 	// Unrelated by language: examples of questions the bot must not answer
 	// with an article (<lang>/unrelated.yaml), learned as a class of their
 	// own by the ranker.
@@ -162,6 +165,7 @@ func LoadLimits(fsys fs.FS, name string, lim Limits) (*Base, Problems) {
 		Articles:  map[string][]*Article{},
 		Synonyms:  map[string][][]string{},
 		Domain:    map[string][]string{},
+		Emoji:     map[string]map[string]string{},
 		Unrelated: map[string][]string{},
 		Files:     map[string][]byte{},
 		byID:      map[string]map[string]*Article{},
@@ -226,6 +230,8 @@ func LoadLimits(fsys fs.FS, name string, lim Limits) (*Base, Problems) {
 				b.Synonyms, ps = ParseSynonyms(disp(n), data)
 			case DomainFile:
 				b.Domain, ps = ParseDomain(disp(n), data)
+			case EmojiFile:
+				b.Emoji, ps = ParseEmoji(disp(n), data)
 			default:
 				data, ps = b.Facts.ExpandYAML(disp(n), data)
 				b.Files[n] = data
@@ -254,7 +260,10 @@ func LoadLimits(fsys fs.FS, name string, lim Limits) (*Base, Problems) {
 	// Article links must name an article; article IDs are not prose.
 	for _, lang := range b.Langs() {
 		for _, a := range b.Articles[lang] {
-			probs = append(probs, checkBodyLinks(a, func(id string) bool { return b.byID[lang][id] != nil || b.byID["en"][id] != nil })...)
+			probs = append(probs, checkBodyLinks(a,
+				func(id string) bool { return b.byID[lang][id] != nil || b.byID["en"][id] != nil },
+				func(id string) bool { return b.Broken(lang, id) != "" },
+				b.HoldBack)...)
 		}
 	}
 	probs = append(probs, b.checkTwins()...)
@@ -482,6 +491,7 @@ func (b *Base) Subset(keepQuestion func(lang, id string, i int) bool, keepUnrela
 		Articles:  map[string][]*Article{},
 		Synonyms:  b.Synonyms,
 		Domain:    b.Domain,
+		Emoji:     b.Emoji,
 		Unrelated: map[string][]string{},
 		Files:     b.Files,
 		byID:      map[string]map[string]*Article{},

@@ -175,3 +175,28 @@ func TestBrokenArticleHoldsBackFollowOns(t *testing.T) {
 		t.Errorf("held back %d, broken alpha %q", b.HeldBack(), b.Broken("en", "alpha"))
 	}
 }
+
+// TestLinkToBrokenArticleIsHeldBack: a body link to an article whose file
+// cannot be parsed follows from that file's problem and is held back,
+// while a link to an article that exists nowhere is still reported.
+func TestLinkToBrokenArticleIsHeldBack(t *testing.T) {
+	withBody := func(id, body string) string {
+		s := strings.Replace(good, "id: alpha", "id: "+id, 1)
+		return strings.Replace(s, "Body.", body, 1)
+	}
+	b, probs := load(t, map[string]string{
+		"en/alpha.md": strings.Replace(good, "related: []\n---", "related: []\n", 1), // front matter not closed
+		"en/beta.md":  withBody("beta", "See [Alpha](article:alpha)."),
+		"en/gamma.md": withBody("gamma", "See [Ghost](article:ghost)."),
+	})
+	if len(probs) != 2 {
+		t.Fatalf("want the broken file's problem and the ghost link, got %d:\n%v", len(probs), probs)
+	}
+	if !strings.HasPrefix(probs[0].String(), "kb/en/alpha.md:1: front matter not closed") ||
+		!strings.Contains(probs[1].String(), `kb/en/gamma.md:14: link to unknown article "ghost"`) {
+		t.Errorf("problems:\n%v", probs)
+	}
+	if b.HeldBack() != 1 {
+		t.Errorf("held back %d, want 1 (beta's link to the broken alpha)", b.HeldBack())
+	}
+}

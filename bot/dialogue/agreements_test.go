@@ -76,7 +76,7 @@ var agreementCases = []agreementCase{
 	{"cusma", "investors", "cusma-ict-traders-investors", "", map[string]string{"citizenship": "Brazil", "work_kind": "own_business"}},
 	{"cusma", "investors", "cusma-ict-traders-investors", "possible", map[string]string{"citizenship": "Mexico", "work_kind": "own_business"}},
 	{"cusma", "traders", "cusma-ict-traders-investors", "", map[string]string{"citizenship": "USA", "work_kind": "academic", "job_offer": "yes"}},
-	// CETA/CUKTCA: transferees (T44), investors (T46), contractual service suppliers (T47), independent professionals (T43); no direct hires.
+	// CETA/CUKTCA: transferees, investors, contractual service suppliers, independent professionals (codes T43-T48 until December 2022; no current code confirmed); no direct hires.
 	{"ceta", "transferees", "ceta-cuktca", "likely", map[string]string{"citizenship": "Germany", "job_offer": "yes", "related_company_year": "yes", "role": "specialized_knowledge"}},
 	{"ceta", "transferees", "ceta-cuktca", "", map[string]string{"citizenship": "Germany", "job_offer": "yes", "teer": "1"}}, // hired directly
 	{"ceta", "investors", "ceta-cuktca", "possible", map[string]string{"citizenship": "Italy", "work_kind": "own_business"}},
@@ -130,7 +130,7 @@ var agreementCases = []agreementCase{
 	// Panama: professionals on the list (F42) only; transferees, traders and investors are not in force.
 	{"panama", "professionals", "other-ftas", "likely", map[string]string{"citizenship": "Panama", "job_offer": "yes", "listed_profession": "yes"}},
 	{"panama", "professionals", "other-ftas", "", map[string]string{"citizenship": "Panama", "job_offer": "yes", "related_company_year": "yes", "role": "executive_manager", "listed_profession": "no"}},
-	// Ukraine (CUFTA): professionals in TEER 0/1 (F72), transferees (F71, F74), investors (F70).
+	// Ukraine (CUFTA): professionals in TEER 0/1 (F72), transferees (F71, F74), investors (code not confirmed).
 	{"cufta", "professionals", "other-ftas", "likely", map[string]string{"citizenship": "Ukraine", "job_offer": "yes", "teer": "1"}},
 	{"cufta", "professionals", "other-ftas", "", map[string]string{"citizenship": "Ukraine", "job_offer": "yes", "teer": "3"}}, // the cook of issue 18
 	{"cufta", "professionals", "other-ftas", "possible", map[string]string{"citizenship": "Ukraine", "job_offer": "yes", "teer": "unknown"}},

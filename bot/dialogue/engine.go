@@ -655,6 +655,11 @@ func (e *Engine) result(rules *Rules, ev *evaluation, st *state, pre string) (*b
 			sep = " — " // never "(PMI)?:"
 		}
 		b.WriteString("**" + title + "**" + sep + s.Rule.Why.In(lang) + "\n")
+		if s.Unconfirmed != nil {
+			if note := s.Unconfirmed.UnconfirmedNote.In(lang); note != "" {
+				b.WriteString(note + "\n")
+			}
+		}
 		if s.Kind != KindNote {
 			if r := ev.reasons(s.Rule, lang); r != "" && len(s.Unknown) == 0 {
 				b.WriteString("_" + rules.text(lang, "because") + strings.TrimRight(colon(lang), " ") + "_ " + r + "\n")

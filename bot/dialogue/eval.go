@@ -137,15 +137,11 @@ func (ev *evaluation) withinAge(c *Cond, age string, ageKnown bool) tri {
 	if !ok || cit == Unknown {
 		return unknown
 	}
-	limit := -1
-	for _, code := range strings.Split(cit, ",") {
-		if max, ok := g.Countries[code]; ok && max > limit {
-			limit = max
-		}
-	}
-	if limit < 0 {
+	confirmed, unconfirmed, in := g.limitFor(strings.Split(cit, ","))
+	if !in {
 		return no
 	}
+	limit := max(confirmed, unconfirmed)
 	if !ageKnown || age == Unknown {
 		return unknown
 	}
@@ -154,6 +150,42 @@ func (ev *evaluation) withinAge(c *Cond, age string, ageKnown bool) tri {
 		return no
 	}
 	return yes
+}
+
+// ageUnconfirmed tells whether a within_age_of condition holds only thanks
+// to a citizenship whose own limit is not confirmed (judged against the
+// program's highest limit): such a rule is at most possible.
+func (ev *evaluation) ageUnconfirmed(c *Cond) bool {
+	g := ev.r.Groups[c.Group]
+	cf := ev.r.countryFact()
+	if g == nil || cf == nil || len(g.Unconfirmed) == 0 {
+		return false
+	}
+	confirmed, unconfirmed, in := g.limitFor(strings.Split(ev.facts[cf.Name], ","))
+	a, err := strconv.Atoi(ev.facts[c.Fact])
+	return in && err == nil && unconfirmed > 0 && a > confirmed && a <= unconfirmed
+}
+
+// unconfirmedAges returns the groups of the within_age_of conditions of c
+// that hold only thanks to an unconfirmed limit.
+func (ev *evaluation) unconfirmedAges(c *Cond) []*Group {
+	if c == nil {
+		return nil
+	}
+	var out []*Group
+	switch c.Op {
+	case "all", "any":
+		for _, k := range c.Kids {
+			if ev.cond(k) == yes {
+				out = append(out, ev.unconfirmedAges(k)...)
+			}
+		}
+	case "within_age_of":
+		if ev.ageUnconfirmed(c) {
+			out = append(out, ev.r.Groups[c.Group])
+		}
+	}
+	return out
 }
 
 func valueIs(f *Fact, v, want string) bool {
@@ -273,6 +305,10 @@ type Suggestion struct {
 	Rule *Rule
 	// Unknown lists the facts answered "I don't know" that decide it.
 	Unknown []string
+	// Unconfirmed is the age group whose limit for the person's citizenship
+	// is not confirmed, when the rule holds only thanks to it (then Kind is
+	// possible and the group's UnconfirmedNote says what to check).
+	Unconfirmed *Group
 }
 
 // suggestions lists the outcomes whose rules hold, or may hold once a fact
@@ -287,6 +323,10 @@ func (ev *evaluation) suggestions() []Suggestion {
 		switch ev.res[i] {
 		case yes:
 			s = Suggestion{Outcome: ru.Outcome, Kind: ru.Kind, Rule: ru}
+			if groups := ev.unconfirmedAges(ru.When); len(groups) > 0 && s.Kind == KindLikely {
+				s.Kind = KindPossible
+				s.Unconfirmed = groups[0]
+			}
 		case unknown:
 			s = Suggestion{Outcome: ru.Outcome, Kind: ru.Kind, Rule: ru, Unknown: ev.unknownFacts(ru.When)}
 			if s.Kind == KindLikely {
@@ -439,11 +479,15 @@ func (ev *evaluation) reasons(ru *Rule, lang string) string {
 		seen[c.Fact] = true
 		part := f.name(lang) + colon(lang) + f.valueLabel(lang, ev.facts[c.Fact])
 		if c.Op == "within_age_of" {
-			if country, limit := ev.ageLimit(c); limit > 0 {
+			if country, limit, unconfirmed := ev.ageLimit(c); limit > 0 {
 				if co, ok := CountryByCode(country); ok {
 					country = co.DisplayName(lang)
 				}
-				part += " (" + sprintf(msg(lang, "age_limit_of"), country, limit) + ")"
+				key := "age_limit_of"
+				if unconfirmed {
+					key = "age_limit_unconfirmed"
+				}
+				part += " (" + sprintf(msg(lang, key), country, limit) + ")"
 			}
 		}
 		parts = append(parts, part)
@@ -452,19 +496,29 @@ func (ev *evaluation) reasons(ru *Rule, lang string) string {
 }
 
 // ageLimit returns the country and the highest age limit of the person's
-// citizenships in the group of a within_age_of condition.
-func (ev *evaluation) ageLimit(c *Cond) (country string, limit int) {
+// citizenships in the group of a within_age_of condition; unconfirmed is
+// true when that limit is the program's highest one, standing for a
+// country whose own limit is not confirmed.
+func (ev *evaluation) ageLimit(c *Cond) (country string, limit int, unconfirmed bool) {
 	g := ev.r.Groups[c.Group]
 	cf := ev.r.countryFact()
 	if g == nil || cf == nil {
-		return "", 0
+		return "", 0, false
 	}
 	for _, code := range strings.Split(ev.facts[cf.Name], ",") {
-		if max, ok := g.Countries[code]; ok && max > limit {
-			limit, country = max, code
+		max, ok := g.Countries[code]
+		if !ok {
+			continue
+		}
+		u := g.Unconfirmed[code]
+		if u {
+			max = g.UnconfirmedMax
+		}
+		if max > limit || (max == limit && unconfirmed && !u) {
+			limit, country, unconfirmed = max, code, u
 		}
 	}
-	return country, limit
+	return country, limit, unconfirmed
 }
 
 // factNames names facts in lang, joined.
@@ -527,7 +581,7 @@ func (ev *evaluation) missText(c *Cond, f *Fact, lang string) string {
 	v := ev.facts[c.Fact]
 	switch c.Op {
 	case "within_age_of":
-		country, limit := ev.ageLimit(c)
+		country, limit, unconfirmed := ev.ageLimit(c)
 		name := country
 		if co, ok := CountryByCode(country); ok {
 			name = co.DisplayName(lang)
@@ -536,6 +590,9 @@ func (ev *evaluation) missText(c *Cond, f *Fact, lang string) string {
 			if a, err := strconv.Atoi(v); err == nil && a < g.MinAge {
 				return sprintf(msg(lang, "miss_min_age"), g.MinAge, a)
 			}
+		}
+		if unconfirmed {
+			return sprintf(msg(lang, "miss_age_unconfirmed"), limit, name, v)
 		}
 		return sprintf(msg(lang, "miss_age"), name, limit, v)
 	case "in":

@@ -129,10 +129,27 @@ func CountryLead(rules *Rules, base *knowledge.Base, lang string, a *knowledge.A
 				continue
 			}
 			line := ""
-			if lang == "fr" {
+			unconfirmed := g.Unconfirmed[c.Alpha2]
+			page := ""
+			if f := facts.Fact("iec.age_max"); f != nil {
+				page = f.Source
+			}
+			switch {
+			case unconfirmed && lang == "fr":
+				line = fmt.Sprintf("%s : pays partenaire d'EIC, mais sa limite d'âge pour cette saison n'est pas confirmée ici (les limites d'EIC vont de %d ans jusqu'à %d ans au plus) : vérifiez-la sur la page d'IRCC sur l'admissibilité par pays", name, g.MinAge, g.UnconfirmedMax)
+			case unconfirmed:
+				line = fmt.Sprintf("%s: an IEC partner, but its age limit for this season is not confirmed here (IEC limits run from %d up to %d at most): check it on IRCC's eligibility-by-country page", name, g.MinAge, g.UnconfirmedMax)
+			case lang == "fr":
 				line = fmt.Sprintf("%s : EIC de %d à %d ans (l'invitation doit arriver avant que vous dépassiez la limite).", name, g.MinAge, max)
-			} else {
+			default:
 				line = fmt.Sprintf("%s: IEC ages %d–%d (you must be invited before you pass the limit).", name, g.MinAge, max)
+			}
+			if unconfirmed {
+				if page != "" {
+					line += " (" + page + ")"
+				}
+				line += "."
+				max = g.UnconfirmedMax
 			}
 			if cat := facts.Fact("iec.categories"); cat != nil {
 				if _, ok := cat.Values[c.Alpha2]; ok {
@@ -145,6 +162,14 @@ func CountryLead(rules *Rules, base *knowledge.Base, lang string, a *knowledge.A
 			}
 			if age := statedAge(question); age > 0 {
 				switch {
+				case unconfirmed && age >= g.MinAge && age <= max && lang == "fr":
+					line += fmt.Sprintf(" À %d ans, vous êtes peut-être dans la limite : vérifiez celle de ce pays.", age)
+				case unconfirmed && age >= g.MinAge && age <= max:
+					line += fmt.Sprintf(" At %d, you may be within it: check this country's limit.", age)
+				case unconfirmed && age > max && lang == "fr":
+					line += fmt.Sprintf(" À %d ans, vous dépassez toutes les limites d'EIC.", age)
+				case unconfirmed && age > max:
+					line += fmt.Sprintf(" At %d, you are above every IEC limit.", age)
 				case age >= g.MinAge && age <= max && lang == "fr":
 					line += fmt.Sprintf(" À %d ans, vous êtes dans la limite.", age)
 				case age >= g.MinAge && age <= max:

@@ -19,6 +19,10 @@ func TestCountriesIn(t *testing.T) {
 		"can a US citizen use CUSMA?":                "US",
 		"can you help us with CUSMA?":                "",
 		"UK passport, which agreement covers me?":    "GB",
+		"🇮🇪 IEC age?":                                "IE",
+		"🇫🇷🇨🇦 PVT":                                   "FR",
+		"🇺🇸 or 🇲🇽, CUSMA?":                           "US MX",
+		"🇽🇽 and 🇦 alone":                             "",
 	} {
 		if got := strings.Join(CountriesIn(q), " "); got != want {
 			t.Errorf("CountriesIn(%q) = %q, want %q", q, got, want)

@@ -260,6 +260,34 @@ func scanCountries(text string, question bool) []string {
 		}
 		i += max(matched, 1)
 	}
+	for _, c := range flagCodes(text) {
+		if !contains(codes, c) {
+			codes = append(codes, c)
+		}
+	}
+	return codes
+}
+
+// flagCodes reads flag emoji (pairs of regional indicator symbols: 🇮🇪 is
+// I E) as the ISO codes of the countries the table knows, in order.
+func flagCodes(text string) []string {
+	var codes []string
+	var prev rune
+	for _, r := range text {
+		if r < 0x1F1E6 || r > 0x1F1FF {
+			prev = 0
+			continue
+		}
+		if prev == 0 {
+			prev = r
+			continue
+		}
+		code := string([]rune{'A' + prev - 0x1F1E6, 'A' + r - 0x1F1E6})
+		prev = 0
+		if _, ok := CountryByCode(code); ok && !contains(codes, code) {
+			codes = append(codes, code)
+		}
+	}
 	return codes
 }
 

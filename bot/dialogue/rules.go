@@ -145,10 +145,39 @@ func (f *Fact) hasValue(v string) bool {
 type Group struct {
 	Name      string
 	Label     Text           // how explanations name the group ("an IEC partner country")
-	Countries map[string]int // alpha-2 code -> maximum age (0: none)
+	Countries map[string]int // alpha-2 code -> maximum age (0: none, or not confirmed)
 	MinAge    int
 	HasAges   bool
-	Line      int
+	// Unconfirmed holds the countries of an age group written without a
+	// maximum age (`XX: ~`): members whose limit is not confirmed. They are
+	// judged against UnconfirmedMax (the highest limit of the program), and
+	// a rule that holds only thanks to it is shown as possible, with
+	// UnconfirmedNote, never as likely.
+	Unconfirmed     map[string]bool
+	UnconfirmedMax  int
+	UnconfirmedNote Text
+	Line            int
+}
+
+// limitFor returns the age limit that applies to the citizenships (alpha-2
+// codes) in the group: the highest confirmed one, and the program's highest
+// limit when a citizenship's own limit is not confirmed. ok is false when
+// no citizenship is in the group.
+func (g *Group) limitFor(codes []string) (confirmed, unconfirmed int, ok bool) {
+	confirmed = -1
+	for _, code := range codes {
+		max, in := g.Countries[code]
+		if !in {
+			continue
+		}
+		ok = true
+		if g.Unconfirmed[code] {
+			unconfirmed = g.UnconfirmedMax
+		} else if max > confirmed {
+			confirmed = max
+		}
+	}
+	return confirmed, unconfirmed, ok
 }
 
 // Rule suggests an outcome when its condition holds.
@@ -584,13 +613,19 @@ func yesNoOptions(line int) []Option {
 
 func (p *parser) group(name string, n *yaml.Node) *Group {
 	g := &Group{Name: name, Countries: map[string]int{}, Line: n.Line}
-	m := p.mapping(n, "group "+name, "countries", "min_age", "label")
+	m := p.mapping(n, "group "+name, "countries", "min_age", "label", "unconfirmed_max_age", "unconfirmed_note")
 	if m == nil {
 		return g
 	}
 	g.Label = p.text(m["label"], "the label of group "+name)
 	if v, ok := m["min_age"]; ok {
 		g.MinAge, _ = p.integer(v, "min_age")
+	}
+	if v, ok := m["unconfirmed_max_age"]; ok {
+		g.UnconfirmedMax, _ = p.integer(v, "unconfirmed_max_age")
+	}
+	if v, ok := m["unconfirmed_note"]; ok {
+		g.UnconfirmedNote = p.text(v, "the unconfirmed_note of group "+name)
 	}
 	c := m["countries"]
 	if c == nil {
@@ -619,6 +654,17 @@ func (p *parser) group(name string, n *yaml.Node) *Group {
 		g.HasAges = true
 		for i := 0; i+1 < len(c.Content); i += 2 {
 			k, v := c.Content[i], c.Content[i+1]
+			if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
+				// A member whose limit is not confirmed (`XX: ~`).
+				if check(k.Value, k.Line) {
+					g.Countries[k.Value] = 0
+					if g.Unconfirmed == nil {
+						g.Unconfirmed = map[string]bool{}
+					}
+					g.Unconfirmed[k.Value] = true
+				}
+				continue
+			}
 			age, ok := p.integer(v, "the maximum age of "+k.Value)
 			if !ok {
 				continue
@@ -633,6 +679,14 @@ func (p *parser) group(name string, n *yaml.Node) *Group {
 		}
 	default:
 		p.add(c.Line, "group %q: countries must be a list of codes, or a map of code to maximum age", name)
+	}
+	switch {
+	case len(g.Unconfirmed) > 0 && (g.UnconfirmedMax < 1 || g.UnconfirmedMax > 150):
+		p.add(n.Line, "group %q lists countries without a maximum age: give unconfirmed_max_age (the highest limit they may have)", name)
+	case len(g.Unconfirmed) > 0 && g.UnconfirmedNote.In("en") == "":
+		p.add(n.Line, "group %q lists countries without a maximum age: give unconfirmed_note (what to check, with the official page)", name)
+	case len(g.Unconfirmed) == 0 && g.UnconfirmedMax != 0:
+		p.add(n.Line, "group %q: unconfirmed_max_age without any country written as CODE: ~", name)
 	}
 	return g
 }

@@ -16,9 +16,23 @@ var benchQuestions = []string{
 	"best pizza in town",
 }
 
+var benchQuestionsFR = []string{
+	"combien coûtent les frais de conformité de l'employeur",
+	"ma femme a un emploi à toronto, est-ce que je peux travailler aussi",
+	"puis-je obtenir mon pgwp à la frontière",
+	"je suis américain avec une offre d'emploi, suis-je admissible sous l'aceum",
+	"mon permis expire le mois prochain et j'ai demandé la résidence permanente, comment continuer à travailler",
+	"meilleure pizza en ville",
+}
+
 // BenchmarkAnswer measures the whole FAQ answer path in process: detection,
 // search, re-ranking and formatting the reply. It reports p50 and p99.
-func BenchmarkAnswer(b *testing.B) {
+func BenchmarkAnswer(b *testing.B) { benchAnswer(b, "", benchQuestions) }
+
+// BenchmarkAnswerFR is BenchmarkAnswer with French questions.
+func BenchmarkAnswerFR(b *testing.B) { benchAnswer(b, "fr", benchQuestionsFR) }
+
+func benchAnswer(b *testing.B, lang string, qs []string) {
 	// Measured at Go's default GOGC (the binary raises it, which only
 	// helps).
 	r := newTestRouter(&testing.T{}, Options{Contact: "someone@example.com"})
@@ -29,7 +43,7 @@ func BenchmarkAnswer(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
-		if _, err := h.Handle(ctx, &Request{Platform: "bench", ChatID: "c", UserID: "u", Text: benchQuestions[i%len(benchQuestions)]}); err != nil {
+		if _, err := h.Handle(ctx, &Request{Platform: "bench", ChatID: "c", UserID: "u", Lang: lang, Text: qs[i%len(qs)]}); err != nil {
 			b.Fatal(err)
 		}
 		lat = append(lat, time.Since(start))

@@ -307,10 +307,12 @@ func (r *Router) answer(ctx context.Context, req *Request) (*Response, error) {
 	}
 	// Short or mixed-language questions ("pvt 35 ans", an English term in a
 	// French sentence) may be better matched in another language; the
-	// answer is still given in the user's language when it exists.
+	// answer is still given in the user's language when it exists. The
+	// other language is searched only when the question has words that
+	// only its knowledge has: otherwise it cannot find more.
 	if res.Top().Confidence < r.opt.Confident {
 		for _, other := range ix.Base().Langs() {
-			if other == res.Lang {
+			if other == res.Lang || !ix.HasWordsOnlyIn(other, res.Lang, text) {
 				continue
 			}
 			alt, err := ix.Search(ctx, other, text, 6)

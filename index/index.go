@@ -6,7 +6,9 @@ package index
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -25,12 +27,14 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/tokenmap"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 
+	bindex "github.com/blevesearch/bleve_index_api"
+
 	"github.com/impbot/impbot/index/spell"
 	"github.com/impbot/impbot/knowledge"
 )
 
 // Field boosts: how much a match in each field counts.
-var fieldBoosts = []struct {
+var fieldBoosts = [...]struct {
 	name  string
 	boost float64
 }{
@@ -94,7 +98,12 @@ type langIndex struct {
 	idfs     map[string]float64
 	docs     map[string]*docStats
 	anchors  map[string]bool // the domain's own words (domain.yaml and synonyms)
+	// termIDs numbers the terms of the articles (in term order), so that
+	// matching a question against an article compares integers.
+	termIDs  map[string]int32
 	synonyms []synGroup
+	// synByFirst lists the synonym terms by their first word.
+	synByFirst map[string][]synTerm
 	// vocab counts the knowledge's words (accent-folded, lower case).
 	vocab map[string]int
 	// wordCache holds the analyzed terms of every word of the knowledge
@@ -104,13 +113,34 @@ type langIndex struct {
 	corrector *spell.Corrector
 	rank      RankConfig
 	model     *model
+
+	// reader is a snapshot of the Bleve index, held open for the index's
+	// life: its internal document numbers stay valid while it is open.
+	reader   bindex.IndexReader
+	docTotal uint64                       // documents in the Bleve index
+	fields   [len(fieldBoosts)]queryField // the queried fields' BM25 figures
+	fieldDF  map[string][len(fieldBoosts)]uint32
+	docArt   []int32  // Bleve document number -> index into artIDs, -1 for none
+	artIDs   []string // the articles' IDs, in the knowledge's order
+	scratch  sync.Pool
+}
+
+// queryField is one queried field with Bleve's BM25 figures for it.
+type queryField struct {
+	name   string
+	avgLen float64 // Bleve's average field length (rounded up)
 }
 
 type docStats struct {
-	article   *knowledge.Article
-	terms     map[string]bool
-	questions []map[string]bool
-	qweights  []float64 // sum of the idf of each question's terms
+	article *knowledge.Article
+	// terms and questions are the article's terms and each of its
+	// questions' (the title first) while the index is built; termSet and
+	// questionSets are the same as sorted term IDs, for searching.
+	terms        map[string]bool
+	questions    []map[string]bool
+	termSet      []int32
+	questionSets [][]int32
+	qweights     []float64 // sum of the idf of each question's terms
 	// sections holds the terms of each of the article's sections that has
 	// text under its heading (index into Article.Sections()).
 	sections []sectionStats
@@ -118,8 +148,12 @@ type docStats struct {
 
 type sectionStats struct {
 	idx   int
-	terms map[string]bool
+	terms map[string]bool // while the index is built
+	set   []int32         // the terms' IDs, sorted
 }
+
+// synTerm is one term of a synonym group.
+type synTerm struct{ group, term int }
 
 // synGroup is one group of equivalent terms, each term as its words (for
 // matching in the user's text) and its analyzed terms (for searching).
@@ -286,10 +320,16 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 				return nil, fmt.Errorf("index %s: %w", a.ID, err)
 			}
 		}
+	}
+	// Bleve analyzes and indexes the batch while the articles' own
+	// statistics are gathered.
+	batchErr := make(chan error, 1)
+	go func() { batchErr <- bi.Batch(batch) }()
+	for _, a := range arts {
 		ds := &docStats{article: a, terms: map[string]bool{}}
-		// The body's and keywords' terms; the title's and questions' are
-		// added below as each is analyzed once.
-		for _, t := range li.analyze(strings.Join([]string{d.Keywords, d.Summary, d.Body}, "\n")) {
+		// The keywords' and summary's terms; the body's, title's and
+		// questions' are added below as each is analyzed once.
+		for _, t := range li.analyze(strings.Join(a.Keywords, "\n") + "\n" + a.Summary) {
 			ds.terms[t] = true
 		}
 		for _, q := range append([]string{a.Title}, a.Questions...) {
@@ -300,12 +340,18 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 			}
 			ds.questions = append(ds.questions, qs)
 		}
+		// The sections split the body by lines, so their terms together
+		// are the body's.
 		for si, sec := range a.Sections() {
+			ts := li.analyze(sec.Text)
+			for _, t := range ts {
+				ds.terms[t] = true
+			}
 			if strings.Count(strings.TrimSpace(sec.Text), "\n") == 0 && sec.Heading != "" {
 				continue // a heading without text is never shown alone
 			}
 			ss := sectionStats{idx: si, terms: map[string]bool{}}
-			for _, t := range li.analyze(sec.Text) {
+			for _, t := range ts {
 				ss.terms[t] = true
 			}
 			ds.sections = append(ds.sections, ss)
@@ -315,9 +361,13 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 		}
 		li.docs[a.ID] = ds
 	}
-	if err := bi.Batch(batch); err != nil {
+	if err := <-batchErr; err != nil {
 		bi.Close()
 		return nil, fmt.Errorf("index batch: %w", err)
+	}
+	if err := li.openReader(arts); err != nil {
+		bi.Close()
+		return nil, err
 	}
 	li.idfs = make(map[string]float64, len(li.df))
 	for t := range li.df {
@@ -326,16 +376,20 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 	for _, ds := range li.docs {
 		ds.qweights = make([]float64, len(ds.questions))
 		for i, q := range ds.questions {
-			for t := range q {
+			// Summed in term order, so the sum is the same in every build.
+			for _, t := range slices.Sorted(maps.Keys(q)) {
 				ds.qweights[i] += li.idf(t)
 			}
 		}
 	}
+	li.termSets()
 	// The knowledge's words, with how often each occurs: the typo
 	// corrector's vocabulary, and a cache of their analyzed terms.
 	vocab := map[string]int{}
 	for _, a := range arts {
-		for _, f := range append([]string{a.Title, a.Summary, a.Body}, append(a.Questions, a.Keywords...)...) {
+		fs := make([]string, 0, 3+len(a.Questions)+len(a.Keywords))
+		fs = append(append(append(fs, a.Title, a.Summary, a.Body), a.Questions...), a.Keywords...)
+		for _, f := range fs {
 			for _, w := range words(f) {
 				vocab[w]++
 			}
@@ -368,6 +422,14 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 		}
 		li.synonyms = append(li.synonyms, sg)
 	}
+	li.synByFirst = map[string][]synTerm{}
+	for gi, g := range li.synonyms {
+		for ti, tw := range g.words {
+			if len(tw) > 0 {
+				li.synByFirst[tw[0]] = append(li.synByFirst[tw[0]], synTerm{gi, ti})
+			}
+		}
+	}
 	key := ""
 	if cache {
 		key = modelKey(lang, arts, syn, domain, unrelated, cfg)
@@ -390,10 +452,104 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 	return li, nil
 }
 
+// openReader opens the snapshot that searches read and takes from it
+// what scoring needs: Bleve's BM25 figures for each queried field, each
+// term's document counts, and which article each document belongs to.
+func (li *langIndex) openReader(arts []*knowledge.Article) error {
+	adv, err := li.bi.Advanced()
+	if err != nil {
+		return fmt.Errorf("bleve index: %w", err)
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return fmt.Errorf("bleve reader: %w", err)
+	}
+	fail := func(err error) error {
+		r.Close()
+		return err
+	}
+	li.docTotal, err = r.DocCount()
+	if err != nil {
+		return fail(fmt.Errorf("bleve document count: %w", err))
+	}
+	bm, ok := r.(bindex.BM25Reader)
+	if !ok {
+		return fail(fmt.Errorf("bleve reader has no BM25 figures"))
+	}
+	li.fieldDF = map[string][len(fieldBoosts)]uint32{}
+	for fi, f := range fieldBoosts {
+		card, err := bm.FieldCardinality(f.name)
+		if err != nil {
+			return fail(fmt.Errorf("field %s: %w", f.name, err))
+		}
+		li.fields[fi] = queryField{name: f.name, avgLen: math.Ceil(float64(card) / float64(li.docTotal))}
+		d, err := r.FieldDict(f.name)
+		if err != nil {
+			return fail(fmt.Errorf("field %s: %w", f.name, err))
+		}
+		for {
+			e, err := d.Next()
+			if err != nil {
+				d.Close()
+				return fail(fmt.Errorf("field %s: %w", f.name, err))
+			}
+			if e == nil {
+				break
+			}
+			dfs := li.fieldDF[e.Term]
+			dfs[fi] = uint32(e.Count)
+			li.fieldDF[e.Term] = dfs
+		}
+		d.Close()
+	}
+	li.artIDs = make([]string, len(arts))
+	li.docArt = make([]int32, li.docTotal)
+	for i := range li.docArt {
+		li.docArt[i] = -1
+	}
+	set := func(id string, art int) error {
+		iid, err := r.InternalID(id)
+		if err != nil || len(iid) != 8 {
+			return fmt.Errorf("document %s: no internal ID (%v)", id, err)
+		}
+		n := iid.Value()
+		if n >= uint64(len(li.docArt)) {
+			grown := make([]int32, n+1)
+			copy(grown, li.docArt)
+			for i := len(li.docArt); i < len(grown); i++ {
+				grown[i] = -1
+			}
+			li.docArt = grown
+		}
+		li.docArt[n] = int32(art)
+		return nil
+	}
+	for i, a := range arts {
+		li.artIDs[i] = a.ID
+		if err := set(a.ID, i); err != nil {
+			return fail(err)
+		}
+		for qi := range a.Questions {
+			if err := set(fmt.Sprintf("%s#%d", a.ID, qi), i); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	n := len(li.docArt)
+	li.scratch.New = func() any { return &scoreScratch{acc: make([]float64, n), cnt: make([]uint16, n)} }
+	li.reader = r
+	return nil
+}
+
 // Close releases the Bleve indexes.
 func (ix *Index) Close() error {
 	var first error
 	for _, li := range ix.langs {
+		if li.reader != nil {
+			if err := li.reader.Close(); err != nil && first == nil {
+				first = err
+			}
+		}
 		if err := li.bi.Close(); err != nil && first == nil {
 			first = err
 		}
@@ -504,4 +660,78 @@ func clip(s string, n int) string {
 	}
 	r := []rune(s)
 	return string(r[:n])
+}
+
+// HasWordsOnlyIn reports whether text has a word that the knowledge of
+// lang has and the knowledge of other does not: only then can a search in
+// lang find what a search in other missed. It is false when either
+// language has no articles.
+func (ix *Index) HasWordsOnlyIn(lang, other, text string) bool {
+	li, lo := ix.langs[lang], ix.langs[other]
+	if li == nil || lo == nil {
+		return false
+	}
+	for _, w := range words(Normalize(clip(text, MaxQueryRunes))) {
+		if _, ok := li.vocab[w]; !ok {
+			continue
+		}
+		if _, ok := lo.vocab[w]; !ok {
+			return true
+		}
+	}
+	return false
+}
+
+// termSets numbers the articles' terms and turns each article's, question's
+// and section's term set into sorted term IDs (dropping the maps).
+func (li *langIndex) termSets() {
+	all := map[string]bool{}
+	for _, ds := range li.docs {
+		maps.Copy(all, ds.terms)
+		for _, sec := range ds.sections {
+			maps.Copy(all, sec.terms)
+		}
+	}
+	li.termIDs = make(map[string]int32, len(all))
+	for _, t := range slices.Sorted(maps.Keys(all)) {
+		li.termIDs[t] = int32(len(li.termIDs))
+	}
+	set := func(m map[string]bool) []int32 {
+		ids := make([]int32, 0, len(m))
+		for t := range m {
+			ids = append(ids, li.termIDs[t])
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	for _, ds := range li.docs {
+		ds.termSet = set(ds.terms)
+		ds.questionSets = make([][]int32, len(ds.questions))
+		for i, q := range ds.questions {
+			ds.questionSets[i] = set(q)
+		}
+		for i := range ds.sections {
+			ds.sections[i].set = set(ds.sections[i].terms)
+			ds.sections[i].terms = nil
+		}
+		ds.terms, ds.questions = nil, nil
+	}
+}
+
+// termIDsOf gives the concept's alternatives as term IDs; an alternative
+// with a term no article has is nil (it matches nothing).
+func (li *langIndex) termIDsOf(c *concept) {
+	c.ids = make([][]int32, len(c.alts))
+	for i, alt := range c.alts {
+		ids := make([]int32, 0, len(alt))
+		for _, t := range alt {
+			id, ok := li.termIDs[t]
+			if !ok {
+				ids = nil
+				break
+			}
+			ids = append(ids, id)
+		}
+		c.ids[i] = ids
+	}
 }

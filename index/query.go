@@ -2,7 +2,7 @@ package index
 
 import (
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -115,27 +115,37 @@ func (li *langIndex) conceptsOf(ws []string, corrected []bool, groups *[]int) []
 		start, end, group, term int
 	}
 	var spans []span
-	for gi, g := range li.synonyms {
-		for ti, tw := range g.words {
-			if len(tw) == 0 {
+	// Only the groups with a term starting with the word can match there.
+	for i, w := range ws {
+		for _, st := range li.synByFirst[w] {
+			tw := li.synonyms[st.group].words[st.term]
+			if i+len(tw) > len(ws) {
 				continue
 			}
-			for i := 0; i+len(tw) <= len(ws); i++ {
-				match := true
-				for j := range tw {
-					if ws[i+j] != tw[j] {
-						match = false
-						break
-					}
+			match := true
+			for j := range tw {
+				if ws[i+j] != tw[j] {
+					match = false
+					break
 				}
-				if match {
-					spans = append(spans, span{i, i + len(tw), gi, ti})
-				}
+			}
+			if match {
+				spans = append(spans, span{i, i + len(tw), st.group, st.term})
 			}
 		}
 	}
-	sort.SliceStable(spans, func(i, j int) bool {
-		return spans[i].end-spans[i].start > spans[j].end-spans[j].start
+	// Longest first, then in the synonyms' order.
+	slices.SortFunc(spans, func(a, b span) int {
+		if la, lb := a.end-a.start, b.end-b.start; la != lb {
+			return lb - la
+		}
+		if a.group != b.group {
+			return a.group - b.group
+		}
+		if a.term != b.term {
+			return a.term - b.term
+		}
+		return a.start - b.start
 	})
 	for _, sp := range spans {
 		free := true
@@ -191,6 +201,7 @@ func (li *langIndex) conceptsOf(ws []string, corrected []bool, groups *[]int) []
 	}
 	for i := range cs {
 		cs[i].weight = li.conceptWeight(cs[i])
+		li.termIDsOf(&cs[i])
 	}
 	return cs
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/impbot/impbot/knowledge"
@@ -101,22 +102,37 @@ func hashRunes(fam byte, rs []rune) uint64 {
 	return h
 }
 
+// featScratch is the reusable memory of one features call.
+type featScratch struct {
+	seen map[uint64]struct{}
+	keys []uint64
+}
+
+var featPool = sync.Pool{New: func() any { return &featScratch{seen: make(map[uint64]struct{}, 256)} }}
+
 // features turns a parsed text into a feature vector: each family's values
 // sum to its weight in squares (binary features, L2-normalised per family).
 func (li *langIndex) features(q *parsed, cfg *RankConfig) featVec {
 	var fv featVec
+	fs := featPool.Get().(*featScratch)
+	defer featPool.Put(fs)
+	seen := fs.seen
 	addFam := func(fam byte, keys []uint64, w float64) {
 		if len(keys) == 0 || w == 0 {
 			return
 		}
-		// de-duplicate
-		seen := make(map[uint64]bool, len(keys))
+		// de-duplicate, keeping the first of each
+		clear(seen)
 		uniq := keys[:0]
 		for _, k := range keys {
-			if !seen[k] {
-				seen[k] = true
+			if _, ok := seen[k]; !ok {
+				seen[k] = struct{}{}
 				uniq = append(uniq, k)
 			}
+		}
+		if fv.keys == nil {
+			fv.keys = make([]uint64, 0, len(uniq)+len(q.stems)*8)
+			fv.vals = make([]float32, 0, cap(fv.keys))
 		}
 		v := float32(w / math.Pow(float64(len(uniq)), cfg.NormPow))
 		for _, k := range uniq {
@@ -124,22 +140,23 @@ func (li *langIndex) features(q *parsed, cfg *RankConfig) featVec {
 			fv.vals = append(fv.vals, v)
 		}
 	}
-	var ks []uint64
+	ks := fs.keys[:0]
+	defer func() { fs.keys = ks[:0] }()
 	for _, s := range q.stems {
 		ks = append(ks, hashFeat(famStem, s))
 	}
 	addFam(famStem, ks, cfg.WStem)
-	ks = nil
+	ks = ks[:0]
 	for i := 1; i < len(q.stems); i++ {
 		ks = append(ks, hashFeat(famPair, q.stems[i-1], q.stems[i]))
 	}
 	addFam(famPair, ks, cfg.WPair)
-	ks = nil
+	ks = ks[:0]
 	for _, g := range q.groups {
 		ks = append(ks, hashFeat(famSyn, string(rune(g+1))))
 	}
 	addFam(famSyn, ks, cfg.WSyn)
-	ks = nil
+	ks = ks[:0]
 	for _, w := range q.content {
 		if len(w) > 40 {
 			continue // not a word: no n-grams

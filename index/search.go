@@ -1,14 +1,16 @@
 package index
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
-	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/search/query"
+	"github.com/blevesearch/bleve/v2/search"
+	index "github.com/blevesearch/bleve_index_api"
 )
 
 // Hit is one candidate article.
@@ -76,6 +78,7 @@ func (r Result) Top() Hit {
 
 type concept struct {
 	alts   [][]string // each alternative: terms that must all be present
+	ids    [][]int32  // the alternatives as term IDs (nil: no article has them all)
 	weight float64
 	corr   bool
 	anchor bool // one of the domain's own words or phrases
@@ -148,7 +151,7 @@ func (li *langIndex) bestSection(cs []concept, id string) int {
 	for _, sec := range ds.sections {
 		score := 0.0
 		for _, c := range cs {
-			score += c.weight * conceptMatch(sec.terms, c)
+			score += c.weight * conceptMatch(sec.set, c)
 		}
 		if score > bestScore+1e-9 {
 			best, bestScore = sec.idx, score
@@ -159,13 +162,16 @@ func (li *langIndex) bestSection(cs []concept, id string) int {
 
 type bleveHit struct {
 	id    string
+	art   int32 // index into langIndex.artIDs
 	score float64
 }
 
-// bleveSearch asks Bleve for candidates with one term query per distinct
-// term and field. User text only ever becomes term queries.
-func (li *langIndex) bleveSearch(ctx context.Context, cs []concept) ([]bleveHit, error) {
-	weights := map[string]float64{}
+// bleveTerms chooses the terms searched for and their weights: the
+// question's terms the knowledge has, rarest and most weighty first, at
+// most maxBleveTerms.
+func (li *langIndex) bleveTerms(cs []concept) ([]string, []float64) {
+	var bterms []string
+	var weights []float64
 	for _, c := range cs {
 		for i, alt := range c.alts {
 			w := 1.0
@@ -179,61 +185,168 @@ func (li *langIndex) bleveSearch(ctx context.Context, cs []concept) ([]bleveHit,
 				if li.df[t] == 0 {
 					continue
 				}
-				if w > weights[t] {
-					weights[t] = w
+				if k := slices.Index(bterms, t); k >= 0 {
+					weights[k] = max(weights[k], w)
+					continue
 				}
+				bterms = append(bterms, t)
+				weights = append(weights, w)
 			}
 		}
 	}
-	if len(weights) == 0 {
+	if len(bterms) == 0 {
 		return nil, nil
 	}
-	bterms := make([]string, 0, len(weights))
-	for t := range weights {
-		bterms = append(bterms, t)
+	order := make([]int, len(bterms))
+	for i := range order {
+		order[i] = i
 	}
-	sort.Slice(bterms, func(i, j int) bool {
-		wi, wj := weights[bterms[i]]*li.idf(bterms[i]), weights[bterms[j]]*li.idf(bterms[j])
+	sort.Slice(order, func(a, b int) bool {
+		i, j := order[a], order[b]
+		wi, wj := weights[i]*li.idf(bterms[i]), weights[j]*li.idf(bterms[j])
 		if wi != wj {
 			return wi > wj
 		}
 		return bterms[i] < bterms[j]
 	})
-	if len(bterms) > maxBleveTerms {
-		bterms = bterms[:maxBleveTerms]
+	if len(order) > maxBleveTerms {
+		order = order[:maxBleveTerms]
 	}
-	var qs []query.Query
-	for _, t := range bterms {
-		w := weights[t]
-		for _, f := range fieldBoosts {
-			tq := bleve.NewTermQuery(t)
-			tq.SetField(f.name)
-			tq.SetBoost(f.boost * w)
-			qs = append(qs, tq)
+	ts, ws := make([]string, len(order)), make([]float64, len(order))
+	for k, i := range order {
+		ts[k], ws[k] = bterms[i], weights[i]
+	}
+	return ts, ws
+}
+
+// bleveSearch scores the documents of the Bleve index for the question's
+// terms, term at a time: it reads each term's postings in each queried
+// field through the index's reader and adds up the same BM25 scores a
+// Bleve disjunction of boosted term queries gives (the query norm and the
+// coordination factor included), into one slot per document. User text
+// only ever becomes terms looked up in the index's dictionary.
+func (li *langIndex) bleveSearch(ctx context.Context, cs []concept) ([]bleveHit, error) {
+	bterms, weights := li.bleveTerms(cs)
+	if len(bterms) == 0 {
+		return nil, nil
+	}
+	type termField struct {
+		term   string
+		field  int
+		weight float64 // boost × idf × query norm
+		idf    float64
+	}
+	nq := len(bterms) * len(fieldBoosts)
+	tfs := make([]termField, 0, nq)
+	sumSq := 0.0
+	for ti, t := range bterms {
+		dfs := li.fieldDF[t]
+		for fi, f := range fieldBoosts {
+			boost := f.boost * weights[ti]
+			idf := math.Log(1 + (float64(li.docTotal)-float64(dfs[fi])+0.5)/(float64(dfs[fi])+0.5))
+			sumSq += (boost * idf) * (boost * idf)
+			if dfs[fi] > 0 {
+				tfs = append(tfs, termField{term: t, field: fi, weight: boost, idf: idf})
+			}
 		}
 	}
-	req := bleve.NewSearchRequestOptions(bleve.NewDisjunctionQuery(qs...), candidates, 0, false)
-	req.Fields = nil
-	sr, err := li.bi.SearchInContext(ctx, req)
-	if err != nil {
-		return nil, fmt.Errorf("bleve search: %w", err)
+	qnorm := 1 / math.Sqrt(sumSq)
+	sc := li.scratch.Get().(*scoreScratch)
+	defer li.putScratch(sc)
+	var td index.TermFieldDoc
+	for _, q := range tfs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		f := &li.fields[q.field]
+		r, err := li.reader.TermFieldReader(ctx, []byte(q.term), f.name, true, true, false)
+		if err != nil {
+			return nil, fmt.Errorf("read postings of a term: %w", err)
+		}
+		qw := q.weight * q.idf * qnorm
+		for {
+			d, err := r.Next(&td)
+			if err != nil {
+				r.Close()
+				return nil, fmt.Errorf("read postings of a term: %w", err)
+			}
+			if d == nil {
+				break
+			}
+			doc := d.ID.Value()
+			if doc >= uint64(len(sc.acc)) {
+				continue // not a document of this snapshot's articles
+			}
+			tf := math.Sqrt(float64(d.Freq))
+			fieldLength := 1 / (d.Norm * d.Norm)
+			s := q.idf * (tf * search.BM25_k1) /
+				(tf + search.BM25_k1*(1-search.BM25_b+(search.BM25_b*fieldLength/f.avgLen)))
+			if qw != 1.0 {
+				s *= qw
+			}
+			if sc.cnt[doc] == 0 {
+				sc.touched = append(sc.touched, uint32(doc))
+			}
+			sc.acc[doc] += s
+			sc.cnt[doc]++
+		}
+		r.Close()
 	}
+	// Each document's score, times the share of the term queries it
+	// matched (Bleve's coordination factor); the best candidates
+	// documents, best first (ties by article ID, so the order never depends
+	// on the order documents were indexed in).
+	docs := sc.docs[:0]
+	for _, doc := range sc.touched {
+		if a := li.docArt[doc]; a >= 0 {
+			docs = append(docs, scoredDoc{art: a, score: sc.acc[doc] * (float64(sc.cnt[doc]) / float64(nq))})
+		}
+	}
+	slices.SortFunc(docs, func(a, b scoredDoc) int {
+		if a.score != b.score {
+			return cmp.Compare(b.score, a.score)
+		}
+		return strings.Compare(li.artIDs[a.art], li.artIDs[b.art])
+	})
+	if len(docs) > candidates {
+		docs = docs[:candidates]
+	}
+	sc.docs = docs
 	// Question documents ("id#n") count for their article, which scores by
 	// its best document.
-	out := make([]bleveHit, 0, 12)
-	seen := make(map[string]bool, 12)
-	for _, h := range sr.Hits {
-		id, _, _ := strings.Cut(h.ID, "#")
-		if li.docs[id] == nil || seen[id] {
+	out := make([]bleveHit, 0, maxBleveArticles)
+	for _, d := range docs {
+		if slices.ContainsFunc(out, func(h bleveHit) bool { return h.art == d.art }) {
 			continue
 		}
-		seen[id] = true
-		out = append(out, bleveHit{id, h.Score})
+		out = append(out, bleveHit{id: li.artIDs[d.art], art: d.art, score: d.score})
 		if len(out) == maxBleveArticles {
 			break
 		}
 	}
 	return out, nil
+}
+
+type scoredDoc struct {
+	art   int32
+	score float64
+}
+
+// scoreScratch holds one search's per-document accumulators.
+type scoreScratch struct {
+	acc     []float64
+	cnt     []uint16
+	touched []uint32
+	docs    []scoredDoc
+}
+
+func (li *langIndex) putScratch(sc *scoreScratch) {
+	for _, d := range sc.touched {
+		sc.acc[d], sc.cnt[d] = 0, 0
+	}
+	sc.touched = sc.touched[:0]
+	sc.docs = sc.docs[:0]
+	li.scratch.Put(sc)
 }
 
 // maxBleveArticles is how many articles Bleve's ranking contributes.
@@ -255,28 +368,25 @@ func (li *langIndex) fuse(bhits []bleveHit, probs []float32, cs []concept, known
 	}
 	sort.Slice(order, func(a, b int) bool { return probs[order[a]] > probs[order[b]] })
 	rrank := make([]int, m.nc) // by class
-	byID := map[string]*Hit{}
-	var hits []Hit
+	hits := make([]Hit, 0, len(bhits)+rankerCandidates)
 	get := func(id string) *Hit {
-		if h := byID[id]; h != nil {
-			return h
+		for i := range hits {
+			if hits[i].ID == id {
+				return &hits[i]
+			}
 		}
 		hits = append(hits, Hit{ID: id, Kind: li.docs[id].article.Kind})
 		return &hits[len(hits)-1]
 	}
-	hits = make([]Hit, 0, len(bhits)+rankerCandidates)
 	for r, c := range order {
 		rrank[c] = r + 1
 	}
 	for r, bh := range bhits {
 		h := get(bh.id)
 		h.Score, h.BleveRank = bh.score, r+1
-		byID[bh.id] = h
 	}
 	for r := 0; r < rankerCandidates && r < len(order); r++ {
-		id := m.classes[order[r]]
-		h := get(id)
-		byID[id] = h
+		get(m.classes[order[r]])
 	}
 	cfg := &li.rank
 	for i := range hits {
@@ -323,10 +433,11 @@ func (li *langIndex) fuse(bhits []bleveHit, probs []float32, cs []concept, known
 // user's own words.
 const synonymMatch = 0.6
 
-// conceptMatch tells how well a set of terms matches a concept: 1 for the
-// user's own words, synonymMatch for a synonym, 0 for none.
-func conceptMatch(set map[string]bool, c concept) float64 {
-	for i, alt := range c.alts {
+// conceptMatch tells how well a set of terms (sorted term IDs) matches a
+// concept: 1 for the user's own words, synonymMatch for a synonym, 0 for
+// none.
+func conceptMatch(set []int32, c concept) float64 {
+	for i, alt := range c.ids {
 		if has(set, alt) {
 			if i == 0 {
 				return 1
@@ -337,12 +448,12 @@ func conceptMatch(set map[string]bool, c concept) float64 {
 	return 0
 }
 
-func has(set map[string]bool, alt []string) bool {
+func has(set []int32, alt []int32) bool {
 	if len(alt) == 0 {
 		return false
 	}
 	for _, t := range alt {
-		if !set[t] {
+		if _, ok := slices.BinarySearch(set, t); !ok {
 			return false
 		}
 	}
@@ -359,29 +470,30 @@ func (li *langIndex) match(cs []concept, id string) (coverage, qmatch float64) {
 		return 0, 0
 	}
 	denom, got := 0.0, 0.0
-	present := make([]concept, 0, len(cs))
-	for _, c := range cs {
+	var buf [16]int
+	present := buf[:0] // the concepts the article has
+	for ci, c := range cs {
 		if li.known(c) {
 			denom += c.weight
 		} else {
 			denom += unknownFactor * c.weight
 		}
-		if m := conceptMatch(ds.terms, c); m > 0 {
+		if m := conceptMatch(ds.termSet, c); m > 0 {
 			got += c.weight * m
-			present = append(present, c)
+			present = append(present, ci)
 		}
 	}
 	if denom == 0 {
 		return 0, 0
 	}
 	coverage = got / denom
-	for qi, q := range ds.questions {
+	for qi, q := range ds.questionSets {
 		inter, qw := 0.0, ds.qweights[qi]
 		if qw == 0 {
 			continue
 		}
-		for _, c := range present {
-			inter += c.weight * conceptMatch(q, c)
+		for _, ci := range present {
+			inter += cs[ci].weight * conceptMatch(q, cs[ci])
 		}
 		qmatch = max(qmatch, min(1, 2*inter/(denom+qw)))
 	}

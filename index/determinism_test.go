@@ -1,0 +1,76 @@
+package index
+
+import (
+	"context"
+	"testing"
+
+	"github.com/impbot/impbot/knowledge"
+)
+
+// TestTwoBuildsAnswerIdentically builds the index three times (a freshly
+// trained ranker, the same ranker read back from the cache, and a fresh
+// one again) and checks that every development question gets exactly the
+// same hits, scores and confidences from all three: answers must not
+// depend on the order Bleve indexed the documents in, on map iteration
+// order, or on where the ranker came from.
+func TestTwoBuildsAnswerIdentically(t *testing.T) {
+	kb, err := knowledge.LoadShipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := CacheDir
+	t.Cleanup(func() { CacheDir = saved })
+	CacheDir = t.TempDir()
+	var ixs []*Index
+	for i, dir := range []string{CacheDir, CacheDir, t.TempDir()} {
+		CacheDir = dir
+		ix, err := Build(kb)
+		if err != nil {
+			t.Fatalf("build %d: %v", i, err)
+		}
+		t.Cleanup(func() { ix.Close() })
+		ixs = append(ixs, ix)
+	}
+	if ixs[1].langs["en"].wordCache != nil {
+		t.Fatal("the second build trained its ranker instead of reading it from the cache")
+	}
+	if ixs[2].langs["en"].wordCache == nil {
+		t.Fatal("the third build did not train its ranker")
+	}
+	ctx := context.Background()
+	n := 0
+	for _, lang := range []string{"en", "fr"} {
+		for _, q := range devQuestions(t, lang) {
+			var first Result
+			for i, ix := range ixs {
+				r, err := ix.Search(ctx, lang, q, 6)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if i == 0 {
+					first = r
+					continue
+				}
+				if !sameResult(first, r) {
+					t.Errorf("%s %q: build %d answers differently:\n %+v\n %+v", lang, q, i, first.Hits, r.Hits)
+				}
+			}
+			n++
+		}
+	}
+	if n < 400 {
+		t.Fatalf("only %d questions", n)
+	}
+}
+
+func sameResult(a, b Result) bool {
+	if len(a.Hits) != len(b.Hits) || a.None != b.None || a.Known != b.Known {
+		return false
+	}
+	for i := range a.Hits {
+		if a.Hits[i] != b.Hits[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -5,14 +5,12 @@ package console
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/impbot/impbot/bot"
 )
@@ -78,71 +76,6 @@ func NormalizeReplies(rs []bot.Reply) []bot.Reply {
 		}
 	}
 	return rs
-}
-
-// Handle runs one JSON input through h and returns the output line.
-func Handle(ctx context.Context, h bot.Handler, line []byte) Out {
-	var in In
-	dec := json.NewDecoder(strings.NewReader(string(line)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		return Out{Replies: []bot.Reply{}, Error: "malformed input line: " + err.Error()}
-	}
-	if dec.More() {
-		return Out{User: in.User, Replies: []bot.Reply{}, Error: "malformed input line: more than one JSON value"}
-	}
-	if strings.TrimSpace(in.User) == "" {
-		return Out{Replies: []bot.Reply{}, Error: `malformed input line: "user" is required`}
-	}
-	if in.Text != "" && in.Action != "" {
-		return Out{User: in.User, Replies: []bot.Reply{}, Error: `malformed input line: give "text" or "action", not both`}
-	}
-	req := &bot.Request{Platform: Platform, ChatID: in.User, UserID: in.User, Text: in.Text, Action: in.Action, Lang: in.Lang}
-	resp, err := h.Handle(ctx, req)
-	if err != nil {
-		return Out{User: in.User, Replies: []bot.Reply{}, Error: err.Error()}
-	}
-	if resp == nil {
-		resp = &bot.Response{}
-	}
-	return Out{User: in.User, Replies: NormalizeReplies(resp.Replies), Dialogue: resp.Dialogue}
-}
-
-// RunJSONL reads one JSON object per line from in and writes exactly one JSON
-// line per input line to out, in order, flushing after each. Blank lines are
-// skipped. It returns at the end of input or when ctx is cancelled.
-func RunJSONL(ctx context.Context, h bot.Handler, in io.Reader, out io.Writer) error {
-	r := bufio.NewReaderSize(in, 64<<10)
-	w := bufio.NewWriter(out)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	for ctx.Err() == nil {
-		line, tooLong, err := readLine(r, MaxLine)
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return fmt.Errorf("read input: %w", err)
-		}
-		var o Out
-		switch {
-		case tooLong:
-			o = Out{Replies: []bot.Reply{}, Error: fmt.Sprintf("malformed input line: longer than %d bytes", MaxLine)}
-		case len(strings.TrimSpace(string(line))) == 0:
-			continue
-		case !utf8.Valid(line):
-			o = Out{Replies: []bot.Reply{}, Error: "malformed input line: not valid UTF-8"}
-		default:
-			o = Handle(ctx, h, line)
-		}
-		if err := enc.Encode(o); err != nil {
-			return fmt.Errorf("write output: %w", err)
-		}
-		if err := w.Flush(); err != nil {
-			return fmt.Errorf("write output: %w", err)
-		}
-	}
-	return ctx.Err()
 }
 
 // Options configure an interactive session.

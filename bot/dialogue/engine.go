@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -42,7 +41,25 @@ type Engine struct {
 	store  session.Store
 	notice func(lang string) string
 	log    *slog.Logger
-	locks  [64]sync.Mutex
+	// probe, when the store has one, tells without a lock that a session
+	// has no state: a message from a user with no dialogue then takes
+	// neither the session's lock nor any lock of the store.
+	probe session.Prober
+	locks [lockStripes]lockStripe
+}
+
+// lockStripes is the number of per-session locks (sessions share them by
+// hash).
+const lockStripes = 256
+
+// lockStripe is one per-session lock. busy counts the requests holding or
+// waiting for it: noState checks it is zero before asking the store's
+// probe, so a request that arrives while a Start is under way (and has not
+// written its state yet) waits for it, as it would on the lock.
+type lockStripe struct {
+	mu   sync.Mutex
+	busy atomic.Int32
+	_    [52]byte // one stripe per cache line
 }
 
 var _ bot.Dialogue = (*Engine)(nil)
@@ -56,6 +73,7 @@ func New(r *Rules, opt Options) (*Engine, error) {
 		return nil, errors.New("dialogue: no session store")
 	}
 	e := &Engine{store: opt.Store, notice: opt.Notice, log: opt.Log}
+	e.probe, _ = opt.Store.(session.Prober)
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
@@ -97,10 +115,45 @@ type state struct {
 	Summary string `json:"summary,omitempty"`
 }
 
-func (e *Engine) lock(key string) *sync.Mutex {
-	h := fnv.New32a()
-	h.Write([]byte(key))
-	return &e.locks[h.Sum32()%uint32(len(e.locks))]
+func (e *Engine) stripe(key string) *lockStripe {
+	h := uint32(2166136261) // FNV-1a, without allocating
+	for i := 0; i < len(key); i++ {
+		h ^= uint32(key[i])
+		h *= 16777619
+	}
+	return &e.locks[h%uint32(len(e.locks))]
+}
+
+// lock takes the lock of key's session; unlock the returned stripe.
+func (e *Engine) lock(key string) *lockStripe {
+	s := e.stripe(key)
+	s.busy.Add(1) // before waiting: noState must see a request under way
+	s.mu.Lock()
+	return s
+}
+
+func (s *lockStripe) unlock() {
+	s.mu.Unlock()
+	s.busy.Add(-1)
+}
+
+// noState reports, without taking any lock, that key's session certainly
+// has no dialogue state (false when it cannot tell).
+//
+// Why a request that follows a Start never misses its state: the Start
+// raised busy before taking the lock and lowers it only after its Put
+// returned, and the store's filter counts a key before its Put returns.
+// So if busy reads zero here, either the Start is over and MayHave sees
+// its key, or it had not begun, which is the same as this request taking
+// the lock first. (Go's atomics are sequentially consistent.)
+func (e *Engine) noState(key string) bool {
+	if e.probe == nil {
+		return false
+	}
+	if e.stripe(key).busy.Load() != 0 {
+		return false
+	}
+	return !e.probe.MayHave(key)
 }
 
 func (e *Engine) load(ctx context.Context, key string) (*state, bool, error) {
@@ -139,7 +192,11 @@ func (e *Engine) save(ctx context.Context, key string, st *state) error {
 // Active reports whether req's session has a dialogue in progress (a
 // finished one, kept only for /summary, is not).
 func (e *Engine) Active(ctx context.Context, req *bot.Request) bool {
-	st, ok, err := e.load(ctx, req.SessionKey())
+	key := req.SessionKey()
+	if e.noState(key) {
+		return false
+	}
+	st, ok, err := e.load(ctx, key)
 	return err == nil && ok && !st.Done
 }
 
@@ -165,9 +222,7 @@ func reqLang(req *bot.Request) string {
 // Start begins (or restarts) the dialogue for req's session.
 func (e *Engine) Start(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	key := req.SessionKey()
-	mu := e.lock(key)
-	mu.Lock()
-	defer mu.Unlock()
+	defer e.lock(key).unlock()
 	lang := reqLang(req)
 	if lang == "" {
 		lang = "en"
@@ -194,9 +249,17 @@ func (e *Engine) begin(ctx context.Context, key, lang string, started bool, intr
 // Handle implements bot.Dialogue.
 func (e *Engine) Handle(ctx context.Context, req *bot.Request, faq bot.Handler) (*bot.Response, bool, error) {
 	key := req.SessionKey()
-	mu := e.lock(key)
-	mu.Lock()
-	defer mu.Unlock()
+	if e.noState(key) {
+		// No dialogue: only a request to start one is the engine's, and
+		// nothing is locked or read for the others (most messages).
+		if req.Action != "" {
+			return nil, false, nil
+		}
+		if ok, _ := IsStartRequest(strings.TrimSpace(req.Text)); !ok {
+			return nil, false, nil
+		}
+	}
+	defer e.lock(key).unlock()
 	st, active, err := e.load(ctx, key)
 	if err != nil {
 		return nil, false, err

@@ -18,11 +18,7 @@ const EmojiFile = "emoji.yaml"
 func ParseEmoji(file string, data []byte) (map[string]map[string]string, Problems) {
 	var node yaml.Node
 	if err := yaml.Unmarshal(data, &node); err != nil {
-		line := 1
-		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
-			fmt.Sscan(m[1], &line)
-		}
-		return nil, Problems{{File: file, Line: line, Message: strings.TrimPrefix(err.Error(), "yaml: ")}}
+		return nil, Problems{yamlProblem(file, err)}
 	}
 	out := map[string]map[string]string{}
 	if len(node.Content) == 0 {

@@ -99,12 +99,7 @@ func ParseFacts(file string, data []byte) (*Facts, Problems) {
 	}
 	var node yaml.Node
 	if err := yaml.Unmarshal(data, &node); err != nil {
-		line := 1
-		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
-			line, _ = strconv.Atoi(m[1])
-		}
-		add(line, "%s", strings.TrimPrefix(err.Error(), "yaml: "))
-		return fs, probs
+		return fs, append(probs, yamlProblem(file, err))
 	}
 	if len(node.Content) == 0 {
 		return fs, nil

@@ -356,11 +356,7 @@ func (b *Base) loadLang(rd *reader, lang string, disp func(string) string) Probl
 func perLanguage(file string, data []byte, what string, each func(lang string, list *yaml.Node) Problems) Problems {
 	var node yaml.Node
 	if err := yaml.Unmarshal(data, &node); err != nil {
-		line := 1
-		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
-			fmt.Sscan(m[1], &line)
-		}
-		return Problems{{File: file, Line: line, Message: strings.TrimPrefix(err.Error(), "yaml: ")}}
+		return Problems{yamlProblem(file, err)}
 	}
 	if len(node.Content) == 0 {
 		return nil
@@ -430,11 +426,7 @@ const UnrelatedFile = "unrelated.yaml"
 func ParseUnrelated(file string, data []byte) ([]string, Problems) {
 	var node yaml.Node
 	if err := yaml.Unmarshal(data, &node); err != nil {
-		line := 1
-		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
-			fmt.Sscan(m[1], &line)
-		}
-		return nil, Problems{{File: file, Line: line, Message: strings.TrimPrefix(err.Error(), "yaml: ")}}
+		return nil, Problems{yamlProblem(file, err)}
 	}
 	if len(node.Content) == 0 {
 		return nil, nil
@@ -518,4 +510,14 @@ func (b *Base) Subset(keepQuestion func(lang, id string, i int) bool, keepUnrela
 		}
 	}
 	return nb
+}
+
+// yamlProblem turns a YAML parse error into a problem at the line it names
+// (line 1 when it names none).
+func yamlProblem(file string, err error) Problem {
+	line := 1
+	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+		fmt.Sscan(m[1], &line)
+	}
+	return Problem{File: file, Line: line, Message: strings.TrimPrefix(err.Error(), "yaml: ")}
 }

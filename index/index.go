@@ -141,6 +141,13 @@ type docStats struct {
 	termSet      []int32
 	questionSets [][]int32
 	qweights     []float64 // sum of the idf of each question's terms
+	// qTerms are the term IDs of the article's questions (and title),
+	// sorted; qBits holds, qStride words per term, the bitset of the
+	// questions (index into questionSets) that have that term. A question's
+	// overlap with a concept is then found for all questions at once.
+	qTerms  []int32
+	qBits   []uint64
+	qStride int
 	// sections holds the terms of each of the article's sections that has
 	// text under its heading (index into Article.Sections()).
 	sections []sectionStats
@@ -710,12 +717,59 @@ func (li *langIndex) termSets() {
 		for i, q := range ds.questions {
 			ds.questionSets[i] = set(q)
 		}
+		ds.questionBits()
 		for i := range ds.sections {
 			ds.sections[i].set = set(ds.sections[i].terms)
 			ds.sections[i].terms = nil
 		}
 		ds.terms, ds.questions = nil, nil
 	}
+}
+
+// questionBits fills qTerms, qBits and qStride from questionSets.
+func (ds *docStats) questionBits() {
+	var all []int32
+	for _, q := range ds.questionSets {
+		all = append(all, q...)
+	}
+	slices.Sort(all)
+	ds.qTerms = slices.Compact(all)
+	ds.qStride = (len(ds.questionSets) + 63) / 64
+	ds.qBits = make([]uint64, len(ds.qTerms)*ds.qStride)
+	for qi, q := range ds.questionSets {
+		for _, t := range q {
+			k, _ := slices.BinarySearch(ds.qTerms, t)
+			ds.qBits[k*ds.qStride+qi/64] |= 1 << (qi % 64)
+		}
+	}
+}
+
+// questionsWith sets m (qStride words) to the questions that have every
+// term of alt, and reports whether there is any.
+func (ds *docStats) questionsWith(alt []int32, m []uint64) bool {
+	if len(alt) == 0 {
+		return false
+	}
+	for i, t := range alt {
+		k, ok := slices.BinarySearch(ds.qTerms, t)
+		if !ok {
+			return false
+		}
+		row := ds.qBits[k*ds.qStride : (k+1)*ds.qStride]
+		if i == 0 {
+			copy(m, row)
+			continue
+		}
+		for w := range m {
+			m[w] &= row[w]
+		}
+	}
+	for _, w := range m {
+		if w != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // termIDsOf gives the concept's alternatives as term IDs; an alternative

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"sort"
 	"strings"
@@ -487,15 +488,49 @@ func (li *langIndex) match(cs []concept, id string) (coverage, qmatch float64) {
 		return 0, 0
 	}
 	coverage = got / denom
-	for qi, q := range ds.questionSets {
-		inter, qw := 0.0, ds.qweights[qi]
-		if qw == 0 {
-			continue
+	// Each question's overlap: every present concept adds its weight (times
+	// synonymMatch when only a synonym matches) to the questions that have
+	// it, the concepts in question order, as a question-by-question sum
+	// would.
+	nq, stride := len(ds.questionSets), ds.qStride
+	var interBuf [64]float64
+	var inter []float64
+	if nq <= len(interBuf) {
+		inter = interBuf[:nq]
+	} else {
+		inter = make([]float64, nq)
+	}
+	var maskBuf [8]uint64
+	var masks []uint64
+	if 2*stride <= len(maskBuf) {
+		masks = maskBuf[:2*stride]
+	} else {
+		masks = make([]uint64, 2*stride)
+	}
+	m, done := masks[:stride], masks[stride:]
+	for _, ci := range present {
+		c := &cs[ci]
+		clear(done)
+		for i, alt := range c.ids {
+			if !ds.questionsWith(alt, m) {
+				continue
+			}
+			v := c.weight * 1
+			if i > 0 {
+				v = c.weight * synonymMatch
+			}
+			for w := range m {
+				for x := m[w] &^ done[w]; x != 0; x &= x - 1 {
+					inter[w*64+bits.TrailingZeros64(x)] += v
+				}
+				done[w] |= m[w]
+			}
 		}
-		for _, ci := range present {
-			inter += cs[ci].weight * conceptMatch(q, cs[ci])
+	}
+	for qi, in := range inter {
+		if qw := ds.qweights[qi]; qw != 0 {
+			qmatch = max(qmatch, min(1, 2*in/(denom+qw)))
 		}
-		qmatch = max(qmatch, min(1, 2*inter/(denom+qw)))
 	}
 	return coverage, qmatch
 }

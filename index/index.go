@@ -119,9 +119,10 @@ type langIndex struct {
 	reader   bindex.IndexReader
 	docTotal uint64                       // documents in the Bleve index
 	fields   [len(fieldBoosts)]queryField // the queried fields' BM25 figures
-	fieldDF  map[string][len(fieldBoosts)]uint32
-	docArt   []int32  // Bleve document number -> index into artIDs, -1 for none
-	artIDs   []string // the articles' IDs, in the knowledge's order
+	fieldDF  map[string]*termFields       // each term's document counts and postings by queried field
+	docArt   []int32                      // Bleve document number -> index into artIDs, -1 for none
+	artIDs   []string                     // the articles' IDs, in the knowledge's order
+	artOrder []int32                      // each article's place in the order of the IDs
 	scratch  sync.Pool
 }
 
@@ -483,7 +484,7 @@ func (li *langIndex) openReader(arts []*knowledge.Article) error {
 	if !ok {
 		return fail(fmt.Errorf("bleve reader has no BM25 figures"))
 	}
-	li.fieldDF = map[string][len(fieldBoosts)]uint32{}
+	li.fieldDF = map[string]*termFields{}
 	for fi, f := range fieldBoosts {
 		card, err := bm.FieldCardinality(f.name)
 		if err != nil {
@@ -503,9 +504,12 @@ func (li *langIndex) openReader(arts []*knowledge.Article) error {
 			if e == nil {
 				break
 			}
-			dfs := li.fieldDF[e.Term]
-			dfs[fi] = uint32(e.Count)
-			li.fieldDF[e.Term] = dfs
+			tf := li.fieldDF[e.Term]
+			if tf == nil {
+				tf = &termFields{}
+				li.fieldDF[e.Term] = tf
+			}
+			tf.df[fi] = uint32(e.Count)
 		}
 		d.Close()
 	}
@@ -541,6 +545,15 @@ func (li *langIndex) openReader(arts []*knowledge.Article) error {
 				return fail(err)
 			}
 		}
+	}
+	byID := make([]int32, len(arts))
+	for i := range byID {
+		byID[i] = int32(i)
+	}
+	slices.SortFunc(byID, func(a, b int32) int { return strings.Compare(li.artIDs[a], li.artIDs[b]) })
+	li.artOrder = make([]int32, len(arts))
+	for place, a := range byID {
+		li.artOrder[a] = int32(place)
 	}
 	n := len(li.docArt)
 	li.scratch.New = func() any { return &scoreScratch{acc: make([]float64, n), cnt: make([]uint16, n)} }

@@ -1,14 +1,13 @@
 package index
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"math"
 	"math/bits"
 	"slices"
 	"sort"
-	"strings"
+	"sync/atomic"
 
 	"github.com/blevesearch/bleve/v2/search"
 	index "github.com/blevesearch/bleve_index_api"
@@ -222,10 +221,11 @@ func (li *langIndex) bleveTerms(cs []concept) ([]string, []float64) {
 
 // bleveSearch scores the documents of the Bleve index for the question's
 // terms, term at a time: it reads each term's postings in each queried
-// field through the index's reader and adds up the same BM25 scores a
-// Bleve disjunction of boosted term queries gives (the query norm and the
-// coordination factor included), into one slot per document. User text
-// only ever becomes terms looked up in the index's dictionary.
+// field through the index's reader (once per term and field: the postings
+// and their BM25 scores are kept, see postings) and adds up the same BM25
+// scores a Bleve disjunction of boosted term queries gives (the query norm
+// and the coordination factor included), into one slot per document. User
+// text only ever becomes terms looked up in the index's dictionary.
 func (li *langIndex) bleveSearch(ctx context.Context, cs []concept) ([]bleveHit, error) {
 	bterms, weights := li.bleveTerms(cs)
 	if len(bterms) == 0 {
@@ -236,81 +236,86 @@ func (li *langIndex) bleveSearch(ctx context.Context, cs []concept) ([]bleveHit,
 		field  int
 		weight float64 // boost × idf × query norm
 		idf    float64
+		tf     *termFields
 	}
 	nq := len(bterms) * len(fieldBoosts)
 	tfs := make([]termField, 0, nq)
 	sumSq := 0.0
 	for ti, t := range bterms {
-		dfs := li.fieldDF[t]
+		tf := li.fieldDF[t]
 		for fi, f := range fieldBoosts {
+			var df uint32
+			if tf != nil {
+				df = tf.df[fi]
+			}
 			boost := f.boost * weights[ti]
-			idf := math.Log(1 + (float64(li.docTotal)-float64(dfs[fi])+0.5)/(float64(dfs[fi])+0.5))
+			idf := math.Log(1 + (float64(li.docTotal)-float64(df)+0.5)/(float64(df)+0.5))
 			sumSq += (boost * idf) * (boost * idf)
-			if dfs[fi] > 0 {
-				tfs = append(tfs, termField{term: t, field: fi, weight: boost, idf: idf})
+			if df > 0 {
+				tfs = append(tfs, termField{term: t, field: fi, weight: boost, idf: idf, tf: tf})
 			}
 		}
 	}
 	qnorm := 1 / math.Sqrt(sumSq)
 	sc := li.scratch.Get().(*scoreScratch)
 	defer li.putScratch(sc)
-	var td index.TermFieldDoc
 	for _, q := range tfs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		f := &li.fields[q.field]
-		r, err := li.reader.TermFieldReader(ctx, []byte(q.term), f.name, true, true, false)
+		p, err := li.postings(ctx, q.tf, q.term, q.field, q.idf)
 		if err != nil {
-			return nil, fmt.Errorf("read postings of a term: %w", err)
+			return nil, err
 		}
 		qw := q.weight * q.idf * qnorm
-		for {
-			d, err := r.Next(&td)
-			if err != nil {
-				r.Close()
-				return nil, fmt.Errorf("read postings of a term: %w", err)
-			}
-			if d == nil {
-				break
-			}
-			doc := d.ID.Value()
-			if doc >= uint64(len(sc.acc)) {
-				continue // not a document of this snapshot's articles
-			}
-			tf := math.Sqrt(float64(d.Freq))
-			fieldLength := 1 / (d.Norm * d.Norm)
-			s := q.idf * (tf * search.BM25_k1) /
-				(tf + search.BM25_k1*(1-search.BM25_b+(search.BM25_b*fieldLength/f.avgLen)))
+		for i, doc := range p.docs {
+			s := p.scores[i]
 			if qw != 1.0 {
 				s *= qw
 			}
 			if sc.cnt[doc] == 0 {
-				sc.touched = append(sc.touched, uint32(doc))
+				sc.touched = append(sc.touched, doc)
 			}
 			sc.acc[doc] += s
 			sc.cnt[doc]++
 		}
-		r.Close()
 	}
 	// Each document's score, times the share of the term queries it
 	// matched (Bleve's coordination factor); the best candidates
 	// documents, best first (ties by article ID, so the order never depends
 	// on the order documents were indexed in).
+	// Only the best candidates are kept, in order, as they come: most
+	// documents are worse than the last kept one and cost one comparison.
+	before := func(a, b scoredDoc) bool { // a ranks before b
+		if a.score != b.score {
+			return a.score > b.score
+		}
+		return li.artOrder[a.art] < li.artOrder[b.art]
+	}
 	docs := sc.docs[:0]
 	for _, doc := range sc.touched {
-		if a := li.docArt[doc]; a >= 0 {
-			docs = append(docs, scoredDoc{art: a, score: sc.acc[doc] * (float64(sc.cnt[doc]) / float64(nq))})
+		a := li.docArt[doc]
+		if a < 0 {
+			continue
 		}
-	}
-	slices.SortFunc(docs, func(a, b scoredDoc) int {
-		if a.score != b.score {
-			return cmp.Compare(b.score, a.score)
+		d := scoredDoc{art: a, score: sc.acc[doc] * (float64(sc.cnt[doc]) / float64(nq))}
+		if len(docs) == candidates && !before(d, docs[len(docs)-1]) {
+			continue
 		}
-		return strings.Compare(li.artIDs[a.art], li.artIDs[b.art])
-	})
-	if len(docs) > candidates {
-		docs = docs[:candidates]
+		lo, hi := 0, len(docs) // the first kept document d ranks before
+		for lo < hi {
+			mid := int(uint(lo+hi) >> 1)
+			if before(d, docs[mid]) {
+				hi = mid
+			} else {
+				lo = mid + 1
+			}
+		}
+		if len(docs) < candidates {
+			docs = append(docs, scoredDoc{})
+		}
+		copy(docs[lo+1:], docs[lo:len(docs)-1])
+		docs[lo] = d
 	}
 	sc.docs = docs
 	// Question documents ("id#n") count for their article, which scores by
@@ -326,6 +331,62 @@ func (li *langIndex) bleveSearch(ctx context.Context, cs []concept) ([]bleveHit,
 		}
 	}
 	return out, nil
+}
+
+// termFields is one term of a Bleve index: its document count in each
+// queried field and, once a search has read them, its postings there.
+type termFields struct {
+	df   [len(fieldBoosts)]uint32
+	post [len(fieldBoosts)]atomic.Pointer[postings]
+}
+
+// postings are one term's postings in one field, as read from Bleve's
+// index reader, with each document's BM25 score for the term (before the
+// query's weight). They never change once read: the reader is a snapshot.
+type postings struct {
+	docs   []uint32
+	scores []float64
+}
+
+// postings returns the term's postings in field fi, reading them from
+// Bleve's index reader the first time a search needs them. The scores are
+// computed exactly as Bleve's term scorer does (BM25 with Bleve's k1 and
+// b, the field's average length, the document's field norm).
+func (li *langIndex) postings(ctx context.Context, tf *termFields, term string, fi int, idf float64) (*postings, error) {
+	if p := tf.post[fi].Load(); p != nil {
+		return p, nil
+	}
+	f := &li.fields[fi]
+	r, err := li.reader.TermFieldReader(ctx, []byte(term), f.name, true, true, false)
+	if err != nil {
+		return nil, fmt.Errorf("read postings of a term: %w", err)
+	}
+	defer r.Close()
+	p := &postings{}
+	var td index.TermFieldDoc
+	for {
+		d, err := r.Next(&td)
+		if err != nil {
+			return nil, fmt.Errorf("read postings of a term: %w", err)
+		}
+		if d == nil {
+			break
+		}
+		doc := d.ID.Value()
+		if doc >= uint64(len(li.docArt)) {
+			continue // not a document of this snapshot's articles
+		}
+		tf := math.Sqrt(float64(d.Freq))
+		fieldLength := 1 / (d.Norm * d.Norm)
+		s := idf * (tf * search.BM25_k1) /
+			(tf + search.BM25_k1*(1-search.BM25_b+(search.BM25_b*fieldLength/f.avgLen)))
+		p.docs = append(p.docs, uint32(doc))
+		p.scores = append(p.scores, s)
+	}
+	// Two searches may read the same postings at once: both read the same
+	// snapshot, so either copy will do.
+	tf.post[fi].Store(p)
+	return p, nil
 }
 
 type scoredDoc struct {

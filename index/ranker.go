@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/impbot/impbot/knowledge"
@@ -62,6 +63,9 @@ type model struct {
 	feat    map[uint64]int32
 	w       []float32 // len(feat) rows of nc
 	b       []float32
+	// table is feat as a flat table, made by the first prediction (feat
+	// is complete by then: training fills it before it predicts).
+	table atomic.Pointer[featTable]
 }
 
 const (
@@ -104,11 +108,11 @@ func hashRunes(fam byte, rs []rune) uint64 {
 
 // featScratch is the reusable memory of one features call.
 type featScratch struct {
-	seen map[uint64]struct{}
+	seen keySet
 	keys []uint64
 }
 
-var featPool = sync.Pool{New: func() any { return &featScratch{seen: make(map[uint64]struct{}, 256)} }}
+var featPool = sync.Pool{New: func() any { return &featScratch{} }}
 
 // features turns a parsed text into a feature vector: each family's values
 // sum to its weight in squares (binary features, L2-normalised per family).
@@ -116,17 +120,16 @@ func (li *langIndex) features(q *parsed, cfg *RankConfig) featVec {
 	var fv featVec
 	fs := featPool.Get().(*featScratch)
 	defer featPool.Put(fs)
-	seen := fs.seen
+	seen := &fs.seen
 	addFam := func(fam byte, keys []uint64, w float64) {
 		if len(keys) == 0 || w == 0 {
 			return
 		}
 		// de-duplicate, keeping the first of each
-		clear(seen)
+		seen.reset(len(keys))
 		uniq := keys[:0]
 		for _, k := range keys {
-			if _, ok := seen[k]; !ok {
-				seen[k] = struct{}{}
+			if seen.add(k) {
 				uniq = append(uniq, k)
 			}
 		}
@@ -318,9 +321,14 @@ func (m *model) predict(fv featVec, out []float32) []float32 {
 	}
 	out = out[:m.nc]
 	copy(out, m.b)
+	t := m.table.Load()
+	if t == nil {
+		t = newFeatTable(m.feat)
+		m.table.Store(t) // two at once make the same table: either will do
+	}
 	for j, k := range fv.keys {
-		f, ok := m.feat[k]
-		if !ok {
+		f := t.row(k)
+		if f < 0 {
 			continue
 		}
 		v := fv.vals[j]

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -79,6 +80,30 @@ func TestKeySetForgetsOnReset(t *testing.T) {
 				t.Fatalf("round %d: add(%d) = %v, seen before: %v", round, k, got, want[k])
 			}
 			want[k] = true
+		}
+	}
+}
+
+// TestAddRowIsTheSimpleLoop checks the unrolled row addition against one
+// element at a time, bit for bit, for every length around the unrolling.
+func TestAddRowIsTheSimpleLoop(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for n := range 14 {
+		out, want, row := make([]float32, n), make([]float32, n), make([]float32, n)
+		for i := range n {
+			out[i] = rng.Float32()*2 - 1
+			want[i] = out[i]
+			row[i] = rng.Float32()*2 - 1
+		}
+		v := rng.Float32()
+		addRow(out, row, v)
+		for c := range row {
+			want[c] += v * row[c]
+		}
+		for i := range n {
+			if math.Float32bits(out[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("n=%d: element %d = %v, want %v", n, i, out[i], want[i])
+			}
 		}
 	}
 }

@@ -21,7 +21,7 @@ func (li *langIndex) matchByQuestion(cs []concept, id string) (coverage, qmatch 
 		} else {
 			denom += unknownFactor * c.weight
 		}
-		if m := conceptMatch(ds.termSet, c); m > 0 {
+		if m := conceptMatch(ds.termSet, &c); m > 0 {
 			got += c.weight * m
 			present = append(present, ci)
 		}
@@ -36,7 +36,7 @@ func (li *langIndex) matchByQuestion(cs []concept, id string) (coverage, qmatch 
 			continue
 		}
 		for _, ci := range present {
-			inter += cs[ci].weight * conceptMatch(q, cs[ci])
+			inter += cs[ci].weight * conceptMatch(q, &cs[ci])
 		}
 		qmatch = max(qmatch, min(1, 2*inter/(denom+qw)))
 	}

@@ -331,14 +331,27 @@ func (m *model) predict(fv featVec, out []float32) []float32 {
 		if f < 0 {
 			continue
 		}
-		v := fv.vals[j]
-		row := m.w[int(f)*m.nc : int(f)*m.nc+m.nc]
-		for c := range row {
-			out[c] += v * row[c]
-		}
+		addRow(out, m.w[int(f)*m.nc:int(f)*m.nc+m.nc], fv.vals[j])
 	}
 	softmax(out)
 	return out
+}
+
+// addRow adds v times row to out (of the same length), four at a time
+// without bounds checks; each element's sum is the same as one at a time.
+func addRow(out, row []float32, v float32) {
+	out = out[:len(row)]
+	c := 0
+	for ; c+4 <= len(row); c += 4 {
+		o, r := out[c:c+4:c+4], row[c:c+4:c+4]
+		o[0] += v * r[0]
+		o[1] += v * r[1]
+		o[2] += v * r[2]
+		o[3] += v * r[3]
+	}
+	for ; c < len(row); c++ {
+		out[c] += v * row[c]
+	}
 }
 
 // charCount is the rune length of s.

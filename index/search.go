@@ -150,8 +150,8 @@ func (li *langIndex) bestSection(cs []concept, id string) int {
 	best, bestScore := -1, 0.0
 	for _, sec := range ds.sections {
 		score := 0.0
-		for _, c := range cs {
-			score += c.weight * conceptMatch(sec.set, c)
+		for ci := range cs {
+			score += cs[ci].weight * conceptMatch(sec.set, &cs[ci])
 		}
 		if score > bestScore+1e-9 {
 			best, bestScore = sec.idx, score
@@ -466,6 +466,7 @@ func (li *langIndex) fuse(bhits []bleveHit, probs []float32, cs []concept, known
 		topScore = max(topScore, h.Score)
 	}
 	pNone := float64(probs[nArt])
+	denom := li.matchDenom(cs)
 	for i := range hits {
 		h := &hits[i]
 		other := 0.0
@@ -474,7 +475,7 @@ func (li *langIndex) fuse(bhits []bleveHit, probs []float32, cs []concept, known
 				other = max(other, hits[j].Prob)
 			}
 		}
-		h.Coverage, h.QuestionMatch = li.match(cs, h.ID)
+		h.Coverage, h.QuestionMatch = li.matchWith(cs, denom, h.ID)
 		h.Confidence = calibrate(signals{
 			prob: h.Prob, none: pNone, margin: h.Prob - other, bleveRel: h.Score / max(topScore, 1e-9),
 			bleveRank: h.BleveRank, fused: h.Fused, coverage: h.Coverage, qmatch: h.QuestionMatch, known: known, anchored: anchored > 0, concepts: len(cs),
@@ -498,7 +499,7 @@ const synonymMatch = 0.6
 // conceptMatch tells how well a set of terms (sorted term IDs) matches a
 // concept: 1 for the user's own words, synonymMatch for a synonym, 0 for
 // none.
-func conceptMatch(set []int32, c concept) float64 {
+func conceptMatch(set []int32, c *concept) float64 {
 	for i, alt := range c.ids {
 		if has(set, alt) {
 			if i == 0 {
@@ -527,19 +528,36 @@ func has(set []int32, alt []int32) bool {
 // article's own questions (or its title). Words unknown to the knowledge
 // count half against both.
 func (li *langIndex) match(cs []concept, id string) (coverage, qmatch float64) {
+	return li.matchWith(cs, li.matchDenom(cs), id)
+}
+
+// matchDenom is the question's weight against which every article's
+// match is measured: its concepts' weights, unknown ones counting
+// unknownFactor.
+func (li *langIndex) matchDenom(cs []concept) float64 {
+	denom := 0.0
+	for i := range cs {
+		if li.known(cs[i]) {
+			denom += cs[i].weight
+		} else {
+			denom += unknownFactor * cs[i].weight
+		}
+	}
+	return denom
+}
+
+// matchWith is match with the question's matchDenom, the same for every
+// article.
+func (li *langIndex) matchWith(cs []concept, denom float64, id string) (coverage, qmatch float64) {
 	ds := li.docs[id]
 	if ds == nil {
 		return 0, 0
 	}
-	denom, got := 0.0, 0.0
+	got := 0.0
 	var buf [16]int
 	present := buf[:0] // the concepts the article has
-	for ci, c := range cs {
-		if li.known(c) {
-			denom += c.weight
-		} else {
-			denom += unknownFactor * c.weight
-		}
+	for ci := range cs {
+		c := &cs[ci]
 		if m := conceptMatch(ds.termSet, c); m > 0 {
 			got += c.weight * m
 			present = append(present, ci)

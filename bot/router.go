@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode"
@@ -105,8 +106,9 @@ const (
 
 // Router answers requests from every platform.
 type Router struct {
-	opt Options
-	ix  atomic.Pointer[index.Index]
+	opt   Options
+	ix    atomic.Pointer[index.Index]
+	parts atomic.Pointer[partsCache] // the articles' rendered parts
 }
 
 // NewRouter returns a router answering from ix.
@@ -440,51 +442,39 @@ func (r *Router) countryLead(lang string, base *knowledge.Base, a *knowledge.Art
 // date and the notice. A reply showing one section gets a button for the
 // whole article. The terminal ("console") has no length cap.
 func (r *Router) articleReply(lang string, a *knowledge.Article, score float64, sugg []string, section int, platform, lead string) Reply {
-	var head strings.Builder
-	head.WriteString("**" + a.Title + "**\n")
+	parts := r.renderedParts(lang, a, section)
+	body, links, partial := parts.body, parts.links, parts.partial
+	headLen := len("**") + len(a.Title) + len("**\n") + len(a.Summary)
 	if lead != "" {
-		head.WriteString(lead + "\n\n")
-	}
-	head.WriteString(a.Summary)
-	var tail strings.Builder
-	if len(a.Sources) > 0 {
-		tail.WriteString(msg(lang, "sources") + Colon(lang))
-		seen := map[string]int{}
-		for i, s := range a.Sources {
-			if i > 0 {
-				tail.WriteString(" · ")
-			}
-			label := sourceLabel(lang, s)
-			seen[label]++
-			if seen[label] > 1 {
-				label = fmt.Sprintf("%s (%d)", label, seen[label])
-			}
-			tail.WriteString("[" + label + "](" + s + ")")
-		}
-		tail.WriteString("\n")
-	}
-	if a.Reviewed != "" {
-		tail.WriteString(msg(lang, "reviewed") + " " + a.Reviewed + ". ")
-	}
-	tail.WriteString(r.Notice(lang))
-	body, links := renderArticleLinks(a.Body, r.ix.Load().Base(), lang)
-	partial := false
-	if secs := a.Sections(); section >= 0 && section < len(secs) && len(secs) > 1 {
-		body, links = renderArticleLinks(secs[section].Text, r.ix.Load().Base(), lang)
-		partial = true
+		headLen += len(lead) + len("\n\n")
 	}
 	if platform != consolePlatform {
 		// Chat platforms: the reply fits one message. The sources are
 		// short labelled links, but Discord counts their addresses too.
-		budget := r.opt.MaxReplyChars - utf8.RuneCountInString(head.String()) - utf8.RuneCountInString(tail.String()) - 4
+		headRunes := utf8.RuneCountInString(a.Title) + utf8.RuneCountInString(a.Summary) + len("****\n")
+		if lead != "" {
+			headRunes += utf8.RuneCountInString(lead) + len("\n\n")
+		}
+		budget := r.opt.MaxReplyChars - headRunes - parts.tailRunes - 4
 		body = fitBody(body, budget, msg(lang, "more"))
 	}
-	text := head.String()
-	if body != "" {
-		text += "\n\n" + body
+	var text strings.Builder
+	text.Grow(headLen + len("\n\n") + len(body) + len("\n\n") + len(parts.tail))
+	text.WriteString("**")
+	text.WriteString(a.Title)
+	text.WriteString("**\n")
+	if lead != "" {
+		text.WriteString(lead)
+		text.WriteString("\n\n")
 	}
-	text += "\n\n" + tail.String()
-	rep := Reply{Text: text, Topic: a.ID, Score: score, Suggestions: sugg}
+	text.WriteString(a.Summary)
+	if body != "" {
+		text.WriteString("\n\n")
+		text.WriteString(body)
+	}
+	text.WriteString("\n\n")
+	text.WriteString(parts.tail)
+	rep := Reply{Text: text.String(), Topic: a.ID, Score: score, Suggestions: sugg}
 	if rep.Suggestions == nil {
 		rep.Suggestions = []string{}
 	}
@@ -526,6 +516,94 @@ func (r *Router) articleReply(lang string, a *knowledge.Article, score float64, 
 	}
 	rep.Buttons = append(rep.Buttons, Button{Label: msg(lang, "btn_person"), Action: ActHandoff})
 	return rep
+}
+
+// articleParts are the parts of an article's reply that depend only on the
+// article and the knowledge: its body (or one section) with the article
+// links rendered, the articles it links to, and its sources and review
+// date. They are rendered once per article and section and kept until the
+// index is swapped.
+type articleParts struct {
+	body    string
+	links   []string
+	partial bool // body is one section
+	// tail ends the reply: the sources, the review date and the notice;
+	// tailRunes is its length in runes.
+	tail      string
+	tailRunes int
+}
+
+// partsCache holds the rendered parts of the articles of one index.
+type partsCache struct {
+	ix *index.Index
+	m  sync.Map // partsKey -> *articleParts
+}
+
+type partsKey struct {
+	a       *knowledge.Article
+	section int
+	lang    string // the reply's language
+}
+
+// renderedParts returns the article's parts for the reply with the given
+// section (-1, a section that does not exist, or the section of an article
+// with only one, means the whole body). Section numbers come from the
+// index (Hit.Section), so the kept parts stay few per article.
+func (r *Router) renderedParts(lang string, a *knowledge.Article, section int) *articleParts {
+	ix := r.ix.Load()
+	c := r.parts.Load()
+	if c == nil || c.ix != ix {
+		fresh := &partsCache{ix: ix}
+		if r.parts.CompareAndSwap(c, fresh) {
+			c = fresh
+		} else if c = r.parts.Load(); c == nil || c.ix != ix {
+			c = fresh // swapped again meanwhile: render without keeping
+		}
+	}
+	key := partsKey{a, max(section, -1), lang}
+	if p, ok := c.m.Load(key); ok {
+		return p.(*articleParts)
+	}
+	p := renderParts(lang, a, section, ix.Base())
+	p.tail += r.Notice(lang)
+	p.tailRunes = utf8.RuneCountInString(p.tail)
+	if v, loaded := c.m.LoadOrStore(key, p); loaded {
+		return v.(*articleParts)
+	}
+	return p
+}
+
+// renderParts renders an article's parts but the notice (section -1: the
+// whole body).
+func renderParts(lang string, a *knowledge.Article, section int, b *knowledge.Base) *articleParts {
+	var tail strings.Builder
+	if len(a.Sources) > 0 {
+		tail.WriteString(msg(lang, "sources") + Colon(lang))
+		seen := map[string]int{}
+		for i, s := range a.Sources {
+			if i > 0 {
+				tail.WriteString(" · ")
+			}
+			label := sourceLabel(lang, s)
+			seen[label]++
+			if seen[label] > 1 {
+				label = fmt.Sprintf("%s (%d)", label, seen[label])
+			}
+			tail.WriteString("[" + label + "](" + s + ")")
+		}
+		tail.WriteString("\n")
+	}
+	if a.Reviewed != "" {
+		tail.WriteString(msg(lang, "reviewed") + " " + a.Reviewed + ". ")
+	}
+	p := &articleParts{tail: tail.String()}
+	if secs := a.Sections(); section >= 0 && section < len(secs) && len(secs) > 1 {
+		p.body, p.links = renderArticleLinks(secs[section].Text, b, lang)
+		p.partial = true
+	} else {
+		p.body, p.links = renderArticleLinks(a.Body, b, lang)
+	}
+	return p
 }
 
 // sourceLabel names a source by its publisher rather than its domain: chat

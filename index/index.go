@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -168,6 +169,9 @@ type synTerm struct{ group, term int }
 type synGroup struct {
 	words [][]string
 	terms [][]string
+	// own holds each term's words analyzed as the user's own (joined by
+	// spaces), filled when a question first names it.
+	own []atomic.Pointer[[]string]
 }
 
 type bleveDoc struct {
@@ -428,6 +432,7 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 			sg.words = append(sg.words, words(term))
 			sg.terms = append(sg.terms, li.analyze(term))
 		}
+		sg.own = make([]atomic.Pointer[[]string], len(sg.words))
 		li.synonyms = append(li.synonyms, sg)
 	}
 	li.synByFirst = map[string][]synTerm{}

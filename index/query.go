@@ -1,7 +1,6 @@
 package index
 
 import (
-	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -25,9 +24,21 @@ type parsed struct {
 	content     []string // words that are not stop words (for character n-grams)
 }
 
-// codeRE matches exemption and regulation codes (C10, T36, A75, R204…),
-// which are the domain's own words.
-var codeRE = regexp.MustCompile(`^[a-z][0-9]{2,3}$`)
+// isCode reports whether a (lower-case) word is an exemption or regulation
+// code (C10, T36, A75, R204…), which are the domain's own words: a letter
+// and two or three digits (what the regular expression ^[a-z][0-9]{2,3}$
+// matches, without running one for every word).
+func isCode(w string) bool {
+	if len(w) < 3 || len(w) > 4 || w[0] < 'a' || w[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(w); i++ {
+		if w[i] < '0' || w[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // wordTerms analyzes one word, from the cache built with the index when it
 // is a word of the knowledge.
@@ -87,6 +98,18 @@ func (li *langIndex) parse(text string, correct bool) *parsed {
 	}
 	p.concepts = li.conceptsOf(ws, corrected, &p.groups)
 	return p
+}
+
+// synOwn is the synonym term's words analyzed as the user's own words
+// (joined by spaces, as in the question that names it).
+func (li *langIndex) synOwn(group, term int) []string {
+	g := &li.synonyms[group]
+	if p := g.own[term].Load(); p != nil {
+		return *p
+	}
+	own := li.analyze(strings.Join(g.words[term], " "))
+	g.own[term].Store(&own)
+	return own
 }
 
 // rareWord is how often a word may occur in the knowledge and still be
@@ -165,7 +188,7 @@ func (li *langIndex) conceptsOf(ws []string, corrected []bool, groups *[]int) []
 		}
 		*groups = append(*groups, sp.group)
 		g := li.synonyms[sp.group]
-		own := li.analyze(strings.Join(ws[sp.start:sp.end], " "))
+		own := li.synOwn(sp.group, sp.term)
 		c := concept{alts: [][]string{own}, anchor: true, corr: corr}
 		for ti, ts := range g.terms {
 			if ti != sp.term && len(ts) > 0 {
@@ -192,7 +215,7 @@ func (li *langIndex) conceptsOf(ws []string, corrected []bool, groups *[]int) []
 			seen[t] = true
 			// A corrected word and an exemption code count as the
 			// domain's own words.
-			c := concept{alts: [][]string{{t}}, anchor: li.anchors[t] || corrected[i] || codeRE.MatchString(w), corr: corrected[i]}
+			c := concept{alts: [][]string{{t}}, anchor: li.anchors[t] || corrected[i] || isCode(w), corr: corrected[i]}
 			cs = append(cs, c)
 		}
 	}

@@ -6,9 +6,15 @@ import "math/bits"
 // open-addressing table: a prediction looks up every feature of the
 // question, about 150, and Go's map was most of the prediction's time.
 type featTable struct {
-	keys  []uint64
-	rows  []int32 // -1: empty slot
-	shift uint    // 64 - log2(len(keys))
+	slots []featSlot
+	shift uint // 64 - log2(len(slots))
+}
+
+// featSlot is one slot of a featTable: key and row side by side, so that a
+// lookup touches one cache line.
+type featSlot struct {
+	key uint64
+	row int32 // -1: empty slot
 }
 
 // slot spreads a feature key over the table (Fibonacci hashing: the keys
@@ -20,28 +26,28 @@ func newFeatTable(feat map[uint64]int32) *featTable {
 	for size < 2*len(feat) {
 		size *= 2
 	}
-	t := &featTable{keys: make([]uint64, size), rows: make([]int32, size), shift: uint(64 - bits.TrailingZeros(uint(size)))}
-	for i := range t.rows {
-		t.rows[i] = -1
+	t := &featTable{slots: make([]featSlot, size), shift: uint(64 - bits.TrailingZeros(uint(size)))}
+	for i := range t.slots {
+		t.slots[i].row = -1
 	}
 	mask := uint64(size - 1)
 	for k, r := range feat {
 		i := slot(k, t.shift)
-		for t.rows[i] >= 0 {
+		for t.slots[i].row >= 0 {
 			i = (i + 1) & mask
 		}
-		t.keys[i], t.rows[i] = k, r
+		t.slots[i] = featSlot{k, r}
 	}
 	return t
 }
 
 // row returns the feature's row, or -1 when the model does not have it.
 func (t *featTable) row(k uint64) int32 {
-	mask := uint64(len(t.keys) - 1)
+	mask := uint64(len(t.slots) - 1)
 	for i := slot(k, t.shift); ; i = (i + 1) & mask {
-		r := t.rows[i]
-		if r < 0 || t.keys[i] == k {
-			return r
+		s := &t.slots[i]
+		if s.row < 0 || s.key == k {
+			return s.row
 		}
 	}
 }

@@ -65,8 +65,12 @@ func (li *langIndex) parse(text string, correct bool) *parsed {
 	p := &parsed{norm: Normalize(li.emojiWords(text))}
 	ws := words(p.norm)
 	corrected := make([]bool, len(ws))
+	// Each word's analyzed terms, looked up once (again for a corrected
+	// word).
+	terms := make([][]string, len(ws))
 	for i, w := range ws {
 		ts := li.wordTerms(w)
+		terms[i] = ts
 		if len(ts) == 0 {
 			continue
 		}
@@ -88,15 +92,16 @@ func (li *langIndex) parse(text string, correct bool) *parsed {
 		if ok && li.vocab[fix] > li.vocab[w] {
 			p.corrections = append(p.corrections, Correction{From: w, To: fix})
 			ws[i] = fix
+			terms[i] = li.wordTerms(fix)
 			corrected[i] = true
 			p.content[len(p.content)-1] = fix
 		}
 	}
 	p.words = ws
-	for _, w := range ws {
-		p.stems = append(p.stems, li.wordTerms(w)...)
+	for _, ts := range terms {
+		p.stems = append(p.stems, ts...)
 	}
-	p.concepts = li.conceptsOf(ws, corrected, &p.groups)
+	p.concepts = li.conceptsOf(ws, terms, corrected, &p.groups)
 	return p
 }
 
@@ -130,7 +135,8 @@ func (li *langIndex) allKnown(ts []string) bool {
 
 // conceptsOf turns words into weighted concepts: each word (or synonym
 // phrase) with its alternatives.
-func (li *langIndex) conceptsOf(ws []string, corrected []bool, groups *[]int) []concept {
+// terms[i] is li.wordTerms(ws[i]).
+func (li *langIndex) conceptsOf(ws []string, terms [][]string, corrected []bool, groups *[]int) []concept {
 	used := make([]bool, len(ws))
 	var cs []concept
 	// Synonym phrases first, longest first.
@@ -208,7 +214,7 @@ func (li *langIndex) conceptsOf(ws []string, corrected []bool, groups *[]int) []
 		if used[i] {
 			continue
 		}
-		for _, t := range li.wordTerms(w) {
+		for _, t := range terms[i] {
 			if seen[t] {
 				continue
 			}

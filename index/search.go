@@ -198,13 +198,14 @@ func (li *langIndex) bleveTerms(cs []concept) ([]string, []float64) {
 		return nil, nil
 	}
 	order := make([]int, len(bterms))
+	value := make([]float64, len(bterms)) // weight × idf, looked up once per term
 	for i := range order {
 		order[i] = i
+		value[i] = weights[i] * li.idf(bterms[i])
 	}
 	sort.Slice(order, func(a, b int) bool {
 		i, j := order[a], order[b]
-		wi, wj := weights[i]*li.idf(bterms[i]), weights[j]*li.idf(bterms[j])
-		if wi != wj {
+		if wi, wj := value[i], value[j]; wi != wj {
 			return wi > wj
 		}
 		return bterms[i] < bterms[j]

@@ -430,6 +430,9 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 			}
 		}
 	}
+	if !cfg.usesRanker(len(arts)) {
+		return li, nil // Bleve ranking only
+	}
 	key := ""
 	if cache {
 		key = modelKey(lang, arts, syn, domain, unrelated, cfg)

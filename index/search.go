@@ -127,9 +127,13 @@ func (ix *Index) Search(ctx context.Context, lang, text string, n int) (res Resu
 	if err != nil {
 		return res, err
 	}
-	probs := li.model.predict(li.features(p, &li.rank), nil)
-	res.None = float64(probs[len(probs)-1])
-	res.Hits = li.fuse(bhits, probs, p.concepts, res.Known, res.Anchored)
+	if li.model != nil {
+		probs := li.model.predict(li.features(p, &li.rank), nil)
+		res.None = float64(probs[len(probs)-1])
+		res.Hits = li.fuse(bhits, probs, p.concepts, res.Known, res.Anchored)
+	} else {
+		res.Hits = li.fuseBleve(bhits, p.concepts, res.Known, res.Anchored)
+	}
 	if len(res.Hits) > n {
 		res.Hits = res.Hits[:n]
 	}
@@ -420,6 +424,51 @@ func (li *langIndex) fuse(bhits []bleveHit, probs []float32, cs []concept, known
 	}
 	// The calibrated confidence is the learned combiner: it orders the
 	// candidates (the fused rank breaking ties).
+	sort.SliceStable(hits, func(a, b int) bool {
+		if hits[a].Confidence != hits[b].Confidence {
+			return hits[a].Confidence > hits[b].Confidence
+		}
+		return hits[a].Fused > hits[b].Fused
+	})
+	return hits
+}
+
+// fuseBleve is fuse for a language without a ranker (more articles than
+// RankConfig.MaxRankerArticles): Bleve's ranking stands for both rankings,
+// each candidate's share of the candidates' summed Bleve scores for the
+// ranker's probability, and there is no unrelated class (None stays 0), so
+// the confidence rests on the match signals (coverage, question match,
+// known and anchored words).
+func (li *langIndex) fuseBleve(bhits []bleveHit, cs []concept, known, anchored float64) []Hit {
+	hits := make([]Hit, 0, len(bhits))
+	sum, topScore := 0.0, 0.0
+	for _, bh := range bhits {
+		sum += bh.score
+		topScore = max(topScore, bh.score)
+	}
+	cfg := &li.rank
+	for r, bh := range bhits {
+		h := Hit{ID: bh.id, Kind: li.docs[bh.id].article.Kind, Score: bh.score, BleveRank: r + 1, RankerRank: r + 1}
+		if sum > 0 {
+			h.Prob = bh.score / sum
+		}
+		h.Fused = (cfg.WRanker + cfg.WBleve) / (cfg.RRFK + float64(r+1))
+		hits = append(hits, h)
+	}
+	for i := range hits {
+		h := &hits[i]
+		other := 0.0
+		for j := range hits {
+			if j != i {
+				other = max(other, hits[j].Prob)
+			}
+		}
+		h.Coverage, h.QuestionMatch = li.match(cs, h.ID)
+		h.Confidence = calibrate(signals{
+			prob: h.Prob, margin: h.Prob - other, bleveRel: h.Score / max(topScore, 1e-9),
+			bleveRank: h.BleveRank, fused: h.Fused, coverage: h.Coverage, qmatch: h.QuestionMatch, known: known, anchored: anchored > 0, concepts: len(cs),
+		})
+	}
 	sort.SliceStable(hits, func(a, b int) bool {
 		if hits[a].Confidence != hits[b].Confidence {
 			return hits[a].Confidence > hits[b].Confidence

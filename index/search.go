@@ -435,10 +435,12 @@ func (li *langIndex) fuse(bhits []bleveHit, probs []float32, cs []concept, known
 
 // fuseBleve is fuse for a language without a ranker (more articles than
 // RankConfig.MaxRankerArticles): Bleve's ranking stands for both rankings,
-// each candidate's share of the candidates' summed Bleve scores for the
-// ranker's probability, and there is no unrelated class (None stays 0), so
-// the confidence rests on the match signals (coverage, question match,
-// known and anchored words).
+// each candidate's share of the candidates' summed Bleve scores, times the
+// share of the question's concepts the knowledge knows, for the ranker's
+// probability, and the share of unknown concepts for its unrelated class
+// (Result.None stays 0: there is no learned unrelated class). The
+// calibration was fitted with the ranker: without it, confidences are
+// rougher.
 func (li *langIndex) fuseBleve(bhits []bleveHit, cs []concept, known, anchored float64) []Hit {
 	hits := make([]Hit, 0, len(bhits))
 	sum, topScore := 0.0, 0.0
@@ -450,7 +452,7 @@ func (li *langIndex) fuseBleve(bhits []bleveHit, cs []concept, known, anchored f
 	for r, bh := range bhits {
 		h := Hit{ID: bh.id, Kind: li.docs[bh.id].article.Kind, Score: bh.score, BleveRank: r + 1, RankerRank: r + 1}
 		if sum > 0 {
-			h.Prob = bh.score / sum
+			h.Prob = bh.score / sum * known
 		}
 		h.Fused = (cfg.WRanker + cfg.WBleve) / (cfg.RRFK + float64(r+1))
 		hits = append(hits, h)
@@ -465,7 +467,7 @@ func (li *langIndex) fuseBleve(bhits []bleveHit, cs []concept, known, anchored f
 		}
 		h.Coverage, h.QuestionMatch = li.match(cs, h.ID)
 		h.Confidence = calibrate(signals{
-			prob: h.Prob, margin: h.Prob - other, bleveRel: h.Score / max(topScore, 1e-9),
+			prob: h.Prob, none: 1 - known, margin: h.Prob - other, bleveRel: h.Score / max(topScore, 1e-9),
 			bleveRank: h.BleveRank, fused: h.Fused, coverage: h.Coverage, qmatch: h.QuestionMatch, known: known, anchored: anchored > 0, concepts: len(cs),
 		})
 	}

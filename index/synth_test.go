@@ -245,3 +245,89 @@ func TestSynthRSSHelper(t *testing.T) {
 	}
 	t.Fatal("no VmHWM in /proc/self/status")
 }
+
+// TestLargeLanguageIsRankedByBleveAlone builds a synthetic knowledge above
+// DefaultRank.MaxRankerArticles: no ranker is trained, and questions still
+// get answers from the articles that hold them, while off-topic questions
+// stay below the did-you-mean threshold.
+func TestLargeLanguageIsRankedByBleveAlone(t *testing.T) {
+	n := DefaultRank.MaxRankerArticles + 100
+	kb := synthBase(t, n, 3)
+	ix, err := Build(kb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	if ix.langs["en"].model != nil {
+		t.Fatalf("a ranker was trained over %d articles (limit %d)", n, DefaultRank.MaxRankerArticles)
+	}
+	arts := kb.Articles["en"]
+	shippedKB, err := knowledge.LoadShipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	answered := 0
+	for i := 0; i < len(arts); i += 15 {
+		q := arts[i].Questions[0]
+		r, err := ix.Search(context.Background(), "en", q, 5)
+		if err != nil {
+			t.Fatalf("%q: %v", q, err)
+		}
+		top := r.Top()
+		if top.ID == "" {
+			t.Errorf("%q: no answer", q)
+			continue
+		}
+		if top.Confidence <= 0 || top.Confidence >= 1 {
+			t.Errorf("%q: confidence %v out of (0, 1)", q, top.Confidence)
+		}
+		// Questions are shared between synthetic articles: the top one
+		// must have this question, or be made from the shipped article
+		// that has it.
+		a := findArticle(arts, top.ID)
+		owner := shippedKB.Article("en", baseOf(top.ID))
+		if a != nil && (containsString(a.Questions, q) || owner != nil && containsString(owner.Questions, q)) {
+			answered++
+		} else {
+			t.Logf("%q: top %s (%.2f)", q, top.ID, top.Confidence)
+		}
+	}
+	if asked := (len(arts) + 14) / 15; answered < asked*8/10 {
+		t.Errorf("%d of %d questions answered from an article that has them, want 80%%", answered, asked)
+	}
+	for _, q := range []string{"what is the best pizza in naples", "how to bake sourdough bread"} {
+		r, err := ix.Search(context.Background(), "en", q, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h := r.Top(); h.Confidence >= 0.30 {
+			t.Errorf("%q: confidence %.2f for %s, want < 0.30", q, h.Confidence, h.ID)
+		}
+	}
+}
+
+func findArticle(arts []*knowledge.Article, id string) *knowledge.Article {
+	for _, a := range arts {
+		if a.ID == id {
+			return a
+		}
+	}
+	return nil
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// baseOf is the shipped article a synthetic ID was made from.
+func baseOf(id string) string {
+	if len(id) > len("synth-00000-") {
+		return id[len("synth-00000-"):]
+	}
+	return id
+}

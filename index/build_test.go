@@ -1,0 +1,196 @@
+package index
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	bindex "github.com/blevesearch/bleve_index_api"
+
+	"github.com/impbot/impbot/knowledge"
+)
+
+// articleTexts lists every text of the articles that the build analyses.
+func articleTexts(arts []*knowledge.Article) []string {
+	var out []string
+	for _, a := range arts {
+		out = append(out, a.Title, a.Summary, a.Body, strings.Join(a.Keywords, "\n"))
+		out = append(out, a.Questions...)
+		for _, s := range a.Sections() {
+			out = append(out, s.Text)
+		}
+	}
+	return out
+}
+
+// TestBuildAnalyzerIsBleves checks that the build's analyser (accent
+// folding skipped for ASCII text, token filters looked up per distinct
+// token) gives exactly the tokens of Bleve's analyser: over every text of
+// the shipped knowledge in both languages, and over texts chosen for
+// their accents, apostrophes, possessives, elisions and odd bytes.
+func TestBuildAnalyzerIsBleves(t *testing.T) {
+	ix := shipped(t)
+	odd := []string{
+		"", " ", "Canada's employer's LMIA’s", "l'état d’un permis à Montréal", "ÉTUDIANT étudiante œuvre cœur",
+		"don't won’t can't", "naïve façade señor Zürich", "🎓💼 work", "\xff\xfe bad bytes \x00", "'s 's ’s",
+		"c'est qu'il jusqu'à lorsqu'on", "1,000 $179 3.5 2026-12-05", "IMP-IEC C11/C16 A70", "ﬁnance ﬂight", "İstanbul ǅ",
+	}
+	for _, lang := range []string{"en", "fr"} {
+		li := ix.langs[lang]
+		da, ok := li.analyzer.(*analysis.DefaultAnalyzer)
+		if !ok {
+			t.Fatalf("%s: analyzer %T", lang, li.analyzer)
+		}
+		ba := newBuildAnalyzer(da)
+		texts := append(articleTexts(ix.Base().Articles[lang]), odd...)
+		for _, s := range texts {
+			// Twice: the second pass reads every token from the cache.
+			for pass := range 2 {
+				gotToks, gotTerms := ba.analyze(s)
+				wantToks := li.analyzer.Analyze([]byte(s))
+				if len(gotToks) != len(wantToks) {
+					t.Fatalf("%s pass %d %q: %d tokens, want %d", lang, pass, clip(s, 80), len(gotToks), len(wantToks))
+				}
+				for i := range wantToks {
+					if string(gotToks[i].Term) != string(wantToks[i].Term) {
+						t.Fatalf("%s pass %d %q: token %d %q, want %q", lang, pass, clip(s, 80), i, gotToks[i].Term, wantToks[i].Term)
+					}
+				}
+				if want := li.analyze(s); !slices.Equal(gotTerms, want) {
+					t.Fatalf("%s pass %d %q: terms %q, want %q", lang, pass, clip(s, 80), gotTerms, want)
+				}
+			}
+		}
+	}
+}
+
+// refDoc is how the articles were indexed before the build analysed them
+// itself: a struct mapped by Bleve's index mapping.
+type refDoc struct {
+	Title     string `json:"title"`
+	Questions string `json:"questions"`
+	Keywords  string `json:"keywords"`
+	Summary   string `json:"summary"`
+	Body      string `json:"body"`
+	Kind      string `json:"kind"`
+}
+
+// TestBuiltIndexIsBleves checks that the index the build makes from its
+// own analysis, in bounded batches, holds what Bleve makes of the same
+// articles mapped and analysed by itself in one batch: the same documents,
+// and for each field the same terms with the same document counts and the
+// same total length (so the same BM25 scores).
+func TestBuiltIndexIsBleves(t *testing.T) {
+	kb, err := knowledge.LoadShipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := maxBatchDocs
+	t.Cleanup(func() { maxBatchDocs = saved })
+	maxBatchDocs = 500 // several batches, hence several segments
+	for _, lang := range []string{"en", "fr"} {
+		arts := kb.Articles[lang]
+		li, err := buildLang(lang, arts, kb.Synonyms[lang], kb.Domain[lang], kb.Unrelated[lang], DefaultRank, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref, err := bleve.NewUsing("", li.bi.Mapping(), scorch.Name, scorch.Name, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := ref.NewBatch()
+		for _, a := range arts {
+			d := refDoc{Title: a.Title, Keywords: strings.Join(a.Keywords, "\n"), Summary: a.Summary, Body: a.Body, Kind: a.Kind}
+			if err := b.Index(a.ID, d); err != nil {
+				t.Fatal(err)
+			}
+			for qi, q := range a.Questions {
+				if err := b.Index(fmt.Sprintf("%s#%d", a.ID, qi), refDoc{Questions: q, Kind: a.Kind}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if err := ref.Batch(b); err != nil {
+			t.Fatal(err)
+		}
+		got, want := indexFigures(t, li.bi), indexFigures(t, ref)
+		for fi, f := range fieldBoosts {
+			// Bleve's BM25 figure of one segment, which the index
+			// computes over its several segments.
+			card := want["cardinality "+f.name]
+			if card != want["terms "+f.name] {
+				t.Errorf("%s %s: Bleve's cardinality %d is not the distinct terms %d", lang, f.name, card, want["terms "+f.name])
+			}
+			if avg := math.Ceil(float64(card) / float64(want["docs"])); li.fields[fi].avgLen != avg {
+				t.Errorf("%s %s: average length %v, want %v", lang, f.name, li.fields[fi].avgLen, avg)
+			}
+		}
+		for k := range want {
+			if strings.HasPrefix(k, "cardinality ") {
+				delete(got, k) // grows with the segments
+				delete(want, k)
+			}
+		}
+		if len(got) != len(want) {
+			t.Errorf("%s: %d figures, want %d", lang, len(got), len(want))
+		}
+		for _, k := range slices.Sorted(maps.Keys(want)) {
+			if got[k] != want[k] {
+				t.Errorf("%s: %s = %d, want %d", lang, k, got[k], want[k])
+			}
+		}
+		li.reader.Close()
+		li.bi.Close()
+		ref.Close()
+	}
+}
+
+// indexFigures reads what BM25 scoring depends on from a Bleve index: the
+// document count, each field's distinct terms and Bleve's cardinality
+// figure, and each term's document count in it.
+func indexFigures(t *testing.T, bi bleve.Index) map[string]uint64 {
+	t.Helper()
+	adv, err := bi.Advanced()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	out := map[string]uint64{}
+	if out["docs"], err = r.DocCount(); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range append(queriedFields(), "body", "kind") {
+		card, err := r.(bindex.BM25Reader).FieldCardinality(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out["cardinality "+f] = uint64(card)
+		d, err := r.FieldDict(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			e, err := d.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e == nil {
+				break
+			}
+			out[f+" "+e.Term] = e.Count
+			out["terms "+f]++
+		}
+		d.Close()
+	}
+	return out
+}

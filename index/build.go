@@ -39,7 +39,7 @@ func (li *langIndex) indexArticles(arts []*knowledge.Article) (map[string]int, e
 	workers := runtime.GOMAXPROCS(0)
 	ws := make([]*buildWorker, workers)
 	for i := range ws {
-		ws[i] = &buildWorker{an: newBuildAnalyzer(da), df: map[string]int{}, vocab: map[string]int{}}
+		ws[i] = &buildWorker{an: newBuildAnalyzer(da), df: map[string]int{}, vocab: map[string]*int{}}
 	}
 	stats := make([]*docStats, len(arts))
 
@@ -95,15 +95,13 @@ func (li *langIndex) indexArticles(arts []*knowledge.Article) (map[string]int, e
 	for i, a := range arts {
 		li.docs[a.ID] = stats[i]
 	}
-	vocab := ws[0].vocab
+	vocab := map[string]int{}
 	for _, w := range ws {
 		for t, n := range w.df {
 			li.df[t] += n
 		}
-		if w != ws[0] {
-			for v, n := range w.vocab {
-				vocab[v] += n
-			}
+		for v, n := range w.vocab {
+			vocab[v] += *n
 		}
 	}
 	return vocab, nil
@@ -118,9 +116,10 @@ func questionDocID(id string, qi int) string { return id + "#" + strconv.Itoa(qi
 // buildWorker analyses articles; its maps are its own (merged at the end).
 type buildWorker struct {
 	an    *buildAnalyzer
-	df    map[string]int // articles per term
-	vocab map[string]int // the articles' words (see words)
+	df    map[string]int  // articles per term
+	vocab map[string]*int // the articles' words (see words), with their counts
 	seen  map[string]bool
+	buf   []byte
 }
 
 // article analyses one article: its statistics and its Bleve documents
@@ -147,19 +146,16 @@ func (w *buildWorker) article(a *knowledge.Article) (*docStats, []*document.Docu
 	ts, terms = w.an.analyze(a.Summary)
 	field(doc, "summary", ts)
 	all = append(all, terms...)
-	// The sections split the body by lines (no word spans two lines), so
-	// their tokens together are the body's.
-	var body analysis.TokenStream
+	// The body's terms are its sections' (they split it by lines, and no
+	// word spans two lines); Bleve does not index it (see fieldBoosts).
 	for si, sec := range a.Sections() {
-		ts, terms := w.an.analyze(sec.Text)
-		body = append(body, ts...)
+		_, terms := w.an.analyze(sec.Text)
 		all = append(all, terms...)
 		if strings.Count(strings.TrimSpace(sec.Text), "\n") == 0 && sec.Heading != "" {
 			continue // a heading without text is never shown alone
 		}
 		ds.sections = append(ds.sections, sectionStats{idx: si, terms: sortedSet(terms)})
 	}
-	field(doc, "body", body)
 	kind(doc)
 	docs := make([]*document.Document, 0, 1+len(a.Questions))
 	docs = append(docs, doc)
@@ -172,7 +168,7 @@ func (w *buildWorker) article(a *knowledge.Article) (*docStats, []*document.Docu
 		ds.questions = append(ds.questions, sortedSet(terms))
 		all = append(all, terms...)
 	}
-	ds.terms = sortedSet(all)
+	ds.terms = w.unique(all)
 	for _, t := range ds.terms {
 		w.df[t]++
 	}
@@ -188,9 +184,62 @@ func (w *buildWorker) article(a *knowledge.Article) (*docStats, []*document.Docu
 	return ds, docs
 }
 
+// unique is terms without repeats, sorted.
+func (w *buildWorker) unique(terms []string) []string {
+	if w.seen == nil {
+		w.seen = map[string]bool{}
+	}
+	clear(w.seen)
+	out := make([]string, 0, len(terms)/2)
+	for _, t := range terms {
+		if !w.seen[t] {
+			w.seen[t] = true
+			out = append(out, t)
+		}
+	}
+	slices.Sort(out)
+	return slices.Clip(out)
+}
+
+// words counts the words of s as words(s) splits them, without building
+// them for ASCII text (where folding accents does nothing and only ASCII
+// letters and digits are letters and digits).
 func (w *buildWorker) words(s string) {
-	for _, v := range words(s) {
-		w.vocab[v]++
+	if !isASCII(s) {
+		for _, v := range words(s) {
+			w.count(v)
+		}
+		return
+	}
+	buf := w.buf[:0]
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) {
+			c := s[i]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if 'a' <= c && c <= 'z' || '0' <= c && c <= '9' {
+				buf = append(buf, c)
+				continue
+			}
+		}
+		if len(buf) > 0 {
+			if n, ok := w.vocab[string(buf)]; ok {
+				*n++
+			} else {
+				w.vocab[string(buf)] = new(1)
+			}
+			buf = buf[:0]
+		}
+	}
+	w.buf = buf
+}
+
+func (w *buildWorker) count(v string) {
+	if n, ok := w.vocab[v]; ok {
+		*n++
+	} else {
+		w.vocab[v] = new(1)
 	}
 }
 

@@ -194,3 +194,30 @@ func indexFigures(t *testing.T, bi bleve.Index) map[string]uint64 {
 	}
 	return out
 }
+
+// TestBuildWordsAreWords checks that the build's word count (ASCII text
+// read without building its words) counts the words that words splits.
+func TestBuildWordsAreWords(t *testing.T) {
+	kb, err := knowledge.LoadShipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := append(articleTexts(kb.Articles["en"]), articleTexts(kb.Articles["fr"])...)
+	texts = append(texts, "", "  ", "A-B c_d E.F 12ab", "Don't STOP", "naïve Zürich", "\xff bad", "x")
+	w := &buildWorker{vocab: map[string]*int{}}
+	want := map[string]int{}
+	for _, s := range texts {
+		w.words(s)
+		for _, v := range words(s) {
+			want[v]++
+		}
+	}
+	if len(w.vocab) != len(want) {
+		t.Errorf("%d words, want %d", len(w.vocab), len(want))
+	}
+	for v, n := range want {
+		if got := w.vocab[v]; got == nil || *got != n {
+			t.Errorf("%q: counted %v, want %d", v, got, n)
+		}
+	}
+}

@@ -44,10 +44,11 @@ var fieldBoosts = [...]struct {
 	{"summary", 1.5},
 }
 
-// The body is indexed but not queried: it is the longest field, so querying
-// it costs the most (about a fifth of the search time) and, measured on the
-// question sets, adds nothing to finding candidates. Its words still count
-// through each article's coverage of the question.
+// The body is neither queried nor given to Bleve: it is the longest field,
+// so querying it costs the most (about a fifth of the search time) and,
+// measured on the question sets, adds nothing to finding candidates;
+// indexing it was half of Bleve's build work and memory. Its words still
+// count through each article's coverage of the question (build.go).
 func queriedFields() []string {
 	names := make([]string, len(fieldBoosts))
 	for i, f := range fieldBoosts {
@@ -254,7 +255,7 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 	im.DefaultAnalyzer = aname
 	im.ScoringModel = "bm25"
 	dm := bleve.NewDocumentMapping()
-	for _, name := range append(queriedFields(), "body") {
+	for _, name := range queriedFields() {
 		fm := bleve.NewTextFieldMapping()
 		fm.Analyzer = aname
 		fm.Store = false

@@ -1,9 +1,11 @@
 package index
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -218,6 +220,37 @@ func TestBuildWordsAreWords(t *testing.T) {
 	for v, n := range want {
 		if got := w.vocab[v]; got == nil || *got != n {
 			t.Errorf("%q: counted %v, want %d", v, got, n)
+		}
+	}
+}
+
+// TestKeepBestIsSortAndCut checks the search's bounded heap of candidates
+// against sorting every scored document and keeping the first k, over
+// random scores with many ties.
+func TestKeepBestIsSortAndCut(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	order := func(a, b scoredDoc) int {
+		if a.score != b.score {
+			return cmp.Compare(b.score, a.score)
+		}
+		return cmp.Compare(a.art, b.art)
+	}
+	for round := range 200 {
+		n, k := r.IntN(300), r.IntN(50)
+		all := make([]scoredDoc, n)
+		for i := range all {
+			all[i] = scoredDoc{art: int32(r.IntN(1000)), score: float64(r.IntN(20))}
+		}
+		var got []scoredDoc
+		for _, d := range all {
+			got = keepBest(got, d, k, order)
+		}
+		slices.SortFunc(got, order)
+		want := slices.Clone(all)
+		slices.SortFunc(want, order)
+		want = want[:min(k, n)]
+		if !slices.Equal(got, want) {
+			t.Fatalf("round %d (n %d, k %d): kept %v, want %v", round, n, k, got, want)
 		}
 	}
 }

@@ -300,21 +300,24 @@ func (li *langIndex) bleveSearch(ctx context.Context, cs []concept) ([]bleveHit,
 	// matched (Bleve's coordination factor); the best candidates
 	// documents, best first (ties by article ID, so the order never depends
 	// on the order documents were indexed in).
-	docs := sc.docs[:0]
-	for _, doc := range sc.touched {
-		if a := li.docArt[doc]; a >= 0 {
-			docs = append(docs, scoredDoc{art: a, score: sc.acc[doc] * (float64(sc.cnt[doc]) / float64(nq))})
-		}
-	}
-	slices.SortFunc(docs, func(a, b scoredDoc) int {
+	// In a large knowledge a question touches tens of thousands of
+	// documents: the best candidates are kept in a heap (the worst at its
+	// root) instead of sorting them all.
+	order := func(a, b scoredDoc) int {
 		if a.score != b.score {
 			return cmp.Compare(b.score, a.score)
 		}
 		return strings.Compare(li.artIDs[a.art], li.artIDs[b.art])
-	})
-	if len(docs) > candidates {
-		docs = docs[:candidates]
 	}
+	docs := sc.docs[:0]
+	for _, doc := range sc.touched {
+		a := li.docArt[doc]
+		if a < 0 {
+			continue
+		}
+		docs = keepBest(docs, scoredDoc{art: a, score: sc.acc[doc] * (float64(sc.cnt[doc]) / float64(nq))}, candidates, order)
+	}
+	slices.SortFunc(docs, order)
 	sc.docs = docs
 	// Question documents ("id#n") count for their article, which scores by
 	// its best document.
@@ -329,6 +332,42 @@ func (li *langIndex) bleveSearch(ctx context.Context, cs []concept) ([]bleveHit,
 		}
 	}
 	return out, nil
+}
+
+// keepBest adds d to docs, a heap of at most k documents with the last in
+// order at its root, and returns it: once it holds k, d replaces the root
+// if it comes before it.
+func keepBest(docs []scoredDoc, d scoredDoc, k int, order func(a, b scoredDoc) int) []scoredDoc {
+	if len(docs) < k {
+		docs = append(docs, d)
+		for i := len(docs) - 1; i > 0; { // up
+			p := (i - 1) / 2
+			if order(docs[p], docs[i]) >= 0 {
+				break
+			}
+			docs[p], docs[i] = docs[i], docs[p]
+			i = p
+		}
+		return docs
+	}
+	if k == 0 || order(d, docs[0]) >= 0 {
+		return docs // no better than the last kept
+	}
+	docs[0] = d
+	for i := 0; ; { // down
+		w, l, r := i, 2*i+1, 2*i+2
+		if l < len(docs) && order(docs[l], docs[w]) > 0 {
+			w = l
+		}
+		if r < len(docs) && order(docs[r], docs[w]) > 0 {
+			w = r
+		}
+		if w == i {
+			return docs
+		}
+		docs[i], docs[w] = docs[w], docs[i]
+		i = w
+	}
 }
 
 type scoredDoc struct {

@@ -10,20 +10,24 @@ import (
 	"sync/atomic"
 
 	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/document"
 	bindex "github.com/blevesearch/bleve_index_api"
+	"github.com/blevesearch/segment"
 
 	"github.com/impbot/impbot/knowledge"
 )
 
 // maxBatchDocs bounds the Bleve documents (articles and questions) of one
-// batch. One batch holds every document's analysed tokens until Bleve has
-// built its segment, so a knowledge in one batch costs memory in
-// proportion to its size (1.8 GB for 10,000 articles); each batch becomes
-// one in-memory segment that every search visits, so batches should not
-// be small either. The shipped knowledge (about 2,300 documents per
-// language) is one batch.
-var maxBatchDocs = 24000
+// batch. A batch holds its documents' analysed tokens until Bleve has built
+// its segment, so a whole knowledge in one batch costs memory in proportion
+// to its size (1.8 GB peak for 10,000 synthetic articles, 110,000
+// documents); each batch becomes one in-memory segment that every search
+// visits, so batches should not be small either. Measured on 10,000
+// synthetic articles: peak RSS about 0.6-0.7 GB at 8,000-12,000, 0.8-0.9 GB
+// at 16,000, 1 GB at 24,000. The shipped knowledge (about 2,300 documents
+// per language) is one batch.
+var maxBatchDocs = 10000
 
 // indexArticles analyses each text of the articles once, in parallel,
 // gives Bleve the analysed tokens in batches of at most maxBatchDocs
@@ -149,7 +153,7 @@ func (w *buildWorker) article(a *knowledge.Article) (*docStats, []*document.Docu
 	// The body's terms are its sections' (they split it by lines, and no
 	// word spans two lines); Bleve does not index it (see fieldBoosts).
 	for si, sec := range a.Sections() {
-		_, terms := w.an.analyze(sec.Text)
+		terms := w.an.terms(sec.Text)
 		all = append(all, terms...)
 		if strings.Count(strings.TrimSpace(sec.Text), "\n") == 0 && sec.Heading != "" {
 			continue // a heading without text is never shown alone
@@ -313,6 +317,47 @@ func (b *buildAnalyzer) analyze(s string) (analysis.TokenStream, []string) {
 		terms = append(terms, f.strs...)
 	}
 	return out, terms
+}
+
+// terms is the second result of analyze, without making the tokens: the
+// body's words are the most, and Bleve does not index them.
+func (b *buildAnalyzer) terms(s string) []string {
+	if _, ok := b.a.Tokenizer.(*unicode.UnicodeTokenizer); !ok || s == "" {
+		_, terms := b.analyze(s)
+		return terms
+	}
+	in := []byte(s)
+	if !isASCII(s) {
+		for _, cf := range b.a.CharFilters {
+			in = cf.Filter(in)
+		}
+	}
+	// As the unicode tokenizer reads its words.
+	terms := make([]string, 0, len(in)/6)
+	seg := segment.NewWordSegmenterDirect(in)
+	for seg.Segment() {
+		if seg.Type() == segment.None {
+			continue
+		}
+		word := seg.Bytes()
+		f, ok := b.cache[string(word)]
+		if !ok {
+			f = b.filter(&analysis.Token{Term: word, Position: 1, End: len(word), Type: tokenType(seg.Type())})
+		}
+		terms = append(terms, f.strs...)
+	}
+	return terms
+}
+
+// tokenType is the unicode tokenizer's token type for a segment type.
+func tokenType(segType int) analysis.TokenType {
+	switch segType {
+	case segment.Ideo, segment.Kana:
+		return analysis.Ideographic
+	case segment.Number:
+		return analysis.Numeric
+	}
+	return analysis.AlphaNumeric
 }
 
 // filter runs the token filters over one token and remembers the result.

@@ -25,7 +25,8 @@ import (
 // base's and another article's; its body is the base's sections shuffled
 // with one or two sections of other articles. The shipped synonyms,
 // domain words and unrelated examples are kept, so query analysis is the
-// real one.
+// real one. Every fifth question of each shipped article (heldOut) is
+// never used: those are the held-out questions of heldOutQuestions.
 func synthBase(tb testing.TB, n int, seed uint64) *knowledge.Base {
 	tb.Helper()
 	shippedKB, err := knowledge.LoadShipped()
@@ -35,12 +36,18 @@ func synthBase(tb testing.TB, n int, seed uint64) *knowledge.Base {
 	src := shippedKB.Articles["en"]
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	var allQ []string
-	for _, a := range src {
-		allQ = append(allQ, a.Questions...)
+	known := make([][]string, len(src)) // the questions not held out
+	for i, a := range src {
+		for qi, q := range a.Questions {
+			if !heldOut(qi) {
+				known[i] = append(known[i], q)
+			}
+		}
+		allQ = append(allQ, known[i]...)
 	}
 	arts := make([]*knowledge.Article, 0, n)
 	for i := range n {
-		base := src[i%len(src)]
+		base, baseQ := src[i%len(src)], known[i%len(src)]
 		other := src[r.IntN(len(src))]
 		extra := ""
 		if len(other.Keywords) > 0 {
@@ -55,8 +62,8 @@ func synthBase(tb testing.TB, n int, seed uint64) *knowledge.Base {
 		}
 		nq := 6 + r.IntN(9)
 		for range nq {
-			if len(base.Questions) > 0 && r.IntN(4) != 0 {
-				a.Questions = append(a.Questions, base.Questions[r.IntN(len(base.Questions))])
+			if len(baseQ) > 0 && r.IntN(4) != 0 {
+				a.Questions = append(a.Questions, baseQ[r.IntN(len(baseQ))])
 			} else {
 				a.Questions = append(a.Questions, allQ[r.IntN(len(allQ))])
 			}
@@ -88,6 +95,28 @@ func synthBase(tb testing.TB, n int, seed uint64) *knowledge.Base {
 		Domain:    map[string][]string{"en": shippedKB.Domain["en"]},
 		Unrelated: map[string][]string{"en": shippedKB.Unrelated["en"]},
 	}
+}
+
+// heldOut tells whether a shipped article's question qi is held out of the
+// synthetic knowledge.
+func heldOut(qi int) bool { return qi%5 == 0 }
+
+// heldOutQuestions are the shipped English questions that no synthetic
+// article has, each with the shipped article it belongs to: a synthetic
+// article made from that one answers it.
+func heldOutQuestions(tb testing.TB) (qs, bases []string) {
+	kb, err := knowledge.LoadShipped()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, a := range kb.Articles["en"] {
+		for qi, q := range a.Questions {
+			if heldOut(qi) {
+				qs, bases = append(qs, q), append(bases, a.ID)
+			}
+		}
+	}
+	return qs, bases
 }
 
 func TestSynthBaseIsSeeded(t *testing.T) {
@@ -247,9 +276,21 @@ func TestSynthRSSHelper(t *testing.T) {
 }
 
 // TestLargeLanguageIsRankedByBleveAlone builds a synthetic knowledge above
-// DefaultRank.MaxRankerArticles: no ranker is trained, and questions still
-// get answers from the articles that hold them, while off-topic questions
-// stay below the did-you-mean threshold.
+// DefaultRank.MaxRankerArticles: no ranker is trained, and the held-out
+// questions (shipped phrasings no synthetic article has, about 500) still
+// mostly get an article made from the one they belong to, while off-topic
+// questions stay below the did-you-mean threshold. Everything is seeded,
+// so the result is the same on every run; it moves only when the shipped
+// knowledge does, and the bounds leave room for that (measured
+// 2026-12-05: 66.8 % first, 76.3 % in the first three; the ranker of a
+// 61-article synthetic knowledge: 81.9 % and 95.2 %).
+//
+// The previous version asked 20 of the synthetic articles' own questions
+// and wanted 80 % answered by an article that has them: a quarter of
+// those questions are drawn from other articles, so whether Bleve's best
+// article happened to hold the stray copy decided the result, which
+// flipped from 19 to 14 of 20 when story phrasings were added to the
+// shipped knowledge (the generator draws from it).
 func TestLargeLanguageIsRankedByBleveAlone(t *testing.T) {
 	n := DefaultRank.MaxRankerArticles + 100
 	kb := synthBase(t, n, 3)
@@ -261,39 +302,32 @@ func TestLargeLanguageIsRankedByBleveAlone(t *testing.T) {
 	if ix.langs["en"].model != nil {
 		t.Fatalf("a ranker was trained over %d articles (limit %d)", n, DefaultRank.MaxRankerArticles)
 	}
-	arts := kb.Articles["en"]
-	shippedKB, err := knowledge.LoadShipped()
-	if err != nil {
-		t.Fatal(err)
+	qs, bases := heldOutQuestions(t)
+	if len(qs) < 300 {
+		t.Fatalf("only %d held-out questions", len(qs))
 	}
-	answered := 0
-	for i := 0; i < len(arts); i += 15 {
-		q := arts[i].Questions[0]
-		r, err := ix.Search(context.Background(), "en", q, 5)
+	first, three := 0, 0
+	for i, q := range qs {
+		r, err := ix.Search(context.Background(), "en", q, 3)
 		if err != nil {
 			t.Fatalf("%q: %v", q, err)
 		}
-		top := r.Top()
-		if top.ID == "" {
-			t.Errorf("%q: no answer", q)
-			continue
-		}
-		if top.Confidence <= 0 || top.Confidence >= 1 {
+		if top := r.Top(); top.ID != "" && (top.Confidence <= 0 || top.Confidence >= 1) {
 			t.Errorf("%q: confidence %v out of (0, 1)", q, top.Confidence)
 		}
-		// Questions are shared between synthetic articles: the top one
-		// must have this question, or be made from the shipped article
-		// that has it.
-		a := findArticle(arts, top.ID)
-		owner := shippedKB.Article("en", baseOf(top.ID))
-		if a != nil && (containsString(a.Questions, q) || owner != nil && containsString(owner.Questions, q)) {
-			answered++
-		} else {
-			t.Logf("%q: top %s (%.2f)", q, top.ID, top.Confidence)
+		for k, h := range r.Hits {
+			if baseOf(h.ID) == bases[i] {
+				three++
+				if k == 0 {
+					first++
+				}
+				break
+			}
 		}
 	}
-	if asked := (len(arts) + 14) / 15; answered < asked*8/10 {
-		t.Errorf("%d of %d questions answered from an article that has them, want 80%%", answered, asked)
+	t.Logf("%d held-out questions: %.1f %% first, %.1f %% in the first three", len(qs), 100*float64(first)/float64(len(qs)), 100*float64(three)/float64(len(qs)))
+	if first*100 < 60*len(qs) || three*100 < 70*len(qs) {
+		t.Errorf("%d and %d of %d held-out questions answered from their article first and in the first three, want 60 %% and 70 %%", first, three, len(qs))
 	}
 	for _, q := range []string{"what is the best pizza in naples", "how to bake sourdough bread"} {
 		r, err := ix.Search(context.Background(), "en", q, 5)
@@ -304,24 +338,6 @@ func TestLargeLanguageIsRankedByBleveAlone(t *testing.T) {
 			t.Errorf("%q: confidence %.2f for %s, want < 0.30", q, h.Confidence, h.ID)
 		}
 	}
-}
-
-func findArticle(arts []*knowledge.Article, id string) *knowledge.Article {
-	for _, a := range arts {
-		if a.ID == id {
-			return a
-		}
-	}
-	return nil
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // baseOf is the shipped article a synthetic ID was made from.

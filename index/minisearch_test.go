@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -58,7 +59,10 @@ type minisearchDoc struct {
 
 // TestExportMiniSearchCorpus writes the shipped English articles and the
 // dev questions to testdata/minisearch/corpus.json for bench.mjs. It runs
-// only when IMPBOT_EXPORT_MINISEARCH=1.
+// only when IMPBOT_EXPORT_MINISEARCH=1. With IMPBOT_MINISEARCH_SYNTH=n it
+// writes corpus-synth<n>.json instead: the synthetic knowledge of n
+// articles and the questions of BenchmarkSynthSearch (synthBase seed 1,
+// synthQuestions), for the comparison at size.
 func TestExportMiniSearchCorpus(t *testing.T) {
 	if os.Getenv("IMPBOT_EXPORT_MINISEARCH") != "1" {
 		t.Skip("set IMPBOT_EXPORT_MINISEARCH=1 to write testdata/minisearch/corpus.json")
@@ -66,6 +70,15 @@ func TestExportMiniSearchCorpus(t *testing.T) {
 	kb, err := knowledge.LoadShipped()
 	if err != nil {
 		t.Fatal(err)
+	}
+	name := "corpus.json"
+	qs := miniQuestions(t)
+	if v := os.Getenv("IMPBOT_MINISEARCH_SYNTH"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			t.Fatalf("IMPBOT_MINISEARCH_SYNTH=%q: want a number of articles", v)
+		}
+		kb, qs, name = synthBase(t, n, 1), synthQuestions(t), "corpus-synth"+v+".json"
 	}
 	var out struct {
 		Articles  []minisearchDoc `json:"articles"`
@@ -77,12 +90,12 @@ func TestExportMiniSearchCorpus(t *testing.T) {
 			Questions: strings.Join(a.Questions, "\n"), Keywords: strings.Join(a.Keywords, "\n"), Body: a.Body,
 		})
 	}
-	out.Questions = miniQuestions(t)
+	out.Questions = qs
 	data, err := json.MarshalIndent(out, "", " ")
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("testdata", "minisearch", "corpus.json")
+	path := filepath.Join("testdata", "minisearch", name)
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,11 @@
 //   cd index && IMPBOT_EXPORT_MINISEARCH=1 go test -run ExportMiniSearch .
 //   cd testdata/minisearch && npm ci && node bench.mjs
 //
+// At size (the Go side is BenchmarkSynthSearch10k and BenchmarkSynthBuild10k):
+//
+//   cd index && IMPBOT_EXPORT_MINISEARCH=1 IMPBOT_MINISEARCH_SYNTH=10000 go test -run ExportMiniSearch .
+//   cd testdata/minisearch && CORPUS=corpus-synth10000.json REPS=2 node bench.mjs
+//
 // It indexes the shipped English articles (title, summary, questions,
 // keywords, body, with impbot's field boosts) and times the questions of
 // cmd/impbot/testdata/dev.jsonl, exact and fuzzy (fuzzy: 0.2, prefix: true):
@@ -12,7 +17,7 @@
 import { readFileSync } from 'node:fs'
 import MiniSearch from 'minisearch'
 
-const corpus = JSON.parse(readFileSync(new URL('./corpus.json', import.meta.url)))
+const corpus = JSON.parse(readFileSync(new URL('./' + (process.env.CORPUS || 'corpus.json'), import.meta.url)))
 const rounds = Number(process.env.ROUNDS || 7)
 const reps = Number(process.env.REPS || 20)
 

@@ -11,6 +11,7 @@ var DefaultRank = RankConfig{
 	WStem: 1, WPair: 0.5, WSyn: 0.7, WChar: 0.5,
 	WRanker: 1, WBleve: 1, RRFK: 2,
 	WTitle: 1, WKeyword: 0.5, WSummary: 0.5, NormPow: 0.5,
+	MaxRankerArticles: 200,
 }
 
 // CV figures (`go run ./cmd/impbot kb cv`, 5 folds, 2026-12-05, knowledge

@@ -26,6 +26,7 @@ import (
 	utok "github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/analysis/tokenmap"
 	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/mapping"
 
 	bindex "github.com/blevesearch/bleve_index_api"
 
@@ -234,6 +235,34 @@ func build(b *knowledge.Base, cfg RankConfig, cache bool) (*Index, error) {
 }
 
 func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, unrelated []string, cfg RankConfig, cache bool) (*langIndex, error) {
+	im, aname, err := langMapping(lang)
+	if err != nil {
+		return nil, err
+	}
+	// A cached index of the same knowledge is opened instead of built
+	// (indexcache.go); a new one is written to the cache once built.
+	ikey := ""
+	if cache && CacheDir != "" {
+		ikey = indexKey(lang, arts, syn, domain, unrelated, cfg)
+		if li := loadCachedLang(ikey, lang, arts, im, aname, cfg); li != nil {
+			li.ensureModel(arts, syn, domain, unrelated, cfg, cache)
+			return li, nil
+		}
+	}
+	li, err := buildLangFresh(lang, arts, syn, domain, unrelated, cfg, im, aname)
+	if err != nil {
+		return nil, err
+	}
+	li.ensureModel(arts, syn, domain, unrelated, cfg, cache)
+	if ikey != "" {
+		saveCachedLang(ikey, li)
+	}
+	return li, nil
+}
+
+// langMapping is the Bleve mapping of one language's index and the name of
+// its analyzer.
+func langMapping(lang string) (*mapping.IndexMappingImpl, string, error) {
 	aname, adef := analyzerFor(lang)
 	im := bleve.NewIndexMapping()
 	if lang == "fr" {
@@ -251,14 +280,14 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 			}
 		}
 		if err := im.AddCustomTokenMap("imp_fr_stop_words", map[string]any{"type": tokenmap.Name, "tokens": toks}); err != nil {
-			return nil, fmt.Errorf("token map: %w", err)
+			return nil, "", fmt.Errorf("token map: %w", err)
 		}
 		if err := im.AddCustomTokenFilter("imp_fr_stop", map[string]any{"type": stop.Name, "stop_token_map": "imp_fr_stop_words"}); err != nil {
-			return nil, fmt.Errorf("stop filter: %w", err)
+			return nil, "", fmt.Errorf("stop filter: %w", err)
 		}
 	}
 	if err := im.AddCustomAnalyzer(aname, adef); err != nil {
-		return nil, fmt.Errorf("analyzer: %w", err)
+		return nil, "", fmt.Errorf("analyzer: %w", err)
 	}
 	im.DefaultAnalyzer = aname
 	im.ScoringModel = "bm25"
@@ -276,7 +305,11 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 	kind.IncludeInAll = false
 	dm.AddFieldMappingsAt("kind", kind)
 	im.DefaultMapping = dm
+	return im, aname, nil
+}
 
+// buildLangFresh builds one language's index in memory.
+func buildLangFresh(lang string, arts []*knowledge.Article, syn [][]string, domain, unrelated []string, cfg RankConfig, im *mapping.IndexMappingImpl, aname string) (*langIndex, error) {
 	bi, err := bleve.NewUsing("", im, scorch.Name, scorch.Name, nil)
 	if err != nil {
 		return nil, fmt.Errorf("open in-memory index: %w", err)
@@ -430,6 +463,13 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 			}
 		}
 	}
+	return li, nil
+}
+
+// ensureModel gives the index its ranker: from the model cache when cache
+// allows and it has one, else trained (and cached).
+func (li *langIndex) ensureModel(arts []*knowledge.Article, syn [][]string, domain, unrelated []string, cfg RankConfig, cache bool) {
+	lang, vocab := li.lang, li.vocab
 	key := ""
 	if cache {
 		key = modelKey(lang, arts, syn, domain, unrelated, cfg)
@@ -449,7 +489,6 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 			saveModel(key, li.model)
 		}
 	}
-	return li, nil
 }
 
 // openReader opens the snapshot that searches read and takes from it

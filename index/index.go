@@ -214,9 +214,17 @@ func build(b *knowledge.Base, cfg RankConfig, cache bool) (*Index, error) {
 		})
 	}
 	wg.Wait()
-	// The typo corrector's word lists load in the background once the
-	// indexes are ready (a correction before then waits for them).
-	go spell.Preload()
+	// The typo correctors' indexes of a cached index and the word lists
+	// load in the background once the indexes are ready (a correction
+	// before then waits for them).
+	go func() {
+		for _, li := range built {
+			if li != nil {
+				li.corrector.Warm()
+			}
+		}
+		spell.Preload()
+	}()
 	var first error
 	for i, lang := range langs {
 		if built[i] != nil {

@@ -127,6 +127,14 @@ type cacheState struct {
 	Synonyms  []cacheSyn
 	VocabWord []string
 	VocabFreq []int32
+	// What openReader takes from the Bleve index of this entry: its
+	// document count, each queried field's average length and each term's
+	// document count in the queried fields, and each document's article.
+	DocTotal   uint64
+	AvgLen     [len(fieldBoosts)]float64
+	FieldTerms []string
+	FieldDF    [][len(fieldBoosts)]uint32
+	DocArt     []int32
 }
 
 type cacheDoc struct {
@@ -209,6 +217,20 @@ func stateOf(key string, li *langIndex) *cacheState {
 	for i, w := range st.VocabWord {
 		st.VocabFreq[i] = int32(li.vocab[w])
 	}
+	st.DocTotal = li.docTotal
+	for i, f := range li.fields {
+		st.AvgLen[i] = f.avgLen
+	}
+	st.FieldTerms = make([]string, 0, len(li.fieldDF))
+	for t := range li.fieldDF {
+		st.FieldTerms = append(st.FieldTerms, t)
+	}
+	slices.Sort(st.FieldTerms)
+	st.FieldDF = make([][len(fieldBoosts)]uint32, len(st.FieldTerms))
+	for i, t := range st.FieldTerms {
+		st.FieldDF[i] = li.fieldDF[t]
+	}
+	st.DocArt = li.docArt
 	return st
 }
 
@@ -488,7 +510,7 @@ func langFromState(st *cacheState, dir, lang string, arts []*knowledge.Article, 
 	for i, w := range st.VocabWord {
 		li.vocab[w] = int(st.VocabFreq[i])
 	}
-	li.corrector = spell.NewCorrector(li.vocab, 2)
+	li.corrector = spell.NewLazyCorrector(li.vocab, 2) // indexed in the background (build)
 
 	defer func() {
 		if r := recover(); r != nil {
@@ -500,16 +522,63 @@ func langFromState(st *cacheState, dir, lang string, arts []*knowledge.Article, 
 		return nil, fmt.Errorf("open cached bleve index: %w", err)
 	}
 	li.bi = bi
-	if err := li.openReader(arts); err != nil {
+	if err := li.openCachedReader(st, arts); err != nil {
 		bi.Close()
 		return nil, err
 	}
-	if want := uint64(len(arts)); li.docTotal < want {
-		li.reader.Close()
-		bi.Close()
-		return nil, errors.New("cached bleve index lacks documents")
-	}
 	return li, nil
+}
+
+// openCachedReader is openReader for a cached entry: the figures come
+// from the entry's state, checked against its Bleve index (the document
+// count, and the document number of every article).
+func (li *langIndex) openCachedReader(st *cacheState, arts []*knowledge.Article) error {
+	if len(st.FieldDF) != len(st.FieldTerms) || uint64(len(st.DocArt)) < st.DocTotal {
+		return errors.New("state's Bleve figures do not match")
+	}
+	adv, err := li.bi.Advanced()
+	if err != nil {
+		return fmt.Errorf("bleve index: %w", err)
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return fmt.Errorf("bleve reader: %w", err)
+	}
+	n, err := r.DocCount()
+	if err != nil || n != st.DocTotal {
+		r.Close()
+		return fmt.Errorf("cached bleve index has %d documents, its state %d (%v)", n, st.DocTotal, err)
+	}
+	for i, a := range arts {
+		iid, err := r.InternalID(a.ID)
+		if err != nil || len(iid) != 8 || iid.Value() >= uint64(len(st.DocArt)) || st.DocArt[iid.Value()] != int32(i) {
+			r.Close()
+			return fmt.Errorf("cached bleve index: article %s is not where its state says (%v)", a.ID, err)
+		}
+	}
+	for _, a := range st.DocArt {
+		if a < -1 || int(a) >= len(arts) {
+			r.Close()
+			return errors.New("state's document numbers do not match")
+		}
+	}
+	li.docTotal = st.DocTotal
+	for i, f := range fieldBoosts {
+		li.fields[i] = queryField{name: f.name, avgLen: st.AvgLen[i]}
+	}
+	li.fieldDF = make(map[string][len(fieldBoosts)]uint32, len(st.FieldTerms))
+	for i, t := range st.FieldTerms {
+		li.fieldDF[t] = st.FieldDF[i]
+	}
+	li.docArt = st.DocArt
+	li.artIDs = make([]string, len(arts))
+	for i, a := range arts {
+		li.artIDs[i] = a.ID
+	}
+	nd := len(li.docArt)
+	li.scratch.New = func() any { return &scoreScratch{acc: make([]float64, nd), cnt: make([]uint16, nd)} }
+	li.reader = r
+	return nil
 }
 
 // pruneIndexes removes all but the keep most recently used entries of dir,

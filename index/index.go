@@ -249,10 +249,11 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 	}
 	// A cached index of the same knowledge is opened instead of built
 	// (indexcache.go); a new one is written to the cache once built.
-	ikey := ""
+	ikey, rejected := "", false
 	if cache && CacheDir != "" {
 		ikey = indexKey(lang, arts, syn, domain, unrelated, cfg)
-		if li := loadCachedLang(ikey, lang, arts, im, aname, cfg); li != nil {
+		var li *langIndex
+		if li, rejected = loadCachedLang(ikey, lang, arts, im, aname, cfg); li != nil {
 			li.ensureModel(arts, syn, domain, unrelated, cfg, cache)
 			return li, nil
 		}
@@ -263,7 +264,7 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 	}
 	li.ensureModel(arts, syn, domain, unrelated, cfg, cache)
 	if ikey != "" {
-		saveCachedLang(ikey, li)
+		saveCachedLang(ikey, li, rejected)
 	}
 	return li, nil
 }

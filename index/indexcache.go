@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -170,6 +171,12 @@ type manifestFile struct {
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
+func crc32Of(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
+
+// cacheHits and cacheWrites count the indexes opened from and written to
+// the cache (for tests and the start-up log).
+var cacheHits, cacheWrites atomic.Int64
+
 // cacheWarn logs once per process that the cache folder cannot be used.
 var cacheWarn sync.Once
 
@@ -236,7 +243,9 @@ func stateOf(key string, li *langIndex) *cacheState {
 
 // saveCachedLang writes a freshly built index to the cache. Errors only
 // cost the next start a build: the first is logged, none is returned.
-func saveCachedLang(key string, li *langIndex) {
+// rejected says the entry in place (if any) was found broken: it is then
+// replaced even when its manifest is whole.
+func saveCachedLang(key string, li *langIndex, rejected bool) {
 	if err := os.MkdirAll(CacheDir, 0o755); err != nil {
 		cacheUnavailable("create", err)
 		return
@@ -255,7 +264,7 @@ func saveCachedLang(key string, li *langIndex) {
 	if err := os.Rename(tmp, final); err != nil {
 		// Another process wrote the entry first, or a broken entry is in
 		// the way: a valid entry is kept, a broken one replaced.
-		if checkEntry(final, key) == nil {
+		if !rejected && checkEntry(final, key) == nil {
 			os.RemoveAll(tmp)
 			return
 		}
@@ -268,6 +277,7 @@ func saveCachedLang(key string, li *langIndex) {
 			return
 		}
 	}
+	cacheWrites.Add(1)
 	pruneIndexes(CacheDir, keepIndexes)
 }
 
@@ -315,7 +325,7 @@ func writeEntry(dir, key string, li *langIndex) error {
 		if err != nil {
 			return fmt.Errorf("read back %s: %w", name, err)
 		}
-		m.Files = append(m.Files, manifestFile{Name: name, Size: int64(len(b)), CRC: crc32.Checksum(b, castagnoli)})
+		m.Files = append(m.Files, manifestFile{Name: name, Size: int64(len(b)), CRC: crc32Of(b)})
 	}
 	mb, err := json.Marshal(m)
 	if err != nil {
@@ -391,7 +401,7 @@ func readEntry(dir, key string) (*cacheState, error) {
 		if err != nil {
 			return nil, err
 		}
-		if int64(len(b)) != f.Size || crc32.Checksum(b, castagnoli) != f.CRC {
+		if int64(len(b)) != f.Size || crc32Of(b) != f.CRC {
 			return nil, fmt.Errorf("file %s does not match the manifest", f.Name)
 		}
 		if f.Name == "state.gob" {
@@ -412,25 +422,27 @@ func readEntry(dir, key string) (*cacheState, error) {
 }
 
 // loadCachedLang opens the cached index of key; nil when there is none or
-// it is not whole and right (it is then rebuilt and rewritten).
-func loadCachedLang(key, lang string, arts []*knowledge.Article, im *mapping.IndexMappingImpl, aname string, cfg RankConfig) (li *langIndex) {
+// it is not whole and right (rejected: it is then rebuilt and rewritten).
+func loadCachedLang(key, lang string, arts []*knowledge.Article, im *mapping.IndexMappingImpl, aname string, cfg RankConfig) (li *langIndex, rejected bool) {
 	dir := filepath.Join(CacheDir, indexEntryName(lang, key))
 	st, err := readEntry(dir, key)
 	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			slog.Debug("cached index not used", "lang", lang, "err", err)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, false
 		}
-		return nil
+		slog.Info("cached index damaged: rebuilding it", "lang", lang, "err", err)
+		return nil, true
 	}
 	li, err = langFromState(st, dir, lang, arts, im, aname, cfg)
 	if err != nil {
-		slog.Debug("cached index not used", "lang", lang, "err", err)
-		return nil
+		slog.Info("cached index damaged: rebuilding it", "lang", lang, "err", err)
+		return nil, true
 	}
 	// An entry in use stays among the newest, so pruning keeps it.
 	now := time.Now()
 	_ = os.Chtimes(dir, now, now)
-	return li
+	cacheHits.Add(1)
+	return li, false
 }
 
 // langFromState opens an entry's Bleve index and restores the statistics.

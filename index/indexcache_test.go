@@ -176,8 +176,12 @@ func TestDamagedCacheEntryIsRebuilt(t *testing.T) {
 		}},
 		{"half-written: no manifest", func(t *testing.T, dir string) { os.Remove(filepath.Join(dir, "manifest.json")) }},
 		{"half-written: state missing", func(t *testing.T, dir string) { os.Remove(filepath.Join(dir, "state.gob")) }},
-		{"manifest garbage", func(t *testing.T, dir string) { os.WriteFile(filepath.Join(dir, "manifest.json"), []byte("{\x00garbage"), 0o644) }},
-		{"extra file", func(t *testing.T, dir string) { os.WriteFile(filepath.Join(dir, "bleve", "store", "stray.zap"), []byte("x"), 0o644) }},
+		{"manifest garbage", func(t *testing.T, dir string) {
+			os.WriteFile(filepath.Join(dir, "manifest.json"), []byte("{\x00garbage"), 0o644)
+		}},
+		{"extra file", func(t *testing.T, dir string) {
+			os.WriteFile(filepath.Join(dir, "bleve", "store", "stray.zap"), []byte("x"), 0o644)
+		}},
 		{"empty folder", func(t *testing.T, dir string) {
 			os.RemoveAll(dir)
 			os.Mkdir(dir, 0o755)

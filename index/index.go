@@ -114,6 +114,7 @@ type langIndex struct {
 	corrector *spell.Corrector
 	rank      RankConfig
 	model     *model
+	fromCache bool // opened from the index cache (indexcache.go)
 
 	// reader is a snapshot of the Bleve index, held open for the index's
 	// life: its internal document numbers stay valid while it is open.

@@ -442,6 +442,7 @@ func loadCachedLang(key, lang string, arts []*knowledge.Article, im *mapping.Ind
 	now := time.Now()
 	_ = os.Chtimes(dir, now, now)
 	cacheHits.Add(1)
+	li.fromCache = true
 	return li, false
 }
 
@@ -627,4 +628,16 @@ func pruneIndexes(dir string, keep int) {
 	for _, e := range es[keep:] {
 		os.RemoveAll(e.path)
 	}
+}
+
+// FromCache lists the languages whose index was opened from the cache
+// rather than built.
+func (ix *Index) FromCache() []string {
+	var ls []string
+	for _, lang := range ix.base.Langs() {
+		if li := ix.langs[lang]; li != nil && li.fromCache {
+			ls = append(ls, lang)
+		}
+	}
+	return ls
 }

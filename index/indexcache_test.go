@@ -76,6 +76,9 @@ func TestCachedIndexAnswersLikeAFreshBuild(t *testing.T) {
 	if hits != 2 || writes != 0 {
 		t.Fatalf("second build: %d languages from the cache, %d written; want 2, 0", hits, writes)
 	}
+	if got := fmt.Sprint(fresh.FromCache(), cached.FromCache()); got != "[] [en fr]" {
+		t.Fatalf("FromCache: fresh and cached %s", got)
+	}
 	for _, set := range []struct{ lang string }{{"en"}, {"fr"}} {
 		qs := devQuestions(t, set.lang) // the development sets (English: and the extra set)
 		want, got := answers(t, fresh, set.lang, qs), answers(t, cached, set.lang, qs)

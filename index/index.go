@@ -251,7 +251,7 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 	// A cached index of the same knowledge is opened instead of built
 	// (indexcache.go); a new one is written to the cache once built.
 	ikey, rejected := "", false
-	if cache && CacheDir != "" {
+	if cache && CacheDir != "" && !noIndexCache {
 		ikey = indexKey(lang, arts, syn, domain, unrelated, cfg)
 		var li *langIndex
 		if li, rejected = loadCachedLang(ikey, lang, arts, im, aname, cfg); li != nil {

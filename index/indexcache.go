@@ -177,6 +177,10 @@ func crc32Of(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
 // the cache (for tests and the start-up log).
 var cacheHits, cacheWrites atomic.Int64
 
+// noIndexCache turns the index cache off, the ranker cache on (for
+// benchmarks).
+var noIndexCache bool
+
 // cacheWarn logs once per process that the cache folder cannot be used.
 var cacheWarn sync.Once
 

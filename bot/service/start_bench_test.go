@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -69,31 +68,4 @@ func benchStart(b *testing.B, prep func(dir string)) {
 	// what runs in the background meanwhile: garbage collection, the
 	// typo corrector's indexing).
 	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
-}
-
-// cpuTime is the CPU time (user and system) the process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// BenchmarkStartCached is start to first answer with the shipped knowledge
-// when the cache holds its index and rankers (every start but the first
-// after a knowledge change).
-func BenchmarkStartCached(b *testing.B) { benchStart(b, func(string) {}) }
-
-// BenchmarkStartCold is start to first answer with no cached index (the
-// rankers cached, as after an upgrade that changes only the index).
-func BenchmarkStartCold(b *testing.B) {
-	benchStart(b, func(dir string) {
-		ents, _ := os.ReadDir(dir)
-		for _, e := range ents {
-			if strings.HasPrefix(e.Name(), "index-") {
-				os.RemoveAll(filepath.Join(dir, e.Name()))
-			}
-		}
-	})
 }

@@ -69,3 +69,21 @@ func benchStart(b *testing.B, prep func(dir string)) {
 	// typo corrector's indexing).
 	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
 }
+
+// BenchmarkStartCached is start to first answer with the shipped knowledge
+// when the cache holds its index and rankers (every start but the first
+// after a knowledge change).
+func BenchmarkStartCached(b *testing.B) { benchStart(b, func(string) {}) }
+
+// BenchmarkStartCold is start to first answer with no cached index (the
+// rankers cached, as after an upgrade that changes only the index).
+func BenchmarkStartCold(b *testing.B) {
+	benchStart(b, func(dir string) {
+		ents, _ := os.ReadDir(dir)
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), "index-") {
+				os.RemoveAll(filepath.Join(dir, e.Name()))
+			}
+		}
+	})
+}

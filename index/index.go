@@ -27,6 +27,7 @@ import (
 	utok "github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/analysis/tokenmap"
 	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/mapping"
 
 	bindex "github.com/blevesearch/bleve_index_api"
 
@@ -115,6 +116,7 @@ type langIndex struct {
 	corrector *spell.Corrector
 	rank      RankConfig
 	model     *model
+	fromCache bool // opened from the index cache (indexcache.go)
 
 	// reader is a snapshot of the Bleve index, held open for the index's
 	// life: its internal document numbers stay valid while it is open.
@@ -216,9 +218,17 @@ func build(b *knowledge.Base, cfg RankConfig, cache bool) (*Index, error) {
 		})
 	}
 	wg.Wait()
-	// The typo corrector's word lists load in the background once the
-	// indexes are ready (a correction before then waits for them).
-	go spell.Preload()
+	// The typo correctors' indexes of a cached index and the word lists
+	// load in the background once the indexes are ready (a correction
+	// before then waits for them).
+	go func() {
+		for _, li := range built {
+			if li != nil {
+				li.corrector.Warm()
+			}
+		}
+		spell.Preload()
+	}()
 	var first error
 	for i, lang := range langs {
 		if built[i] != nil {
@@ -237,6 +247,35 @@ func build(b *knowledge.Base, cfg RankConfig, cache bool) (*Index, error) {
 }
 
 func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, unrelated []string, cfg RankConfig, cache bool) (*langIndex, error) {
+	im, aname, err := langMapping(lang)
+	if err != nil {
+		return nil, err
+	}
+	// A cached index of the same knowledge is opened instead of built
+	// (indexcache.go); a new one is written to the cache once built.
+	ikey, rejected := "", false
+	if cache && CacheDir != "" && !noIndexCache {
+		ikey = indexKey(lang, arts, syn, domain, unrelated, cfg)
+		var li *langIndex
+		if li, rejected = loadCachedLang(ikey, lang, arts, im, aname, cfg); li != nil {
+			li.ensureModel(arts, syn, domain, unrelated, cfg, cache)
+			return li, nil
+		}
+	}
+	li, err := buildLangFresh(lang, arts, syn, domain, unrelated, cfg, im, aname)
+	if err != nil {
+		return nil, err
+	}
+	li.ensureModel(arts, syn, domain, unrelated, cfg, cache)
+	if ikey != "" {
+		saveCachedLang(ikey, li, rejected)
+	}
+	return li, nil
+}
+
+// langMapping is the Bleve mapping of one language's index and the name of
+// its analyzer.
+func langMapping(lang string) (*mapping.IndexMappingImpl, string, error) {
 	aname, adef := analyzerFor(lang)
 	im := bleve.NewIndexMapping()
 	if lang == "fr" {
@@ -254,14 +293,14 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 			}
 		}
 		if err := im.AddCustomTokenMap("imp_fr_stop_words", map[string]any{"type": tokenmap.Name, "tokens": toks}); err != nil {
-			return nil, fmt.Errorf("token map: %w", err)
+			return nil, "", fmt.Errorf("token map: %w", err)
 		}
 		if err := im.AddCustomTokenFilter("imp_fr_stop", map[string]any{"type": stop.Name, "stop_token_map": "imp_fr_stop_words"}); err != nil {
-			return nil, fmt.Errorf("stop filter: %w", err)
+			return nil, "", fmt.Errorf("stop filter: %w", err)
 		}
 	}
 	if err := im.AddCustomAnalyzer(aname, adef); err != nil {
-		return nil, fmt.Errorf("analyzer: %w", err)
+		return nil, "", fmt.Errorf("analyzer: %w", err)
 	}
 	im.DefaultAnalyzer = aname
 	im.ScoringModel = "bm25"
@@ -279,7 +318,11 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 	kind.IncludeInAll = false
 	dm.AddFieldMappingsAt("kind", kind)
 	im.DefaultMapping = dm
+	return im, aname, nil
+}
 
+// buildLangFresh builds one language's index in memory.
+func buildLangFresh(lang string, arts []*knowledge.Article, syn [][]string, domain, unrelated []string, cfg RankConfig, im *mapping.IndexMappingImpl, aname string) (*langIndex, error) {
 	bi, err := bleve.NewUsing("", im, scorch.Name, scorch.Name, nil)
 	if err != nil {
 		return nil, fmt.Errorf("open in-memory index: %w", err)
@@ -362,9 +405,17 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 			}
 		}
 	}
+	return li, nil
+}
+
+// ensureModel gives the index its ranker: from the model cache when cache
+// allows and it has one, else trained (and cached). A language larger than
+// the ranker's limit is ranked by Bleve alone (RankConfig.MaxRankerArticles).
+func (li *langIndex) ensureModel(arts []*knowledge.Article, syn [][]string, domain, unrelated []string, cfg RankConfig, cache bool) {
 	if !cfg.usesRanker(len(arts)) {
-		return li, nil // Bleve ranking only
+		return // Bleve ranking only
 	}
+	lang, vocab := li.lang, li.vocab
 	key := ""
 	if cache {
 		key = modelKey(lang, arts, syn, domain, unrelated, cfg)
@@ -384,7 +435,6 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 			saveModel(key, li.model)
 		}
 	}
-	return li, nil
 }
 
 // openReader opens the snapshot that searches read and takes from it

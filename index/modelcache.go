@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/impbot/impbot/knowledge"
 )
@@ -206,9 +207,20 @@ func readModel(r io.Reader) (*model, error) {
 	keys := make([]uint64, nf)
 	m.b = make([]float32, nc)
 	m.w = make([]float32, nf*nc)
-	for _, v := range []any{keys, m.b, m.w} {
-		if err := binary.Read(r, le, v); err != nil {
-			return nil, err
+	if nativeLittleEndian {
+		// The file is little-endian, like this machine: read the numbers'
+		// bytes in place (binary.Read decodes them one by one, about 15 ms
+		// for the weights of both languages).
+		for _, b := range [][]byte{bytesOf(keys), bytesOf(m.b), bytesOf(m.w)} {
+			if _, err := io.ReadFull(r, b); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		for _, v := range []any{keys, m.b, m.w} {
+			if err := binary.Read(r, le, v); err != nil {
+				return nil, err
+			}
 		}
 	}
 	for i, k := range keys {
@@ -216,4 +228,16 @@ func readModel(r io.Reader) (*model, error) {
 	}
 	m.index()
 	return m, nil
+}
+
+// nativeLittleEndian reports whether this machine stores numbers
+// little-endian, as the model files do.
+var nativeLittleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// bytesOf is the memory of a slice of numbers as bytes.
+func bytesOf[T uint64 | float32](s []T) []byte {
+	if len(s) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*int(unsafe.Sizeof(s[0])))
 }

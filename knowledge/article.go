@@ -6,8 +6,11 @@ package knowledge
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"net/url"
+	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
@@ -144,9 +147,15 @@ func ParseArticle(file string, data []byte) (*Article, Problems) {
 	const offset = 1 // front matter starts on file line 2
 
 	a := &Article{File: file, lines: map[string]int{}, itemLines: map[string]int{}}
-	dec := yaml.NewDecoder(bytes.NewReader([]byte(front)))
-	dec.KnownFields(true)
-	if err := dec.Decode(a); err != nil {
+	// The front matter is parsed once, into nodes: decoded strictly from
+	// them, and their lines kept for messages (parsing it a second time
+	// was a third of a start's loading).
+	var node yaml.Node
+	err := yaml.Unmarshal([]byte(front), &node)
+	if err == nil {
+		err = decodeStrict(&node, a)
+	}
+	if err != nil {
 		msg := err.Error()
 		line := 1
 		if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
@@ -161,8 +170,7 @@ func ParseArticle(file string, data []byte) (*Article, Problems) {
 		add(line, "front matter: %s", msg)
 		return nil, probs
 	}
-	var node yaml.Node
-	if err := yaml.Unmarshal([]byte(front), &node); err == nil && len(node.Content) == 1 {
+	if len(node.Content) == 1 {
 		m := node.Content[0]
 		for i := 0; i+1 < len(m.Content); i += 2 {
 			k, v := m.Content[i], m.Content[i+1]
@@ -376,3 +384,63 @@ func checkBodyLinks(a *Article, exists, broken func(id string) bool, held func()
 }
 
 var urlRE = regexp.MustCompile(`\(?https?://[^\s)]+\)?`)
+
+// articleFields are the front matter keys an article may have (its yaml
+// tags).
+var articleFields = func() map[string]bool {
+	m := map[string]bool{}
+	t := reflect.TypeFor[Article]()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if name != "" && name != "-" {
+			m[name] = true
+		}
+	}
+	return m
+}()
+
+// decodeStrict decodes a parsed front matter document into a, like a
+// yaml.Decoder with KnownFields(true): an empty document is io.EOF, and a
+// key the article does not have is an error beside the type errors, in
+// line order.
+func decodeStrict(doc *yaml.Node, a *Article) error {
+	if len(doc.Content) == 0 {
+		return io.EOF
+	}
+	type lineErr struct {
+		line int
+		msg  string
+	}
+	var unknown []lineErr
+	if m := doc.Content[0]; m.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			if k := m.Content[i]; k.Kind == yaml.ScalarNode && k.Tag != "!!merge" && !articleFields[k.Value] {
+				unknown = append(unknown, lineErr{k.Line, fmt.Sprintf("line %d: field %s not found in type knowledge.Article", k.Line, k.Value)})
+			}
+		}
+	}
+	err := doc.Decode(a)
+	if len(unknown) == 0 {
+		return err
+	}
+	var te *yaml.TypeError
+	if err != nil && !errors.As(err, &te) {
+		return err
+	}
+	all := unknown
+	if te != nil {
+		for _, e := range te.Errors {
+			line := 0
+			if m := yamlLineRE.FindStringSubmatch(e); m != nil {
+				line, _ = strconv.Atoi(m[1])
+			}
+			all = append(all, lineErr{line, e})
+		}
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].line < all[j].line })
+	msgs := make([]string, len(all))
+	for i, e := range all {
+		msgs[i] = e.msg
+	}
+	return &yaml.TypeError{Errors: msgs}
+}

@@ -6,8 +6,10 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"go.yaml.in/yaml/v3"
@@ -293,6 +295,7 @@ func (b *Base) loadLang(rd *reader, lang string, disp func(string) string) Probl
 	if b.byID[lang] == nil {
 		b.byID[lang] = map[string]*Article{}
 	}
+	var files []parsedFile
 	for _, e := range entries {
 		if e.Name() == UnrelatedFile && !e.IsDir() {
 			p := path.Join(lang, e.Name())
@@ -319,22 +322,31 @@ func (b *Base) loadLang(rd *reader, lang string, disp func(string) string) Probl
 			probs = append(probs, *prob)
 			continue
 		}
-		data, used, ps := b.Facts.expandArticle(disp(p), lang, data)
-		probs = append(probs, ps...)
-		a, ps := ParseArticle(disp(p), data)
-		probs = append(probs, ps...)
+		files = append(files, parsedFile{name: e.Name(), path: p, data: data})
+	}
+	// The files are read in order (the limits count them); parsing, the
+	// bulk of a load, runs on every core.
+	parseFiles(files, func(f *parsedFile) {
+		f.data, f.used, f.expandProbs = b.Facts.expandArticle(disp(f.path), lang, f.data)
+		f.a, f.parseProbs = ParseArticle(disp(f.path), f.data)
+	})
+	for i := range files {
+		f := &files[i]
+		probs = append(probs, f.expandProbs...)
+		probs = append(probs, f.parseProbs...)
+		a := f.a
 		if a != nil {
-			a.Facts = used
+			a.Facts = f.used
 		}
 		if a == nil {
 			if b.broken[lang] == nil {
 				b.broken[lang] = map[string]string{}
 			}
-			b.broken[lang][strings.TrimSuffix(e.Name(), ".md")] = disp(p)
+			b.broken[lang][strings.TrimSuffix(f.name, ".md")] = disp(f.path)
 			continue
 		}
-		if want := strings.TrimSuffix(e.Name(), ".md"); a.ID != "" && a.ID != want {
-			probs = append(probs, Problem{File: a.File, Line: a.Line("id"), Message: fmt.Sprintf("id %q does not match the file name %q", a.ID, e.Name())})
+		if want := strings.TrimSuffix(f.name, ".md"); a.ID != "" && a.ID != want {
+			probs = append(probs, Problem{File: a.File, Line: a.Line("id"), Message: fmt.Sprintf("id %q does not match the file name %q", a.ID, f.name)})
 		}
 		if a.Lang != "" && a.Lang != lang {
 			probs = append(probs, Problem{File: a.File, Line: a.Line("lang"), Message: fmt.Sprintf("lang %q does not match the folder %q", a.Lang, lang)})
@@ -520,4 +532,37 @@ func yamlProblem(file string, err error) Problem {
 		fmt.Sscan(m[1], &line)
 	}
 	return Problem{File: file, Line: line, Message: strings.TrimPrefix(err.Error(), "yaml: ")}
+}
+
+// parsedFile is one article file of a language folder as it is read, then
+// parsed.
+type parsedFile struct {
+	name, path  string
+	data        []byte
+	used        []string
+	a           *Article
+	expandProbs Problems
+	parseProbs  Problems
+}
+
+// parseFiles calls parse for each file, on as many goroutines as there
+// are cores.
+func parseFiles(files []parsedFile, parse func(*parsedFile)) {
+	workers := min(runtime.GOMAXPROCS(0), len(files))
+	if workers <= 1 {
+		for i := range files {
+			parse(&files[i])
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(files); i = int(next.Add(1) - 1) {
+				parse(&files[i])
+			}
+		})
+	}
+	wg.Wait()
 }

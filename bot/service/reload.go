@@ -171,10 +171,10 @@ func (st *opsState) rebuild(ctx context.Context, dir string, lim knowledge.Limit
 		return errors.New(res.Problems[0])
 	}
 	logSkipped(a.Log, b)
-	ix, err := index.Build(b)
+	ix, err := buildIndex(b, a.Log)
 	if err != nil {
-		res.Problems = []string{fmt.Sprintf("%s: build index: %v", dir, err)}
-		return fmt.Errorf("build index: %w", err)
+		res.Problems = []string{fmt.Sprintf("%s: %v", dir, err)}
+		return err
 	}
 	st.swapMu.Lock()
 	defer st.swapMu.Unlock()

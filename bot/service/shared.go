@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/impbot/impbot/index"
 	"github.com/impbot/impbot/knowledge"
@@ -28,8 +29,8 @@ func knowledgeIndex(dir string, lim knowledge.Limits, log *slog.Logger) (b *know
 		if b, err = loadKnowledgeLimits(dir, lim, log); err != nil {
 			return nil, nil, false, err
 		}
-		if ix, err = index.Build(b); err != nil {
-			return nil, nil, false, fmt.Errorf("build index: %w", err)
+		if ix, err = buildIndex(b, log); err != nil {
+			return nil, nil, false, err
 		}
 		return b, ix, false, nil
 	}
@@ -37,9 +38,21 @@ func knowledgeIndex(dir string, lim knowledge.Limits, log *slog.Logger) (b *know
 		if embedded.b, embedded.err = loadKnowledge(""); embedded.err != nil {
 			return
 		}
-		if embedded.ix, embedded.err = index.Build(embedded.b); embedded.err != nil {
-			embedded.err = fmt.Errorf("build index: %w", embedded.err)
-		}
+		embedded.ix, embedded.err = buildIndex(embedded.b, log)
 	})
 	return embedded.b, embedded.ix, true, embedded.err
+}
+
+// buildIndex builds the index of b, or opens it from the index cache when
+// it holds this knowledge's (see index.CacheDir), and logs which.
+func buildIndex(b *knowledge.Base, log *slog.Logger) (*index.Index, error) {
+	start := time.Now()
+	ix, err := index.Build(b)
+	if err != nil {
+		return nil, fmt.Errorf("build index: %w", err)
+	}
+	if log != nil {
+		log.Info("index ready", "articles", b.Count(), "from_cache", ix.FromCache(), "ms", time.Since(start).Milliseconds())
+	}
+	return ix, nil
 }

@@ -166,6 +166,9 @@ const (
 // Corrector corrects whole words against a vocabulary with symmetric
 // deletes: one edit for words of up to 7 letters, two for longer ones.
 type Corrector struct {
+	once    sync.Once
+	vocab   map[string]int
+	minFreq int
 	words   []string
 	freq    []int
 	deletes map[string][]int32
@@ -174,7 +177,25 @@ type Corrector struct {
 // NewCorrector indexes a vocabulary (word → how often it occurs). Words
 // that occur fewer than minFreq times are not offered as corrections.
 func NewCorrector(vocab map[string]int, minFreq int) *Corrector {
-	c := &Corrector{deletes: make(map[string][]int32, len(vocab)*8)}
+	c := NewLazyCorrector(vocab, minFreq)
+	c.Warm()
+	return c
+}
+
+// NewLazyCorrector is NewCorrector that indexes the vocabulary on first
+// use, or when Warm is called (in the background, say). vocab must not
+// change afterwards.
+func NewLazyCorrector(vocab map[string]int, minFreq int) *Corrector {
+	return &Corrector{vocab: vocab, minFreq: minFreq}
+}
+
+// Warm indexes the vocabulary if that is not done yet.
+func (c *Corrector) Warm() { c.once.Do(c.index) }
+
+func (c *Corrector) index() {
+	vocab, minFreq := c.vocab, c.minFreq
+	c.vocab = nil
+	c.deletes = make(map[string][]int32, len(vocab)*8)
 	for w, f := range vocab {
 		n := utf8.RuneCountInString(w)
 		if f < minFreq || n < MinLen-1 || isNumeric(w) {
@@ -188,11 +209,13 @@ func NewCorrector(vocab map[string]int, minFreq int) *Corrector {
 			c.deletes[d] = append(c.deletes[d], id)
 		}
 	}
-	return c
 }
 
 // Len is the number of words the corrector can offer.
-func (c *Corrector) Len() int { return len(c.words) }
+func (c *Corrector) Len() int {
+	c.Warm()
+	return len(c.words)
+}
 
 // MaxEdits is how many edits a word of n runes may need to be corrected.
 func MaxEdits(n int) int {
@@ -215,6 +238,7 @@ func (c *Corrector) Correct(w string, inVocab func(string) bool) (string, bool) 
 	if IsWord(w) {
 		return "", false
 	}
+	c.Warm()
 	maxD := MaxEdits(n)
 	cands := map[int32]bool{}
 	look := func(k string) {

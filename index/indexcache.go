@@ -239,7 +239,7 @@ func stateOf(key string, li *langIndex) *cacheState {
 	slices.Sort(st.FieldTerms)
 	st.FieldDF = make([][len(fieldBoosts)]uint32, len(st.FieldTerms))
 	for i, t := range st.FieldTerms {
-		st.FieldDF[i] = li.fieldDF[t]
+		st.FieldDF[i] = li.fieldDF[t].df
 	}
 	st.DocArt = li.docArt
 	return st
@@ -493,6 +493,7 @@ func langFromState(st *cacheState, dir, lang string, arts []*knowledge.Article, 
 			return nil, fmt.Errorf("state of article %s does not match", a.ID)
 		}
 		ds := &docStats{article: a, termSet: cd.TermSet, questionSets: cd.QuestionSets, qweights: cd.QWeights}
+		ds.questionBits()
 		nsec := len(a.Sections())
 		for _, q := range cd.QuestionSets {
 			if !inRange(q) {
@@ -514,7 +515,7 @@ func langFromState(st *cacheState, dir, lang string, arts []*knowledge.Article, 
 		if len(g.Words) != len(g.Terms) {
 			return nil, errors.New("state's synonyms do not match")
 		}
-		li.synonyms = append(li.synonyms, synGroup{words: g.Words, terms: g.Terms})
+		li.synonyms = append(li.synonyms, synGroup{words: g.Words, terms: g.Terms, own: make([]atomic.Pointer[[]string], len(g.Words))})
 	}
 	li.synByFirst = map[string][]synTerm{}
 	for gi, g := range li.synonyms {
@@ -583,9 +584,9 @@ func (li *langIndex) openCachedReader(st *cacheState, arts []*knowledge.Article)
 	for i, f := range fieldBoosts {
 		li.fields[i] = queryField{name: f.name, avgLen: st.AvgLen[i]}
 	}
-	li.fieldDF = make(map[string][len(fieldBoosts)]uint32, len(st.FieldTerms))
+	li.fieldDF = make(map[string]*termFields, len(st.FieldTerms))
 	for i, t := range st.FieldTerms {
-		li.fieldDF[t] = st.FieldDF[i]
+		li.fieldDF[t] = &termFields{df: st.FieldDF[i]}
 	}
 	li.docArt = st.DocArt
 	li.artIDs = make([]string, len(arts))

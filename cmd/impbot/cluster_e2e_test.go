@@ -81,6 +81,7 @@ func startReplica(t testing.TB, n int, cfg, addr, token string) *replica {
 	}
 	t.Cleanup(func() {
 		r.kill()
+		checkNoRace(t, fmt.Sprintf("replica %d", n), r.logs.String())
 		if t.Failed() {
 			t.Logf("replica %d logs:\n%s", n, r.logs)
 		}

@@ -63,6 +63,22 @@ func (b *tgBuffer) String() string {
 	return b.b.String()
 }
 
+// raceReport is what the race detector writes to a process's stderr when it
+// finds a data race. The child processes of these tests are this test
+// binary, built with -race when the suite is: their logs are checked for it,
+// since a child that is SIGKILLed never gets to exit with the detector's
+// status 66.
+const raceReport = "WARNING: DATA RACE"
+
+// checkNoRace fails t when a child process's log holds a race report, and
+// shows that log.
+func checkNoRace(t testing.TB, child, log string) {
+	t.Helper()
+	if i := strings.Index(log, raceReport); i >= 0 {
+		t.Errorf("%s: the race detector found a data race:\n%s", child, log[max(0, i-200):])
+	}
+}
+
 // TestTelegramServeHelperProcess is `impbot` itself when run as a child of
 // TestServeTelegramSIGTERM.
 func TestTelegramServeHelperProcess(t *testing.T) {
@@ -143,6 +159,7 @@ func TestServeTelegramSIGTERM(t *testing.T) {
 		t.Errorf("acknowledged offset %d, want %d", srv.Offset(), last+1)
 	}
 	out := logs.String()
+	checkNoRace(t, "impbot serve", out)
 	if !regexp.MustCompile(`msg=stopped`).MatchString(out) {
 		t.Errorf("no orderly stop in the logs:\n%s", out)
 	}

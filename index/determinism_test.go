@@ -15,7 +15,7 @@ import (
 // order, or on where the ranker came from.
 //
 // Under -race (raceBuild) it checks the same on a sample: the knowledge
-// with one question in four per article (training is the build's cost) and
+// with one question in eight per article (training is the build's cost) and
 // every tenth development question. The whole check runs without -race
 // (`go test ./index`, its own CI step).
 func TestTwoBuildsAnswerIdentically(t *testing.T) {
@@ -25,7 +25,7 @@ func TestTwoBuildsAnswerIdentically(t *testing.T) {
 	}
 	every, minQuestions := 1, 400
 	if raceBuild {
-		kb = kb.Subset(func(_, _ string, i int) bool { return i%4 == 0 }, func(_ string, i int) bool { return i%4 == 0 })
+		kb = kb.Subset(func(_, _ string, i int) bool { return i%8 == 0 }, func(_ string, i int) bool { return i%8 == 0 })
 		every, minQuestions = 10, 40
 	}
 	saved := CacheDir

@@ -17,6 +17,10 @@ import (
 // knowledge it is built with, so a knowledge change (a reload) changes what
 // it knows: without its phrasings an article is not found by them.
 func TestRankerLearnsFromTheKnowledge(t *testing.T) {
+	// In parallel with the other long tests (after the sequential ones, so
+	// never beside TestTwoBuildsAnswerIdentically, which changes CacheDir):
+	// it reads no cache.
+	t.Parallel()
 	b, err := knowledge.LoadShipped()
 	if err != nil {
 		t.Fatal(err)

@@ -100,6 +100,7 @@ func devQuestions(t testing.TB, lang string) []string {
 // (raceBuild) it checks every tenth question; all of them are checked
 // without -race (`go test ./index`, its own CI step).
 func TestTermAtATimeScoresLikeBleveDisjunction(t *testing.T) {
+	t.Parallel() // it only reads the shared index
 	ix := shipped(t)
 	ctx := context.Background()
 	for _, lang := range []string{"en", "fr"} {

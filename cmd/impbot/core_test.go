@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/impbot/impbot/bot/service"
@@ -169,6 +170,16 @@ func runDevSet(t *testing.T, name string) service.EvalReport {
 	return runQuestionSet(t, filepath.Join("testdata", name))
 }
 
+// questionSetApp is the app (shipped knowledge, no config) that the question
+// sets run through, built once for all of them: building it indexes the
+// whole knowledge. Each question is asked by a user of its own (numbered
+// within its set, so the sets reuse user IDs: no question of theirs starts a
+// dialogue, and the figures are those of an app per set, checked on
+// 2026-12-05).
+var questionSetApp = sync.OnceValues(func() (*service.App, error) {
+	return service.LocalApp("", "", os.Stderr)
+})
+
 // runQuestionSet runs the question set at path through the bot and logs the
 // figures and misses.
 func runQuestionSet(t *testing.T, path string) service.EvalReport {
@@ -182,11 +193,10 @@ func runQuestionSet(t *testing.T, path string) service.EvalReport {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := service.LocalApp("", "", os.Stderr)
+	app, err := questionSetApp()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer app.Close()
 	rep, err := service.Evaluate(context.Background(), app.Handler, app.Base, cases)
 	if err != nil {
 		t.Fatal(err)

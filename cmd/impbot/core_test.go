@@ -22,6 +22,7 @@ func runCmd(t *testing.T, stdin string, args ...string) (string, string, error) 
 }
 
 func TestChatJSONLContract(t *testing.T) {
+	t.Parallel()
 	in := strings.Join([]string{
 		`{"user":"u1","text":"how much is the compliance fee"}`,
 		`not json`,
@@ -95,6 +96,7 @@ func TestChatJSONLContract(t *testing.T) {
 }
 
 func TestAskJSON(t *testing.T) {
+	t.Parallel()
 	out, _, err := runCmd(t, "", "ask", "--json", "can", "my", "spouse", "get", "an", "open", "work", "permit?")
 	if err != nil {
 		t.Fatal(err)
@@ -118,6 +120,7 @@ func TestAskJSON(t *testing.T) {
 }
 
 func TestKBCheck(t *testing.T) {
+	t.Parallel()
 	out, _, err := runCmd(t, "", "kb", "check", "../../knowledge")
 	if err != nil || !strings.Contains(out, "OK") {
 		t.Fatalf("shipped knowledge: %v\n%s", err, out)
@@ -146,6 +149,7 @@ func asExit(err error, ee *exitError) bool {
 }
 
 func TestKBExport(t *testing.T) {
+	t.Parallel()
 	out, _, err := runCmd(t, "", "kb", "export")
 	if err != nil {
 		t.Fatal(err)

@@ -57,6 +57,14 @@ var holdScript = redis.NewScript(`if redis.call("GET", KEYS[1]) == "p" then retu
 // the renewal. A replica that dies stops renewing and its claim expires.
 func (r *Redis) Hold(kind, id string, lease time.Duration) (stop func()) {
 	key := r.Key("once", kind, id)
+	return renew(lease, func(ctx context.Context) {
+		_ = r.Check(holdScript.Run(ctx, r.c, []string{key}, lease.Milliseconds()).Err())
+	})
+}
+
+// renew runs extend every lease/3 (each call bounded by lease/3) until stop
+// is called; stop returns once the renewal has ended.
+func renew(lease time.Duration, extend func(context.Context)) (stop func()) {
 	quit := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
@@ -69,7 +77,7 @@ func (r *Redis) Hold(kind, id string, lease time.Duration) (stop func()) {
 				return
 			case <-t.C:
 				ctx, cancel := context.WithTimeout(context.Background(), lease/3)
-				_ = r.Check(holdScript.Run(ctx, r.c, []string{key}, lease.Milliseconds()).Err())
+				extend(ctx)
 				cancel()
 			}
 		}
@@ -130,26 +138,11 @@ func (r *Redis) Lock(ctx context.Context, name string, lease time.Duration) (unl
 		}
 		wait = min(wait*2, 100*time.Millisecond)
 	}
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(lease / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				ectx, cancel := context.WithTimeout(context.Background(), lease/3)
-				_ = r.Check(extendScript.Run(ectx, r.c, []string{key}, tok, lease.Milliseconds()).Err())
-				cancel()
-			}
-		}
-	}()
+	stop := renew(lease, func(ctx context.Context) {
+		_ = r.Check(extendScript.Run(ctx, r.c, []string{key}, tok, lease.Milliseconds()).Err())
+	})
 	return func() {
-		close(stop)
-		<-done
+		stop()
 		rctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		_ = r.Check(releaseScript.Run(rctx, r.c, []string{key}, tok).Err())

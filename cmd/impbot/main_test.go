@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestMain lets up to 8 tests of this package run at once (unless
+// TestMain lets up to 4 tests of this package run at once (unless
 // -test.parallel is given): by default only GOMAXPROCS do (2 on the CI
 // machine), while the child-process tests mostly wait (on leases, send
 // limits, replicas starting) rather than compute, and the in-process CLI
@@ -16,7 +16,7 @@ func TestMain(m *testing.M) {
 	set := false
 	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
 	if !set {
-		if err := flag.Set("test.parallel", "8"); err != nil {
+		if err := flag.Set("test.parallel", "4"); err != nil {
 			panic(err)
 		}
 	}

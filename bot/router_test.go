@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -438,5 +439,47 @@ func TestRouterDegradesWhenTheStoreIsUnavailable(t *testing.T) {
 	}
 	if rep := ask(&Request{Platform: "t", ChatID: "1", UserID: "1", Lang: "fr", Text: "/eligibility"}); !strings.Contains(rep.Text, "brièvement indisponible") {
 		t.Fatalf("French: %q", rep.Text)
+	}
+}
+
+// TestFrenchEmojiQuestions: emoji-only questions from a French-speaking
+// user (the platform's locale says fr) and emoji mixed with French words
+// (no locale: the words decide) are read as French, through emoji.yaml's
+// French words, and reach the article they ask about, answered in French.
+func TestFrenchEmojiQuestions(t *testing.T) {
+	r := newTestRouter(t, Options{})
+	for _, c := range []struct {
+		locale, text string
+		want         []string // the answered article is one of these
+	}{
+		{"fr", "🎓 ➡️ 💼 🇨🇦", []string{"pgwp"}},
+		{"fr", "👶 🏫 🇨🇦 ?", []string{"family-members-children"}},
+		{"fr", "🔄 💼 🇨🇦 ?", []string{"extensions-maintained-status"}},
+		{"fr", "🛂 💼 🇺🇸", []string{"port-of-entry-and-flagpoling"}},
+		{"fr", "⏳ 💼", []string{"processing-times"}},
+		{"fr", "💍 💼", []string{"spousal-owp-workers"}},
+		{"", "💍 ➡️ 🇨🇦 permis de travail ?", []string{"spousal-owp-workers"}},
+		{"", "🎓 PTPD ⏳", []string{"pgwp", "processing-times"}},
+		{"", "💸 permis ouvert", []string{"worker-fees"}},
+		{"", "💍 🧑‍🎓 permis ouvert ?", []string{"spousal-owp-students"}},
+		{"", "👩‍💻 🇲🇽 ACEUM ?", []string{"cusma-professionals"}},
+	} {
+		req := &Request{Platform: "t", ChatID: "c", UserID: "u", Lang: c.locale, Text: c.text}
+		if l := RequestLang(req); l != "fr" {
+			t.Errorf("%q (locale %q) read as %q", c.text, c.locale, l)
+			continue
+		}
+		resp, err := r.Handle(context.Background(), req)
+		if err != nil || len(resp.Replies) == 0 {
+			t.Fatalf("%q: %v %+v", c.text, err, resp)
+		}
+		rep := resp.Replies[0]
+		if !slices.Contains(c.want, rep.Topic) {
+			t.Errorf("%q answered %q (confidence %.3f, suggestions %v), want one of %v", c.text, rep.Topic, rep.Score, rep.Suggestions, c.want)
+			continue
+		}
+		if a := r.Index().Base().Article("fr", rep.Topic); !strings.Contains(rep.Text, a.Title) {
+			t.Errorf("%q: not answered with the French article:\n%s", c.text, rep.Text)
+		}
 	}
 }

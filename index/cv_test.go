@@ -50,7 +50,10 @@ func TestCrossValidation(t *testing.T) {
 		rec := Figures(r.Records, l, Calibration, AnswerThreshold, UnsureThreshold, SuggestThreshold)
 		fresh := Figures(r.Records, l, r.Calibration, r.Answer, r.Unsure, r.Suggest)
 		t.Logf("recorded values: %s", rec)
-		if rec.Brier > fresh.Brier+0.02 || cvObjective(rec) < cvObjective(fresh)-0.05 {
+		// Compared part by part: at 3 folds the recorded 5-fold thresholds
+		// may sit a little under the rejection floor that cvObjective
+		// enforces steeply, which is not staleness.
+		if rec.Brier > fresh.Brier+0.02 || rec.Top1+rec.Top3 < fresh.Top1+fresh.Top3-0.05 || rec.Rejected < fresh.Rejected-0.05 {
 			t.Errorf("%s: the recorded calibration or thresholds are stale: run `impbot kb cv` and update index/tuned.go\n%s", l, r.GoCode())
 		}
 	}

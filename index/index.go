@@ -44,10 +44,11 @@ var fieldBoosts = [...]struct {
 	{"summary", 1.5},
 }
 
-// The body is indexed but not queried: it is the longest field, so querying
-// it costs the most (about a fifth of the search time) and, measured on the
-// question sets, adds nothing to finding candidates. Its words still count
-// through each article's coverage of the question.
+// The body is neither queried nor given to Bleve: it is the longest field,
+// so querying it costs the most (about a fifth of the search time) and,
+// measured on the question sets, adds nothing to finding candidates;
+// indexing it was half of Bleve's build work and memory. Its words still
+// count through each article's coverage of the question (build.go).
 func queriedFields() []string {
 	names := make([]string, len(fieldBoosts))
 	for i, f := range fieldBoosts {
@@ -136,8 +137,8 @@ type docStats struct {
 	// terms and questions are the article's terms and each of its
 	// questions' (the title first) while the index is built; termSet and
 	// questionSets are the same as sorted term IDs, for searching.
-	terms        map[string]bool
-	questions    []map[string]bool
+	terms        []string   // sorted
+	questions    [][]string // each sorted
 	termSet      []int32
 	questionSets [][]int32
 	qweights     []float64 // sum of the idf of each question's terms
@@ -148,8 +149,8 @@ type docStats struct {
 
 type sectionStats struct {
 	idx   int
-	terms map[string]bool // while the index is built
-	set   []int32         // the terms' IDs, sorted
+	terms []string // while the index is built (sorted)
+	set   []int32  // the terms' IDs, sorted
 }
 
 // synTerm is one term of a synonym group.
@@ -160,15 +161,6 @@ type synTerm struct{ group, term int }
 type synGroup struct {
 	words [][]string
 	terms [][]string
-}
-
-type bleveDoc struct {
-	Title     string `json:"title"`
-	Questions string `json:"questions"`
-	Keywords  string `json:"keywords"`
-	Summary   string `json:"summary"`
-	Body      string `json:"body"`
-	Kind      string `json:"kind"`
 }
 
 func analyzerFor(lang string) (name string, def map[string]any) {
@@ -263,7 +255,7 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 	im.DefaultAnalyzer = aname
 	im.ScoringModel = "bm25"
 	dm := bleve.NewDocumentMapping()
-	for _, name := range append(queriedFields(), "body") {
+	for _, name := range queriedFields() {
 		fm := bleve.NewTextFieldMapping()
 		fm.Analyzer = aname
 		fm.Store = false
@@ -295,75 +287,12 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 		bi.Close()
 		return nil, fmt.Errorf("analyzer %s not available", aname)
 	}
-	batch := bi.NewBatch()
-	for _, a := range arts {
-		d := bleveDoc{
-			Title:     a.Title,
-			Questions: strings.Join(a.Questions, "\n"),
-			Keywords:  strings.Join(a.Keywords, "\n"),
-			Summary:   a.Summary,
-			Body:      a.Body,
-			Kind:      a.Kind,
-		}
-		// The questions are indexed one document each ("id#n"), so that an
-		// article with many phrasings is not penalised by BM25's length
-		// normalisation of one long field; an article scores by its best.
-		ad := d
-		ad.Questions = ""
-		if err := batch.Index(a.ID, ad); err != nil {
-			bi.Close()
-			return nil, fmt.Errorf("index %s: %w", a.ID, err)
-		}
-		for qi, q := range a.Questions {
-			if err := batch.Index(fmt.Sprintf("%s#%d", a.ID, qi), bleveDoc{Questions: q, Kind: a.Kind}); err != nil {
-				bi.Close()
-				return nil, fmt.Errorf("index %s: %w", a.ID, err)
-			}
-		}
-	}
-	// Bleve analyzes and indexes the batch while the articles' own
-	// statistics are gathered.
-	batchErr := make(chan error, 1)
-	go func() { batchErr <- bi.Batch(batch) }()
-	for _, a := range arts {
-		ds := &docStats{article: a, terms: map[string]bool{}}
-		// The keywords' and summary's terms; the body's, title's and
-		// questions' are added below as each is analyzed once.
-		for _, t := range li.analyze(strings.Join(a.Keywords, "\n") + "\n" + a.Summary) {
-			ds.terms[t] = true
-		}
-		for _, q := range append([]string{a.Title}, a.Questions...) {
-			qs := map[string]bool{}
-			for _, t := range li.analyze(q) {
-				qs[t] = true
-				ds.terms[t] = true
-			}
-			ds.questions = append(ds.questions, qs)
-		}
-		// The sections split the body by lines, so their terms together
-		// are the body's.
-		for si, sec := range a.Sections() {
-			ts := li.analyze(sec.Text)
-			for _, t := range ts {
-				ds.terms[t] = true
-			}
-			if strings.Count(strings.TrimSpace(sec.Text), "\n") == 0 && sec.Heading != "" {
-				continue // a heading without text is never shown alone
-			}
-			ss := sectionStats{idx: si, terms: map[string]bool{}}
-			for _, t := range ts {
-				ss.terms[t] = true
-			}
-			ds.sections = append(ds.sections, ss)
-		}
-		for t := range ds.terms {
-			li.df[t]++
-		}
-		li.docs[a.ID] = ds
-	}
-	if err := <-batchErr; err != nil {
+	// Each text is analysed once, for Bleve and for the articles' own
+	// statistics (build.go).
+	vocab, err := li.indexArticles(arts)
+	if err != nil {
 		bi.Close()
-		return nil, fmt.Errorf("index batch: %w", err)
+		return nil, err
 	}
 	if err := li.openReader(arts); err != nil {
 		bi.Close()
@@ -376,8 +305,9 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 	for _, ds := range li.docs {
 		ds.qweights = make([]float64, len(ds.questions))
 		for i, q := range ds.questions {
-			// Summed in term order, so the sum is the same in every build.
-			for _, t := range slices.Sorted(maps.Keys(q)) {
+			// Summed in term order (q is sorted), so the sum is the same
+			// in every build.
+			for _, t := range q {
 				ds.qweights[i] += li.idf(t)
 			}
 		}
@@ -385,16 +315,6 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 	li.termSets()
 	// The knowledge's words, with how often each occurs: the typo
 	// corrector's vocabulary, and a cache of their analyzed terms.
-	vocab := map[string]int{}
-	for _, a := range arts {
-		fs := make([]string, 0, 3+len(a.Questions)+len(a.Keywords))
-		fs = append(append(append(fs, a.Title, a.Summary, a.Body), a.Questions...), a.Keywords...)
-		for _, f := range fs {
-			for _, w := range words(f) {
-				vocab[w]++
-			}
-		}
-	}
 	for _, g := range syn {
 		for _, term := range g {
 			for _, w := range words(term) {
@@ -429,6 +349,9 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 				li.synByFirst[tw[0]] = append(li.synByFirst[tw[0]], synTerm{gi, ti})
 			}
 		}
+	}
+	if !cfg.usesRanker(len(arts)) {
+		return li, nil // Bleve ranking only
 	}
 	key := ""
 	if cache {
@@ -472,21 +395,13 @@ func (li *langIndex) openReader(arts []*knowledge.Article) error {
 	if err != nil {
 		return fail(fmt.Errorf("bleve document count: %w", err))
 	}
-	bm, ok := r.(bindex.BM25Reader)
-	if !ok {
-		return fail(fmt.Errorf("bleve reader has no BM25 figures"))
-	}
 	li.fieldDF = map[string][len(fieldBoosts)]uint32{}
 	for fi, f := range fieldBoosts {
-		card, err := bm.FieldCardinality(f.name)
-		if err != nil {
-			return fail(fmt.Errorf("field %s: %w", f.name, err))
-		}
-		li.fields[fi] = queryField{name: f.name, avgLen: math.Ceil(float64(card) / float64(li.docTotal))}
 		d, err := r.FieldDict(f.name)
 		if err != nil {
 			return fail(fmt.Errorf("field %s: %w", f.name, err))
 		}
+		terms := 0
 		for {
 			e, err := d.Next()
 			if err != nil {
@@ -496,11 +411,18 @@ func (li *langIndex) openReader(arts []*knowledge.Article) error {
 			if e == nil {
 				break
 			}
+			terms++
 			dfs := li.fieldDF[e.Term]
 			dfs[fi] = uint32(e.Count)
 			li.fieldDF[e.Term] = dfs
 		}
 		d.Close()
+		// Bleve's BM25 takes a field's length to be its distinct terms
+		// (its FieldCardinality) over the documents. FieldCardinality
+		// sums the segments' counts, so it would grow with the batches the
+		// index was built in: the terms are counted here over the whole
+		// index instead, which is FieldCardinality of one segment.
+		li.fields[fi] = queryField{name: f.name, avgLen: math.Ceil(float64(terms) / float64(li.docTotal))}
 	}
 	li.artIDs = make([]string, len(arts))
 	li.docArt = make([]int32, li.docTotal)
@@ -530,7 +452,7 @@ func (li *langIndex) openReader(arts []*knowledge.Article) error {
 			return fail(err)
 		}
 		for qi := range a.Questions {
-			if err := set(fmt.Sprintf("%s#%d", a.ID, qi), i); err != nil {
+			if err := set(questionDocID(a.ID, qi), i); err != nil {
 				return fail(err)
 			}
 		}
@@ -687,21 +609,25 @@ func (ix *Index) HasWordsOnlyIn(lang, other, text string) bool {
 func (li *langIndex) termSets() {
 	all := map[string]bool{}
 	for _, ds := range li.docs {
-		maps.Copy(all, ds.terms)
+		for _, t := range ds.terms {
+			all[t] = true
+		}
 		for _, sec := range ds.sections {
-			maps.Copy(all, sec.terms)
+			for _, t := range sec.terms {
+				all[t] = true
+			}
 		}
 	}
 	li.termIDs = make(map[string]int32, len(all))
 	for _, t := range slices.Sorted(maps.Keys(all)) {
 		li.termIDs[t] = int32(len(li.termIDs))
 	}
-	set := func(m map[string]bool) []int32 {
-		ids := make([]int32, 0, len(m))
-		for t := range m {
-			ids = append(ids, li.termIDs[t])
+	// The terms are sorted, and so are their IDs.
+	set := func(terms []string) []int32 {
+		ids := make([]int32, len(terms))
+		for i, t := range terms {
+			ids[i] = li.termIDs[t]
 		}
-		slices.Sort(ids)
 		return ids
 	}
 	for _, ds := range li.docs {

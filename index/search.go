@@ -127,9 +127,13 @@ func (ix *Index) Search(ctx context.Context, lang, text string, n int) (res Resu
 	if err != nil {
 		return res, err
 	}
-	probs := li.model.predict(li.features(p, &li.rank), nil)
-	res.None = float64(probs[len(probs)-1])
-	res.Hits = li.fuse(bhits, probs, p.concepts, res.Known, res.Anchored)
+	if li.model != nil {
+		probs := li.model.predict(li.features(p, &li.rank), nil)
+		res.None = float64(probs[len(probs)-1])
+		res.Hits = li.fuse(bhits, probs, p.concepts, res.Known, res.Anchored)
+	} else {
+		res.Hits = li.fuseBleve(bhits, p.concepts, res.Known, res.Anchored)
+	}
 	if len(res.Hits) > n {
 		res.Hits = res.Hits[:n]
 	}
@@ -296,21 +300,24 @@ func (li *langIndex) bleveSearch(ctx context.Context, cs []concept) ([]bleveHit,
 	// matched (Bleve's coordination factor); the best candidates
 	// documents, best first (ties by article ID, so the order never depends
 	// on the order documents were indexed in).
-	docs := sc.docs[:0]
-	for _, doc := range sc.touched {
-		if a := li.docArt[doc]; a >= 0 {
-			docs = append(docs, scoredDoc{art: a, score: sc.acc[doc] * (float64(sc.cnt[doc]) / float64(nq))})
-		}
-	}
-	slices.SortFunc(docs, func(a, b scoredDoc) int {
+	// In a large knowledge a question touches tens of thousands of
+	// documents: the best candidates are kept in a heap (the worst at its
+	// root) instead of sorting them all.
+	order := func(a, b scoredDoc) int {
 		if a.score != b.score {
 			return cmp.Compare(b.score, a.score)
 		}
 		return strings.Compare(li.artIDs[a.art], li.artIDs[b.art])
-	})
-	if len(docs) > candidates {
-		docs = docs[:candidates]
 	}
+	docs := sc.docs[:0]
+	for _, doc := range sc.touched {
+		a := li.docArt[doc]
+		if a < 0 {
+			continue
+		}
+		docs = keepBest(docs, scoredDoc{art: a, score: sc.acc[doc] * (float64(sc.cnt[doc]) / float64(nq))}, candidates, order)
+	}
+	slices.SortFunc(docs, order)
 	sc.docs = docs
 	// Question documents ("id#n") count for their article, which scores by
 	// its best document.
@@ -325,6 +332,42 @@ func (li *langIndex) bleveSearch(ctx context.Context, cs []concept) ([]bleveHit,
 		}
 	}
 	return out, nil
+}
+
+// keepBest adds d to docs, a heap of at most k documents with the last in
+// order at its root, and returns it: once it holds k, d replaces the root
+// if it comes before it.
+func keepBest(docs []scoredDoc, d scoredDoc, k int, order func(a, b scoredDoc) int) []scoredDoc {
+	if len(docs) < k {
+		docs = append(docs, d)
+		for i := len(docs) - 1; i > 0; { // up
+			p := (i - 1) / 2
+			if order(docs[p], docs[i]) >= 0 {
+				break
+			}
+			docs[p], docs[i] = docs[i], docs[p]
+			i = p
+		}
+		return docs
+	}
+	if k == 0 || order(d, docs[0]) >= 0 {
+		return docs // no better than the last kept
+	}
+	docs[0] = d
+	for i := 0; ; { // down
+		w, l, r := i, 2*i+1, 2*i+2
+		if l < len(docs) && order(docs[l], docs[w]) > 0 {
+			w = l
+		}
+		if r < len(docs) && order(docs[r], docs[w]) > 0 {
+			w = r
+		}
+		if w == i {
+			return docs
+		}
+		docs[i], docs[w] = docs[w], docs[i]
+		i = w
+	}
 }
 
 type scoredDoc struct {
@@ -420,6 +463,53 @@ func (li *langIndex) fuse(bhits []bleveHit, probs []float32, cs []concept, known
 	}
 	// The calibrated confidence is the learned combiner: it orders the
 	// candidates (the fused rank breaking ties).
+	sort.SliceStable(hits, func(a, b int) bool {
+		if hits[a].Confidence != hits[b].Confidence {
+			return hits[a].Confidence > hits[b].Confidence
+		}
+		return hits[a].Fused > hits[b].Fused
+	})
+	return hits
+}
+
+// fuseBleve is fuse for a language without a ranker (more articles than
+// RankConfig.MaxRankerArticles): Bleve's ranking stands for both rankings,
+// each candidate's share of the candidates' summed Bleve scores, times the
+// share of the question's concepts the knowledge knows, for the ranker's
+// probability, and the share of unknown concepts for its unrelated class
+// (Result.None stays 0: there is no learned unrelated class). The
+// calibration was fitted with the ranker: without it, confidences are
+// rougher.
+func (li *langIndex) fuseBleve(bhits []bleveHit, cs []concept, known, anchored float64) []Hit {
+	hits := make([]Hit, 0, len(bhits))
+	sum, topScore := 0.0, 0.0
+	for _, bh := range bhits {
+		sum += bh.score
+		topScore = max(topScore, bh.score)
+	}
+	cfg := &li.rank
+	for r, bh := range bhits {
+		h := Hit{ID: bh.id, Kind: li.docs[bh.id].article.Kind, Score: bh.score, BleveRank: r + 1, RankerRank: r + 1}
+		if sum > 0 {
+			h.Prob = bh.score / sum * known
+		}
+		h.Fused = (cfg.WRanker + cfg.WBleve) / (cfg.RRFK + float64(r+1))
+		hits = append(hits, h)
+	}
+	for i := range hits {
+		h := &hits[i]
+		other := 0.0
+		for j := range hits {
+			if j != i {
+				other = max(other, hits[j].Prob)
+			}
+		}
+		h.Coverage, h.QuestionMatch = li.match(cs, h.ID)
+		h.Confidence = calibrate(signals{
+			prob: h.Prob, none: 1 - known, margin: h.Prob - other, bleveRel: h.Score / max(topScore, 1e-9),
+			bleveRank: h.BleveRank, fused: h.Fused, coverage: h.Coverage, qmatch: h.QuestionMatch, known: known, anchored: anchored > 0, concepts: len(cs),
+		})
+	}
 	sort.SliceStable(hits, func(a, b int) bool {
 		if hits[a].Confidence != hits[b].Confidence {
 			return hits[a].Confidence > hits[b].Confidence

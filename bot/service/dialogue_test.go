@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/impbot/impbot/bot"
@@ -67,6 +68,34 @@ func loadDlgPersonas(t *testing.T) []dlgPersona {
 	return ps
 }
 
+var (
+	dlgSharedOnce sync.Once
+	dlgShared     *App
+	dlgSharedErr  error
+)
+
+// dlgSharedApp is one app over the shipped knowledge, built once and shared
+// by the tests that only talk to it (each as users of its own): building an
+// app indexes the whole knowledge, the largest cost of these tests under
+// -race. A test that reloads or otherwise changes its app uses dlgApp.
+func dlgSharedApp(t *testing.T) *App {
+	t.Helper()
+	dlgSharedOnce.Do(func() {
+		cfg, err := localConfig("", "")
+		if err != nil {
+			dlgSharedErr = err
+			return
+		}
+		dlgShared, dlgSharedErr = newApp(cfg, slog.New(slog.DiscardHandler))
+	})
+	if dlgSharedErr != nil {
+		t.Fatal(dlgSharedErr)
+	}
+	return dlgShared
+}
+
+// dlgApp builds an app of the test's own over kdir ("" is the shipped
+// knowledge).
 func dlgApp(t *testing.T, kdir string) *App {
 	t.Helper()
 	cfg, err := localConfig("", kdir)
@@ -211,7 +240,7 @@ func dlgContains(list []string, s string) bool {
 func TestPersonasThroughChatJSONL(t *testing.T) {
 	t.Parallel()
 	ps := loadDlgPersonas(t)
-	app := dlgApp(t, "")
+	app := dlgSharedApp(t)
 	s := newDlgSession(t, app.Handler)
 	passed := 0
 	totalQuestions := 0
@@ -253,7 +282,7 @@ func TestPersonasThroughChatJSONL(t *testing.T) {
 // back, cancel and /forget.
 func TestDialogueThroughRouter(t *testing.T) {
 	t.Parallel()
-	app := dlgApp(t, "")
+	app := dlgSharedApp(t)
 	s := newDlgSession(t, app.Handler)
 
 	// A plain question never starts the dialogue.
@@ -333,7 +362,7 @@ func TestDialogueThroughRouter(t *testing.T) {
 // the notice with the contact, the employer steps.
 func TestDialogueResultFormat(t *testing.T) {
 	t.Parallel()
-	app := dlgApp(t, "")
+	app := dlgSharedApp(t)
 	s := newDlgSession(t, app.Handler)
 	p := dlgPersona{Name: "employer hiring a US engineer", Profile: map[string]any{
 		"asker": "employer", "citizenship": "United States", "in_canada": "no", "job_offer": "yes", "short_visit": "no", "teer": "1",
@@ -412,14 +441,24 @@ func dlgKnowledgeDir(t *testing.T, rules string) string {
 }
 
 // dlgShippedRules returns the shipped rules as the dialogue sees them, with
-// their fact references (IEC ages) substituted.
+// their fact references (IEC ages) substituted. The knowledge is loaded once
+// for all the tests.
 func dlgShippedRules(t *testing.T) string {
-	b, err := knowledge.LoadShipped()
+	t.Helper()
+	rules, err := dlgRules()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(b.Files["eligibility.yaml"])
+	return rules
 }
+
+var dlgRules = sync.OnceValues(func() (string, error) {
+	b, err := knowledge.LoadShipped()
+	if err != nil {
+		return "", err
+	}
+	return string(b.Files["eligibility.yaml"]), nil
+})
 
 // dlgLineOf returns the 1-based line of the first occurrence of s in text.
 func dlgLineOf(t *testing.T, text, s string) int {
@@ -600,7 +639,7 @@ func TestKBCheckReportsTheRootError(t *testing.T) {
 // article button); once it ends, /help offers it again.
 func TestNoEligibilityButtonDuringTheCheck(t *testing.T) {
 	t.Parallel()
-	app := dlgApp(t, "")
+	app := dlgSharedApp(t)
 	s := newDlgSession(t, app.Handler)
 	offers := func(out console.Out) bool {
 		for _, r := range out.Replies {
@@ -666,7 +705,7 @@ func TestKnowledgeHash(t *testing.T) {
 // "/start pgwp" opens the article.
 func TestStartDeepLinkOpensTheCheck(t *testing.T) {
 	t.Parallel()
-	app := dlgApp(t, "")
+	app := dlgSharedApp(t)
 	s := newDlgSession(t, app.Handler)
 	out := s.send(console.In{User: "d", Text: "/start eligibility", Lang: "fr"})
 	if out.Dialogue == nil || out.Dialogue.Ask != "asker" || !strings.Contains(out.Replies[0].Text, "employeur") {
@@ -683,7 +722,7 @@ func TestStartDeepLinkOpensTheCheck(t *testing.T) {
 // not the fallback. (The phrasings differ from the article's questions.)
 func TestBroadWishGetsTheOverviewAndTheCheck(t *testing.T) {
 	t.Parallel()
-	app := dlgApp(t, "")
+	app := dlgSharedApp(t)
 	s := newDlgSession(t, app.Handler)
 	for i, q := range []string{"how do I move to Canada", "i wanna move to canada", "je veux immigrer au Canada", "Comment s'installer au Canada ?"} {
 		out := s.send(console.In{User: fmt.Sprint("w", i), Text: q})

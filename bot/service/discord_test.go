@@ -231,6 +231,9 @@ func TestDiscordShards(t *testing.T) {
 			cfg.Sessions.Path = filepath.Join(t.TempDir(), "sessions.db")
 			cfg.Discord = DiscordConfig{Enabled: true, Token: discordtest.Token, APIURL: fake.URL, ApplicationID: "42",
 				Shards: tc.shards, ShardIDs: tc.ids}
+			// The shards are not about the knowledge: a small one builds faster.
+			cfg.Knowledge.Dir = filepath.Join(t.TempDir(), "knowledge")
+			opsSmallKnowledge(t, cfg.Knowledge.Dir, opsSmallIDs...)
 			ctx, cancel := context.WithCancel(context.Background())
 			ready := make(chan string, 1)
 			errc := make(chan error, 1)
@@ -242,7 +245,7 @@ func TestDiscordShards(t *testing.T) {
 					if err != nil {
 						t.Errorf("serve returned %v", err)
 					}
-				case <-time.After(20 * time.Second):
+				case <-time.After(patience):
 					t.Error("serve did not stop")
 				}
 			}()
@@ -251,10 +254,10 @@ func TestDiscordShards(t *testing.T) {
 			case addr = <-ready:
 			case err := <-errc:
 				t.Fatal("serve:", err)
-			case <-time.After(20 * time.Second):
+			case <-time.After(patience):
 				t.Fatal("serve did not start")
 			}
-			deadline := time.Now().Add(20 * time.Second)
+			deadline := time.Now().Add(patience)
 			for {
 				resp, err := http.Get("http://" + addr + "/readyz")
 				if err == nil {
@@ -286,7 +289,7 @@ func TestDiscordShards(t *testing.T) {
 					t.Fatalf("identifies %v, want %v", got, tc.want)
 				}
 			}
-			if _, err := fake.WaitCall(10*time.Second, func(c discordtest.Call) bool { return strings.HasSuffix(c.Path, "/commands") }); err != nil {
+			if _, err := fake.WaitCall(patience, func(c discordtest.Call) bool { return strings.HasSuffix(c.Path, "/commands") }); err != nil {
 				t.Fatal("commands never registered:", err)
 			}
 			n := 0

@@ -305,7 +305,7 @@ func TestOpsAdminBaseURLAndSafeText(t *testing.T) {
 // plugged in, and that what the recorder keeps identifies nobody.
 func TestOpsForgetKeepsNoIdentity(t *testing.T) {
 	t.Parallel()
-	cfg := opsConfig(t)
+	cfg := opsSmallConfig(t) // about the records, not the knowledge
 	s := opsStartServe(t, cfg)
 	const user = "user-7f3a9c"
 	s.ad.send(t, user, opsBread[0], "")

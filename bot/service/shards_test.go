@@ -56,7 +56,7 @@ func (b *shardBoard) count(name string) int {
 
 func waitShards(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(patience)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
@@ -139,6 +139,9 @@ func TestDiscordShardsClaimedServe(t *testing.T) {
 	cfg.Sessions.Redis.URL = rds.URL()
 	cfg.Sessions.Redis.Prefix = "shardserve"
 	cfg.Discord = DiscordConfig{Enabled: true, Token: discordtest.Token, APIURL: fake.URL, ApplicationID: "42", Shards: "2"}
+	// The shards are not about the knowledge: a small one builds faster.
+	cfg.Knowledge.Dir = filepath.Join(t.TempDir(), "knowledge")
+	opsSmallKnowledge(t, cfg.Knowledge.Dir, opsSmallIDs...)
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	errc := make(chan error, 1)
@@ -150,7 +153,7 @@ func TestDiscordShardsClaimedServe(t *testing.T) {
 			if err != nil {
 				t.Errorf("serve returned %v", err)
 			}
-		case <-time.After(30 * time.Second):
+		case <-time.After(patience):
 			t.Error("serve did not stop")
 		}
 	}()
@@ -159,7 +162,7 @@ func TestDiscordShardsClaimedServe(t *testing.T) {
 	case addr = <-ready:
 	case err := <-errc:
 		t.Fatal("serve:", err)
-	case <-time.After(30 * time.Second):
+	case <-time.After(patience):
 		t.Fatal("serve did not start")
 	}
 	waitShards(t, "both shards to identify", func() bool {

@@ -81,6 +81,7 @@ func startReplica(t testing.TB, n int, cfg, addr, token string) *replica {
 	}
 	t.Cleanup(func() {
 		r.kill()
+		checkNoRace(t, fmt.Sprintf("replica %d", n), r.logs.String())
 		if t.Failed() {
 			t.Logf("replica %d logs:\n%s", n, r.logs)
 		}
@@ -109,11 +110,16 @@ func (r *replica) get(path string) (int, string) {
 
 func (r *replica) waitReady(t testing.TB) {
 	t.Helper()
-	tgEventually(t, 60*time.Second, fmt.Sprintf("replica %d ready", r.n), func() bool {
+	tgEventually(t, patience, fmt.Sprintf("replica %d ready", r.n), func() bool {
 		code, _ := r.get("/readyz")
 		return code == http.StatusOK
 	})
 }
+
+// patience bounds every wait in these tests: a ceiling for a test that is
+// stuck, never a performance requirement. The tests wait on events and go on
+// as soon as they happen, however loaded the machine.
+const patience = 2 * time.Minute
 
 func tgEventually(t testing.TB, within time.Duration, what string, cond func() bool) {
 	t.Helper()
@@ -161,7 +167,7 @@ type telegramSender struct {
 }
 
 func newSender(url string) *telegramSender {
-	s := &telegramSender{url: url, hc: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
+	s := &telegramSender{url: url, hc: &http.Client{Timeout: patience, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
 	s.nextID.Store(1_000_000)
 	return s
 }
@@ -424,7 +430,7 @@ func (s *telegramSender) say(t *testing.T, srv *telegramtest.Server, chat int64,
 	t.Helper()
 	before := len(srv.SentTo(chat))
 	_, body := s.update(chat, text)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
 	if err := s.deliver(ctx, body); err != nil {
 		t.Fatal(err)
@@ -434,7 +440,9 @@ func (s *telegramSender) say(t *testing.T, srv *telegramtest.Server, chat int64,
 
 // TestClusterRedisRestart: Redis killed mid-run: FAQ answers go on, the
 // dialogue says it is briefly unavailable, /readyz and the metrics say so
-// (the replicas stay ready); Redis back: everything recovers by itself.
+// (the replicas stay ready); Redis back: everything recovers by itself. Two
+// replicas are enough: the round-robin proxy alternates between them, so
+// each dialogue answer lands on the other replica.
 func TestClusterRedisRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs three replicas")
@@ -445,7 +453,7 @@ func TestClusterRedisRestart(t *testing.T) {
 	rds := redistest.Start(t)
 	srv := telegramtest.New(t)
 	var rs []*replica
-	for i := range 3 {
+	for i := range 2 {
 		addr := freeAddr(t)
 		rs = append(rs, startReplica(t, i, clusterConfig(t, srv, rds, addr, true, 300), addr, srv.Token))
 	}
@@ -489,7 +497,7 @@ func TestClusterRedisRestart(t *testing.T) {
 	}
 	// /readyz reports it (a warning: the replica keeps serving), metrics count it.
 	for _, r := range rs {
-		tgEventually(t, 30*time.Second, "readyz reports redis down", func() bool {
+		tgEventually(t, patience, "readyz reports redis down", func() bool {
 			code, body := r.get("/readyz")
 			return code == http.StatusOK && strings.Contains(body, `"redis": "warning: redis`)
 		})
@@ -501,7 +509,7 @@ func TestClusterRedisRestart(t *testing.T) {
 
 	rds.Restart()
 	for _, r := range rs {
-		tgEventually(t, 30*time.Second, "readyz reports redis back", func() bool {
+		tgEventually(t, patience, "readyz reports redis back", func() bool {
 			_, body := r.get("/readyz")
 			return strings.Contains(body, `"redis": "ok"`)
 		})
@@ -516,8 +524,9 @@ func TestClusterRedisRestart(t *testing.T) {
 	}
 }
 
-// TestClusterPollingLeader: three replicas in polling mode: one polls; when
-// it is SIGKILLed another polls within 5 s and no update is lost or
+// TestClusterPollingLeader: two replicas in polling mode (a leader and a
+// standby: a third would only be a second standby): one polls; when it is
+// SIGKILLed the other polls after about the lease and no update is lost or
 // answered twice.
 func TestClusterPollingLeader(t *testing.T) {
 	if testing.Short() {
@@ -529,7 +538,7 @@ func TestClusterPollingLeader(t *testing.T) {
 	rds := redistest.Start(t)
 	srv := telegramtest.New(t)
 	var rs []*replica
-	for i := range 3 {
+	for i := range 2 {
 		addr := freeAddr(t)
 		cfg := clusterConfig(t, srv, rds, addr, false, 300)
 		data, _ := os.ReadFile(cfg)
@@ -540,7 +549,7 @@ func TestClusterPollingLeader(t *testing.T) {
 		r.waitReady(t)
 	}
 	var leader *replica
-	tgEventually(t, 30*time.Second, "a leader", func() bool {
+	tgEventually(t, patience, "a leader", func() bool {
 		for _, r := range rs {
 			if strings.Contains(r.logs.String(), "leader lease taken") {
 				leader = r
@@ -564,12 +573,12 @@ func TestClusterPollingLeader(t *testing.T) {
 		return true
 	}
 	push(0, chats/2)
-	tgEventually(t, 60*time.Second, "first half answered", func() bool { return answered(0, chats/2) })
+	tgEventually(t, patience, "first half answered", func() bool { return answered(0, chats/2) })
 
 	leader.kill()
 	killedAt := time.Now()
 	push(chats/2, chats)
-	tgEventually(t, 60*time.Second, "second half answered by a new leader", func() bool { return answered(chats/2, chats) })
+	tgEventually(t, patience, "second half answered by a new leader", func() bool { return answered(chats/2, chats) })
 	var took time.Duration
 	for _, c := range srv.Calls("getUpdates") {
 		if c.Time.After(killedAt) {

@@ -60,13 +60,25 @@ func startChat(t *testing.T, cfg string) *chatProc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = os.Stderr
+	// Its log is kept (and shown when the test fails): the race detector
+	// writes there.
+	logs := &tgBuffer{}
+	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	p := &chatProc{t: t, in: in, out: bufio.NewScanner(out), cmd: cmd}
 	p.out.Buffer(make([]byte, 1<<20), 1<<20)
-	t.Cleanup(func() { in.Close(); _ = cmd.Wait() })
+	t.Cleanup(func() {
+		in.Close()
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("impbot chat --jsonl exited with %v", err)
+		}
+		checkNoRace(t, "impbot chat --jsonl", logs.String())
+		if t.Failed() {
+			t.Logf("impbot chat --jsonl logs:\n%s", logs)
+		}
+	})
 	return p
 }
 

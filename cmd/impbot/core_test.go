@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/impbot/impbot/bot/service"
@@ -21,6 +22,7 @@ func runCmd(t *testing.T, stdin string, args ...string) (string, string, error) 
 }
 
 func TestChatJSONLContract(t *testing.T) {
+	t.Parallel()
 	in := strings.Join([]string{
 		`{"user":"u1","text":"how much is the compliance fee"}`,
 		`not json`,
@@ -94,6 +96,7 @@ func TestChatJSONLContract(t *testing.T) {
 }
 
 func TestAskJSON(t *testing.T) {
+	t.Parallel()
 	out, _, err := runCmd(t, "", "ask", "--json", "can", "my", "spouse", "get", "an", "open", "work", "permit?")
 	if err != nil {
 		t.Fatal(err)
@@ -117,6 +120,7 @@ func TestAskJSON(t *testing.T) {
 }
 
 func TestKBCheck(t *testing.T) {
+	t.Parallel()
 	out, _, err := runCmd(t, "", "kb", "check", "../../knowledge")
 	if err != nil || !strings.Contains(out, "OK") {
 		t.Fatalf("shipped knowledge: %v\n%s", err, out)
@@ -145,6 +149,7 @@ func asExit(err error, ee *exitError) bool {
 }
 
 func TestKBExport(t *testing.T) {
+	t.Parallel()
 	out, _, err := runCmd(t, "", "kb", "export")
 	if err != nil {
 		t.Fatal(err)
@@ -169,6 +174,16 @@ func runDevSet(t *testing.T, name string) service.EvalReport {
 	return runQuestionSet(t, filepath.Join("testdata", name))
 }
 
+// questionSetApp is the app (shipped knowledge, no config) that the question
+// sets run through, built once for all of them: building it indexes the
+// whole knowledge. Each question is asked by a user of its own (numbered
+// within its set, so the sets reuse user IDs: no question of theirs starts a
+// dialogue, and the figures are those of an app per set, checked on
+// 2026-12-05).
+var questionSetApp = sync.OnceValues(func() (*service.App, error) {
+	return service.LocalApp("", "", os.Stderr)
+})
+
 // runQuestionSet runs the question set at path through the bot and logs the
 // figures and misses.
 func runQuestionSet(t *testing.T, path string) service.EvalReport {
@@ -182,11 +197,10 @@ func runQuestionSet(t *testing.T, path string) service.EvalReport {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := service.LocalApp("", "", os.Stderr)
+	app, err := questionSetApp()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer app.Close()
 	rep, err := service.Evaluate(context.Background(), app.Handler, app.Base, cases)
 	if err != nil {
 		t.Fatal(err)

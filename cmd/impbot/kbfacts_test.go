@@ -34,6 +34,7 @@ func shippedKnowledgeDir(t *testing.T) string {
 }
 
 func TestAnswersLeadWithTheAskersCountry(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		q    string
 		want []string
@@ -64,6 +65,7 @@ func TestAnswersLeadWithTheAskersCountry(t *testing.T) {
 }
 
 func TestKBStaleAndCheckWarnings(t *testing.T) {
+	t.Parallel()
 	dir := shippedKnowledgeDir(t)
 	out, _, err := runCmd(t, "", "kb", "stale", "--at", "2027-09-01", dir)
 	if err != nil {
@@ -92,6 +94,7 @@ func TestKBStaleAndCheckWarnings(t *testing.T) {
 }
 
 func TestKBLearn(t *testing.T) {
+	t.Parallel()
 	dir := shippedKnowledgeDir(t)
 	p := filepath.Join(dir, "en", "pgwp.md")
 	before, _ := os.ReadFile(p)

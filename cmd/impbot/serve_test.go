@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,6 +62,49 @@ func (b *tgBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// raceReport is what the race detector writes to a process's stderr when it
+// finds a data race. The child processes of these tests are this test
+// binary, built with -race when the suite is: their logs are checked for it,
+// since a child that is SIGKILLed never gets to exit with the detector's
+// status 66.
+const raceReport = "WARNING: DATA RACE"
+
+// checkNoRace fails t when a child process's log holds a race report, and
+// shows that log.
+func checkNoRace(t testing.TB, child, log string) {
+	t.Helper()
+	if i := strings.Index(log, raceReport); i >= 0 {
+		t.Errorf("%s: the race detector found a data race:\n%s", child, log[max(0, i-200):])
+	}
+}
+
+// errorsTB records the failures reported to it.
+type errorsTB struct {
+	testing.TB
+	errs []string
+}
+
+func (e *errorsTB) Helper() {}
+func (e *errorsTB) Errorf(format string, args ...any) {
+	e.errs = append(e.errs, fmt.Sprintf(format, args...))
+}
+
+// TestCheckNoRaceFindsTheReport: a log with the race detector's report
+// fails the test and shows the report; a clean log does not.
+func TestCheckNoRaceFindsTheReport(t *testing.T) {
+	report := "time=… level=INFO msg=ready\n==================\nWARNING: DATA RACE\nWrite at 0x00c000123456 by goroutine 42:\n  main.f()\n"
+	var got errorsTB
+	checkNoRace(&got, "replica 1", report)
+	if len(got.errs) != 1 || !strings.Contains(got.errs[0], "replica 1") || !strings.Contains(got.errs[0], "by goroutine 42") {
+		t.Fatalf("a race report gave %q", got.errs)
+	}
+	var clean errorsTB
+	checkNoRace(&clean, "replica 1", "time=… level=INFO msg=ready\ntime=… level=INFO msg=stopped\n")
+	if len(clean.errs) != 0 {
+		t.Fatalf("a clean log gave %q", clean.errs)
+	}
 }
 
 // TestTelegramServeHelperProcess is `impbot` itself when run as a child of
@@ -143,6 +187,7 @@ func TestServeTelegramSIGTERM(t *testing.T) {
 		t.Errorf("acknowledged offset %d, want %d", srv.Offset(), last+1)
 	}
 	out := logs.String()
+	checkNoRace(t, "impbot serve", out)
 	if !regexp.MustCompile(`msg=stopped`).MatchString(out) {
 		t.Errorf("no orderly stop in the logs:\n%s", out)
 	}

@@ -489,11 +489,19 @@ func (li *langIndex) fuse(bhits []bleveHit, probs []float32, cs []concept, known
 			h.Fused += cfg.WBleve / (cfg.RRFK + float64(h.BleveRank))
 		}
 	}
+	li.calibrateHits(hits, cs, float64(probs[nArt]), known, anchored)
+	return hits
+}
+
+// calibrateHits gives each candidate its calibrated confidence (none is
+// the probability of the unrelated class) and orders the candidates by it:
+// the calibrated confidence is the learned combiner, the fused rank
+// breaking ties.
+func (li *langIndex) calibrateHits(hits []Hit, cs []concept, none, known, anchored float64) {
 	topScore := 0.0
 	for _, h := range hits {
 		topScore = max(topScore, h.Score)
 	}
-	pNone := float64(probs[nArt])
 	denom := li.matchDenom(cs)
 	for i := range hits {
 		h := &hits[i]
@@ -505,19 +513,16 @@ func (li *langIndex) fuse(bhits []bleveHit, probs []float32, cs []concept, known
 		}
 		h.Coverage, h.QuestionMatch = li.matchWith(cs, denom, h.ID)
 		h.Confidence = calibrate(signals{
-			prob: h.Prob, none: pNone, margin: h.Prob - other, bleveRel: h.Score / max(topScore, 1e-9),
+			prob: h.Prob, none: none, margin: h.Prob - other, bleveRel: h.Score / max(topScore, 1e-9),
 			bleveRank: h.BleveRank, fused: h.Fused, coverage: h.Coverage, qmatch: h.QuestionMatch, known: known, anchored: anchored > 0, concepts: len(cs),
 		})
 	}
-	// The calibrated confidence is the learned combiner: it orders the
-	// candidates (the fused rank breaking ties).
 	sort.SliceStable(hits, func(a, b int) bool {
 		if hits[a].Confidence != hits[b].Confidence {
 			return hits[a].Confidence > hits[b].Confidence
 		}
 		return hits[a].Fused > hits[b].Fused
 	})
-	return hits
 }
 
 // fuseBleve is fuse for a language without a ranker (more articles than
@@ -530,10 +535,9 @@ func (li *langIndex) fuse(bhits []bleveHit, probs []float32, cs []concept, known
 // rougher.
 func (li *langIndex) fuseBleve(bhits []bleveHit, cs []concept, known, anchored float64) []Hit {
 	hits := make([]Hit, 0, len(bhits))
-	sum, topScore := 0.0, 0.0
+	sum := 0.0
 	for _, bh := range bhits {
 		sum += bh.score
-		topScore = max(topScore, bh.score)
 	}
 	cfg := &li.rank
 	for r, bh := range bhits {
@@ -544,26 +548,7 @@ func (li *langIndex) fuseBleve(bhits []bleveHit, cs []concept, known, anchored f
 		h.Fused = (cfg.WRanker + cfg.WBleve) / (cfg.RRFK + float64(r+1))
 		hits = append(hits, h)
 	}
-	for i := range hits {
-		h := &hits[i]
-		other := 0.0
-		for j := range hits {
-			if j != i {
-				other = max(other, hits[j].Prob)
-			}
-		}
-		h.Coverage, h.QuestionMatch = li.match(cs, h.ID)
-		h.Confidence = calibrate(signals{
-			prob: h.Prob, none: 1 - known, margin: h.Prob - other, bleveRel: h.Score / max(topScore, 1e-9),
-			bleveRank: h.BleveRank, fused: h.Fused, coverage: h.Coverage, qmatch: h.QuestionMatch, known: known, anchored: anchored > 0, concepts: len(cs),
-		})
-	}
-	sort.SliceStable(hits, func(a, b int) bool {
-		if hits[a].Confidence != hits[b].Confidence {
-			return hits[a].Confidence > hits[b].Confidence
-		}
-		return hits[a].Fused > hits[b].Fused
-	})
+	li.calibrateHits(hits, cs, 1-known, known, anchored)
 	return hits
 }
 

@@ -81,6 +81,15 @@ func TestCachedIndexAnswersLikeAFreshBuild(t *testing.T) {
 	}
 	for _, set := range []struct{ lang string }{{"en"}, {"fr"}} {
 		qs := devQuestions(t, set.lang) // the development sets (English: and the extra set)
+		if raceBuild {
+			// Under -race a sample (every fourth question); the whole
+			// sets in the CI step without -race.
+			var sample []string
+			for i := 0; i < len(qs); i += 4 {
+				sample = append(sample, qs[i])
+			}
+			qs = sample
+		}
 		want, got := answers(t, fresh, set.lang, qs), answers(t, cached, set.lang, qs)
 		found := 0
 		for i := range qs {

@@ -2,14 +2,12 @@ package index
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/impbot/impbot/knowledge"
 )
@@ -108,15 +106,5 @@ func TestExportMiniSearchCorpus(t *testing.T) {
 func BenchmarkDevQuestions(b *testing.B) {
 	ix := shipped(b)
 	qs := miniQuestions(b)
-	lat := make([]time.Duration, 0, b.N)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		start := time.Now()
-		if _, err := ix.Search(context.Background(), "en", qs[i%len(qs)], 6); err != nil {
-			b.Fatal(err)
-		}
-		lat = append(lat, time.Since(start))
-	}
-	reportPercentiles(b, lat)
+	benchSearchLatency(b, ix, qs)
 }

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/impbot/impbot/knowledge"
 )
@@ -188,17 +187,7 @@ func benchSynthSearch(b *testing.B, n int) {
 	}
 	defer ix.Close()
 	qs := synthQuestions(b)
-	lat := make([]time.Duration, 0, b.N)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		start := time.Now()
-		if _, err := ix.Search(context.Background(), "en", qs[i%len(qs)], 6); err != nil {
-			b.Fatal(err)
-		}
-		lat = append(lat, time.Since(start))
-	}
-	reportPercentiles(b, lat)
+	benchSearchLatency(b, ix, qs)
 }
 
 // BenchmarkSynthBuild1k and 10k measure building the index over a

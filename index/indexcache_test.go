@@ -199,30 +199,10 @@ func TestDamagedCacheEntryIsRebuilt(t *testing.T) {
 			os.Mkdir(dir, 0o755)
 		}},
 		{"foreign entry (another knowledge's)", func(t *testing.T, dir string) {
-			withCacheDir(t, t.TempDir())
-			ix, err := Build(other)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ix.Close()
-			src := entryDir(t, other, "en")
-			os.RemoveAll(dir)
-			if err := os.Rename(src, dir); err != nil {
-				t.Fatal(err)
-			}
+			plantForeignEntry(t, other, dir)
 		}},
 		{"foreign entry, manifest forged to match", func(t *testing.T, dir string) {
-			withCacheDir(t, t.TempDir())
-			ix, err := Build(other)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ix.Close()
-			src := entryDir(t, other, "en")
-			os.RemoveAll(dir)
-			if err := os.Rename(src, dir); err != nil {
-				t.Fatal(err)
-			}
+			plantForeignEntry(t, other, dir)
 			rewriteManifest(t, dir, strings.TrimPrefix(filepath.Base(dir), "index-en-"))
 		}},
 		{"state garbage, manifest matching", func(t *testing.T, dir string) {
@@ -440,4 +420,21 @@ func TestReplicaHelper(t *testing.T) {
 		out += r.Hits[0].ID + " "
 	}
 	fmt.Println("REPLICA " + out)
+}
+
+// plantForeignEntry replaces the entry dir with the English entry of
+// another knowledge, built in a cache folder of its own.
+func plantForeignEntry(t *testing.T, other *knowledge.Base, dir string) {
+	t.Helper()
+	withCacheDir(t, t.TempDir())
+	ix, err := Build(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix.Close()
+	src := entryDir(t, other, "en")
+	os.RemoveAll(dir)
+	if err := os.Rename(src, dir); err != nil {
+		t.Fatal(err)
+	}
 }

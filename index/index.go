@@ -437,17 +437,26 @@ func (li *langIndex) ensureModel(arts []*knowledge.Article, syn [][]string, doma
 	}
 }
 
+// snapshot opens a reader on the Bleve index's current snapshot.
+func (li *langIndex) snapshot() (bindex.IndexReader, error) {
+	adv, err := li.bi.Advanced()
+	if err != nil {
+		return nil, fmt.Errorf("bleve index: %w", err)
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return nil, fmt.Errorf("bleve reader: %w", err)
+	}
+	return r, nil
+}
+
 // openReader opens the snapshot that searches read and takes from it
 // what scoring needs: Bleve's BM25 figures for each queried field, each
 // term's document counts, and which article each document belongs to.
 func (li *langIndex) openReader(arts []*knowledge.Article) error {
-	adv, err := li.bi.Advanced()
+	r, err := li.snapshot()
 	if err != nil {
-		return fmt.Errorf("bleve index: %w", err)
-	}
-	r, err := adv.Reader()
-	if err != nil {
-		return fmt.Errorf("bleve reader: %w", err)
+		return err
 	}
 	fail := func(err error) error {
 		r.Close()

@@ -554,13 +554,9 @@ func (li *langIndex) openCachedReader(st *cacheState, arts []*knowledge.Article)
 	if len(st.FieldDF) != len(st.FieldTerms) || uint64(len(st.DocArt)) < st.DocTotal {
 		return errors.New("state's Bleve figures do not match")
 	}
-	adv, err := li.bi.Advanced()
+	r, err := li.snapshot()
 	if err != nil {
-		return fmt.Errorf("bleve index: %w", err)
-	}
-	r, err := adv.Reader()
-	if err != nil {
-		return fmt.Errorf("bleve reader: %w", err)
+		return err
 	}
 	n, err := r.DocCount()
 	if err != nil || n != st.DocTotal {

@@ -21,6 +21,12 @@ func FuzzWebInput(f *testing.F) {
 	}
 	f.Add(`{}`, "<script>alert(1)</script> [x](javascript:alert(1)) ![i](http://a/i.png)")
 	f.Add(`{}`, strings.Repeat("é", 3000))
+	// JSON writes each of these as a six-byte escape: a text of MaxText
+	// characters must still fit in one frame, and a far longer one is
+	// refused with a reason (CI's fuzzing found the 16 KiB frame too small).
+	f.Add(`{}`, strings.Repeat("<", MaxText))
+	f.Add(`{}`, strings.Repeat("\x01", 3000))
+	f.Add(`{}`, strings.Repeat("<", 12000))
 	s, err := New(Config{Handler: echoHandler, PerIP: 1e9, PerIPBurst: 1 << 30, PerSession: 1e9, PerSessionBurst: 1 << 30})
 	if err != nil {
 		f.Fatal(err)
@@ -48,6 +54,13 @@ func FuzzWebInput(f *testing.F) {
 		}
 		msg, _ := json.Marshal(In{Type: "msg", SID: hello.SID, ID: "1", Text: text})
 		code, out := post(t, "/chat/send", string(msg))
+		if len(msg) > maxFrame {
+			// Only a text far over MaxText gets here: refused whole, with a reason.
+			if code != http.StatusRequestEntityTooLarge || out.Type != "error" || !strings.Contains(out.Text, "too long") {
+				t.Fatalf("send of a %d-byte frame: %d %+v", len(msg), code, out)
+			}
+			return
+		}
 		if code != http.StatusOK || (out.Type != "entries" && out.Type != "error") {
 			t.Fatalf("send %q: %d %+v", text, code, out)
 		}

@@ -6,8 +6,9 @@ import (
 	"context"
 	"embed"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"html/template"
-
 	"net/http"
 	"strings"
 	"time"
@@ -125,13 +126,20 @@ func (s *Server) servePreflight(w http.ResponseWriter, r *http.Request) {
 }
 
 // maxFrame bounds one message from the widget (the text limit is checked
-// after decoding, with a friendly answer).
-const maxFrame = 16 << 10
+// after decoding, with a friendly answer). It leaves room for a text of
+// MaxText characters in the costliest JSON encoding: every character a
+// surrogate pair written as two \u escapes (12 bytes), with the other fields.
+const maxFrame = 64 << 10
 
 func decodeIn(w http.ResponseWriter, r *http.Request) (In, bool) {
 	var in In
 	err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxFrame)).Decode(&in)
 	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeJSON(w, http.StatusRequestEntityTooLarge, Out{Type: "error", Text: fmt.Sprintf(tooLong["en"]+" / "+tooLong["fr"], MaxText, MaxText)})
+			return in, false
+		}
 		writeJSON(w, http.StatusBadRequest, Out{Type: "error", Text: "bad request"})
 		return in, false
 	}

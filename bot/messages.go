@@ -22,7 +22,7 @@ var messages = map[string]map[string]string{
 		"fallback": "Sorry, I can't help with that. I only answer questions about Canada's International Mobility Program " +
 			"(LMIA-exempt work permits): open and employer-specific permits, trade agreements, IEC, spousal and " +
 			"post-graduation permits, employer fees and steps. Try asking about one of these, or type /help.",
-		"unsure":          "I'm not sure I understood. Did you mean one of these?",
+		"unsure":          "I'm not sure I understood. Did you mean one of these? If not, I only answer questions about Canada's International Mobility Program (LMIA-exempt work permits): try other words.",
 		"empty":           "Please type a question about Canadian work permits, or /help to see what I can do.",
 		"greeting":        "Hello! Ask me anything about LMIA-exempt work permits in Canada, or type /eligibility to check your options.",
 		"thanks":          "You're welcome! Ask me anything else about IMP work permits whenever you like.",
@@ -68,7 +68,7 @@ var messages = map[string]map[string]string{
 			"Pendant la vérification : /back, /restart, /cancel.",
 		"fallback": "Désolé, je ne peux pas vous aider pour cela. Je réponds seulement aux questions sur le Programme de mobilité " +
 			"internationale du Canada (permis de travail dispensés d'EIMT). Essayez une question sur ce sujet, ou tapez /help.",
-		"unsure":          "Je ne suis pas sûr d'avoir compris. Vouliez-vous dire l'un de ces sujets ?",
+		"unsure":          "Je ne suis pas sûr d'avoir compris. Vouliez-vous dire l'un de ces sujets ? Sinon, je réponds seulement aux questions sur le Programme de mobilité internationale du Canada (permis de travail dispensés d'EIMT) : essayez d'autres mots.",
 		"empty":           "Tapez une question sur les permis de travail au Canada, ou /help pour voir ce que je sais faire.",
 		"greeting":        "Bonjour ! Posez-moi vos questions sur les permis de travail dispensés d'EIMT, ou tapez /eligibility.",
 		"thanks":          "Avec plaisir ! N'hésitez pas si vous avez d'autres questions.",

@@ -342,11 +342,15 @@ func (r *Router) answer(ctx context.Context, req *Request) (*Response, error) {
 		}
 		rep := r.articleReply(lang, a, top.Confidence, sugg, top.Section, req.Platform, r.countryLead(lang, ix.Base(), a, text))
 		resp = &Response{Replies: []Reply{rep}}
-	case top.ID != "" && top.Confidence >= r.opt.Unsure:
+	case top.ID != "" && top.Confidence >= r.opt.Unsure && res.Anchored > 0:
+		// "Did you mean" only for a question with one of the domain's own
+		// words (index.ChooseThresholds). The top candidate is always
+		// offered, runners-up from SuggestThreshold, as the
+		// cross-validation counts them.
 		outcome = OutcomeUnsure
 		rep := Reply{Text: msg(lang, "unsure"), Score: top.Confidence}
-		for _, h := range res.Hits {
-			if len(rep.Suggestions) == 3 || h.Confidence < index.SuggestThreshold {
+		for i, h := range res.Hits {
+			if len(rep.Suggestions) == 3 || (i > 0 && h.Confidence < index.SuggestThreshold) {
 				break
 			}
 			a := ix.Base().Article(lang, h.ID)

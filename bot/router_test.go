@@ -100,6 +100,36 @@ func TestRedirectAndFallbackAndUnsure(t *testing.T) {
 	}
 }
 
+// TestDidYouMeanNeedsADomainWord: below the answer threshold, a question
+// with one of the domain's words gets "did you mean" buttons (and no
+// article, so it still counts as not answered); one without gets the plain
+// fallback, whatever its confidence. The thresholds are set so that nothing
+// is answered (confidence never exceeds 0.99) and every candidate is in
+// the band.
+func TestDidYouMeanNeedsADomainWord(t *testing.T) {
+	r := newTestRouter(t, Options{Confident: 0.995, Unsure: 0.001})
+	rep := ask(t, r, "my employer says the work permit needs something, what do I do")
+	if rep.Topic != "" || len(rep.Suggestions) == 0 || len(rep.Suggestions) > 3 || !strings.Contains(rep.Text, "Did you mean") {
+		t.Errorf("a domain question under the answer threshold: %+v", rep)
+	}
+	labels := 0
+	for _, b := range rep.Buttons {
+		if strings.HasPrefix(b.Action, ActArticle) {
+			labels++
+		}
+	}
+	if labels != len(rep.Suggestions) {
+		t.Errorf("%d article buttons for %d suggestions: %+v", labels, len(rep.Suggestions), rep.Buttons)
+	}
+	rep = ask(t, r, "how do I bake sourdough bread")
+	if rep.Topic != "" || len(rep.Suggestions) != 0 || strings.Contains(rep.Text, "Did you mean") || !strings.Contains(rep.Text, "International Mobility Program") {
+		t.Errorf("no domain word: %+v", rep)
+	}
+	if rep.Score < 0.001 {
+		t.Errorf("the bread question's top confidence %.3f is under the band: the test proves nothing", rep.Score)
+	}
+}
+
 func TestCommandsAndSmallTalk(t *testing.T) {
 	r := newTestRouter(t, Options{})
 	cases := map[string]string{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/impbot/impbot/knowledge"
@@ -21,6 +22,9 @@ type CVRecord struct {
 	// Want is the right article, "" for an unrelated example.
 	Want     string
 	Redirect bool
+	// Anchored: the question has one of the domain's own words (the
+	// "did you mean" band is only for those).
+	Anchored bool
 	// Hits are the candidates as the search returned them.
 	Hits []Hit
 	// Signals of each hit, for fitting the calibration.
@@ -29,18 +33,23 @@ type CVRecord struct {
 
 // CVFigures are the cross-validated figures of one language.
 type CVFigures struct {
-	Lang                      string
-	Questions, Unrelated      int
-	Top1, Top3, Ranked1       float64 // answered right; right among answer and suggestions; ranked first
-	Rejected, Redirects       float64
-	UnsureUnrelated           float64 // unrelated examples given "did you mean" rather than an answer
+	Lang                 string
+	Questions, Unrelated int
+	Top1, Top3, Ranked1  float64 // answered right; right among answer and suggestions; ranked first
+	Rejected, Redirects  float64 // unrelated examples given no article; redirect questions answered right
+	UnsureUnrelated      float64 // unrelated examples given "did you mean" buttons (no article)
+	// Band is how many questions fell in the "did you mean" band, and
+	// BandPrecision the share of them whose right article was among its
+	// buttons (an unrelated example in the band counts as a miss).
+	Band                      int
+	BandPrecision             float64
 	Brier                     float64 // mean squared error of the top confidence
 	Answered, AnsweredCorrect int
 }
 
 func (f CVFigures) String() string {
-	return fmt.Sprintf("%s: %d questions, %d unrelated: ranked first %.3f, top-1 %.3f, top-3 %.3f, unrelated rejected %.3f, redirects %.3f, Brier %.3f, answered %d (%.3f right)",
-		f.Lang, f.Questions, f.Unrelated, f.Ranked1, f.Top1, f.Top3, f.Rejected, f.Redirects, f.Brier, f.Answered, div(f.AnsweredCorrect, f.Answered))
+	return fmt.Sprintf("%s: %d questions, %d unrelated: ranked first %.3f, top-1 %.3f, top-3 %.3f, unrelated rejected %.3f (%.3f of them with buttons), redirects %.3f, Brier %.3f, answered %d (%.3f right), did-you-mean %d (%.3f with the right button)",
+		f.Lang, f.Questions, f.Unrelated, f.Ranked1, f.Top1, f.Top3, f.Rejected, f.UnsureUnrelated, f.Redirects, f.Brier, f.Answered, div(f.AnsweredCorrect, f.Answered), f.Band, f.BandPrecision)
 }
 
 func div(a, b int) float64 {
@@ -111,7 +120,7 @@ func cvSearch(ctx context.Context, ix *Index, lang, q, want string, redirect boo
 	if err != nil {
 		return CVRecord{}, err
 	}
-	r := CVRecord{Lang: lang, Text: q, Want: want, Redirect: redirect, Hits: res.Hits}
+	r := CVRecord{Lang: lang, Text: q, Want: want, Redirect: redirect, Hits: res.Hits, Anchored: res.Anchored > 0}
 	for i, h := range res.Hits {
 		r.Vectors = append(r.Vectors, hitSignals(res, i, h).vector())
 	}
@@ -171,7 +180,7 @@ func Figures(recs []CVRecord, lang string, cal Calibrator, answer, unsure, sugge
 
 func figures(srs []scoredRecord, lang string, answer, unsure, suggest float64) CVFigures {
 	f := CVFigures{Lang: lang}
-	var top1, top3, rank1, rej, redir, nredir, unsureUnrel int
+	var top1, top3, rank1, rej, redir, nredir, unsureUnrel, bandHit int
 	var brier float64
 	for _, sr := range srs {
 		r, hits, confs := sr.r, sr.hits, sr.confs
@@ -192,7 +201,7 @@ func figures(srs []scoredRecord, lang string, answer, unsure, suggest float64) C
 					shown = append(shown, hits[i].ID)
 				}
 			}
-		} else if top != "" && conf >= unsure {
+		} else if top != "" && conf >= unsure && r.Anchored {
 			for i := 0; i < len(hits) && len(shown) < 3; i++ {
 				if i == 0 || confs[i] >= suggest {
 					shown = append(shown, hits[i].ID)
@@ -204,12 +213,19 @@ func figures(srs []scoredRecord, lang string, answer, unsure, suggest float64) C
 			right = 1
 		}
 		brier += (conf - right) * (conf - right)
+		if !answered && len(shown) > 0 {
+			f.Band++
+			if r.Want != "" && slices.Contains(shown, r.Want) {
+				bandHit++
+			}
+		}
 		if r.Want == "" {
 			f.Unrelated++
-			if len(shown) == 0 {
+			if !answered {
 				rej++
-			} else if !answered {
-				unsureUnrel++
+				if len(shown) > 0 {
+					unsureUnrel++
+				}
 			}
 			if answered {
 				f.Answered++
@@ -242,6 +258,7 @@ func figures(srs []scoredRecord, lang string, answer, unsure, suggest float64) C
 	f.Top1, f.Top3, f.Ranked1 = div(top1, f.Questions), div(top3, f.Questions), div(rank1, f.Questions)
 	f.Rejected, f.Redirects = div(rej, f.Unrelated), div(redir, nredir)
 	f.UnsureUnrelated = div(unsureUnrel, f.Unrelated)
+	f.BandPrecision = div(bandHit, f.Band)
 	f.Brier = brier / float64(max(1, f.Questions+f.Unrelated))
 	return f
 }
@@ -380,9 +397,25 @@ func solve(h [calibN + 1][calibN + 1]float64, g [calibN + 1]float64) ([calibN + 
 // reach the floor still gets the threshold closest to it. Redirects are not a constraint: a redirect is
 // answered right when its article is answered, so its rate falls and rises
 // with top-1, never against it (it is reported, and is a part of top-1).
+//
+// An unrelated question is rejected when it gets no article (the issue's
+// words: "unrelated questions get no article"); below the answer threshold a
+// question may still get "did you mean" buttons. Those buttons cost the user
+// a glance and help whenever one of them is right, so the band opens as far
+// down as its buttons stay useful: the share of the band's questions whose
+// right article is among its buttons (an unrelated example counts as a miss)
+// must be at least MinBandPrecision at the band's lower edge: more often
+// useful than not (ChooseThresholds). Without that second rule top-3 alone
+// would open the band to every question. And the band is only for questions
+// with one of the domain's own words (Result.Anchored): "how do I bake
+// sourdough bread in Canada" gets no buttons whatever its confidence. With
+// the knowledge of 2026-12-05 that rule lowered the band's edge from 0.15 to
+// 0.075, raised top-3 (en 0.970 to 0.972, fr 0.958 to 0.963) and cut the
+// unrelated examples given buttons (en 0.136 to 0.107, fr 0.143 to 0.114).
 const (
-	MinRejected     = 0.90
-	PenaltyPerPoint = 100.0
+	MinRejected      = 0.90
+	MinBandPrecision = 0.5
+	PenaltyPerPoint  = 100.0
 )
 
 // cvObjective is what the thresholds maximise for one language.
@@ -409,28 +442,33 @@ const MaxTop3Loss = 0.005
 
 // ChooseThresholds picks the gate's thresholds from held-out records, the
 // languages counting equally:
-//   - the answer and "did you mean" thresholds maximise cvObjective summed
-//     over the languages, every runner-up offered (the lowest suggestGrid
-//     value, so that top-3 counts all that the buttons could show);
+//   - the answer threshold maximises cvObjective summed over the languages,
+//     every runner-up offered (the lowest suggestGrid value, so that top-3
+//     counts all that the buttons could show), the "did you mean" band
+//     closed;
+//   - the band then opens downwards from the answer threshold, one grid step
+//     at a time, while the questions in the step's window (BandWindow wide)
+//     have their right article among the buttons at least MinBandPrecision
+//     of the time in every language: the buttons a question gets at the
+//     band's lower edge are more often useful than not (the band as a whole
+//     would hide a useless lower edge behind a good upper part);
 //   - the suggestion threshold is then the highest of suggestGrid that keeps
 //     every language's top-3 within MaxTop3Loss of offering every runner-up:
 //     the fewest buttons that still carry the right article when the answer
 //     is wrong.
 func ChooseThresholds(recs []CVRecord, langs []string, cal Calibrator) (answer, unsure, suggest float64) {
 	srs := scoreRecords(recs, cal)
-	type cand struct{ a, u, score float64 }
+	type cand struct{ a, score float64 }
 	var cands []cand
 	best := math.Inf(-1)
 	all := suggestGrid[0]
 	for a := 0.10; a <= 0.901; a += 0.025 {
-		for u := 0.05; u <= a+1e-9; u += 0.025 {
-			score := 0.0
-			for _, l := range langs {
-				score += cvObjective(figures(srs, l, a, u, all))
-			}
-			cands = append(cands, cand{a, u, score})
-			best = max(best, score)
+		score := 0.0
+		for _, l := range langs {
+			score += cvObjective(figures(srs, l, a, a, all))
 		}
+		cands = append(cands, cand{a, score})
+		best = max(best, score)
 	}
 	// The objective is flat near its top, and which grid point wins by a
 	// hair changes with any knowledge edit: take the middle of the
@@ -441,14 +479,22 @@ func ChooseThresholds(recs []CVRecord, langs []string, cal Calibrator) (answer, 
 			near = append(near, c)
 		}
 	}
-	sort.Slice(near, func(i, j int) bool {
-		if near[i].a != near[j].a {
-			return near[i].a < near[j].a
+	sort.Slice(near, func(i, j int) bool { return near[i].a < near[j].a })
+	answer = math.Round(near[len(near)/2].a*1000) / 1000
+	unsure = answer
+	for v := answer - bandStep; v > bandStep/2; v -= bandStep {
+		v = math.Round(v*1000) / 1000
+		ok := true
+		for _, l := range langs {
+			if n, hits := bandSlice(srs, l, answer, v, min(answer, v+BandWindow), all); n > 0 && float64(hits) < MinBandPrecision*float64(n) {
+				ok = false
+			}
 		}
-		return near[i].u < near[j].u
-	})
-	mid := near[len(near)/2]
-	answer, unsure = math.Round(mid.a*1000)/1000, math.Round(mid.u*1000)/1000
+		if !ok {
+			break
+		}
+		unsure = v
+	}
 	suggest = all
 	for _, sg := range suggestGrid[1:] {
 		ok := true
@@ -463,6 +509,26 @@ func ChooseThresholds(recs []CVRecord, langs []string, cal Calibrator) (answer, 
 		suggest = sg
 	}
 	return answer, unsure, suggest
+}
+
+// The "did you mean" band is searched in steps of bandStep, each judged on
+// the questions whose top confidence lies within BandWindow above it (two
+// steps: about 25-40 held-out questions per language, one step's dozen is
+// too few to judge).
+const (
+	bandStep   = 0.025
+	BandWindow = 0.05
+)
+
+// bandSlice counts the questions of lang whose top confidence is in [lo, hi)
+// (below the answer threshold, so shown "did you mean" buttons) and how many
+// of them had their right article among the buttons.
+func bandSlice(srs []scoredRecord, lang string, answer, lo, hi, suggest float64) (n, hits int) {
+	a := figures(srs, lang, answer, lo, suggest)
+	b := figures(srs, lang, answer, hi, suggest)
+	n = a.Band - b.Band
+	hits = int(math.Round(a.BandPrecision*float64(a.Band) - b.BandPrecision*float64(b.Band)))
+	return n, hits
 }
 
 // CVMisses lists the held-out questions ranked wrong, for staff.

@@ -144,8 +144,11 @@ type EvalCase struct {
 
 // EvalReport is the outcome of running a question set.
 type EvalReport struct {
-	InScope, Top1, Top3    int
+	InScope, Top1, Top3 int
+	// Rejected counts the unrelated questions given no article; Buttons
+	// those of them given "did you mean" buttons all the same.
 	Unrelated, Rejected    int
+	Buttons                int
 	Redirects, RedirectsOK int
 	Misses                 []string
 }
@@ -222,8 +225,12 @@ func Evaluate(ctx context.Context, h bot.Handler, b *knowledge.Base, cases []Eva
 		}
 		if len(c.Expect) == 0 {
 			rep.Unrelated++
-			if r.Topic == "" && len(r.Suggestions) == 0 {
+			if r.Topic == "" {
 				rep.Rejected++
+				if len(r.Suggestions) > 0 {
+					rep.Buttons++
+					rep.Misses = append(rep.Misses, fmt.Sprintf("unrelated given buttons: %q -> %v (%.2f)", c.Q, r.Suggestions, r.Score))
+				}
 			} else {
 				rep.Misses = append(rep.Misses, fmt.Sprintf("unrelated not rejected: %q -> %s %v (%.2f)", c.Q, got, r.Suggestions, r.Score))
 			}
@@ -288,8 +295,8 @@ func KBTest(ctx context.Context, stdout, stderr io.Writer, kdir, path string, qu
 		}
 	}
 	fmt.Fprintf(stdout, "questions: %d (in scope %d, unrelated %d, redirect %d)\n", len(cases), rep.InScope, rep.Unrelated, rep.Redirects)
-	fmt.Fprintf(stdout, "top-1: %.1f%%  top-3: %.1f%%  unrelated rejected: %.1f%%  redirects: %.1f%%\n",
-		rep.Top1Rate(), rep.Top3Rate(), rep.RejectRate(), rep.RedirectRate())
+	fmt.Fprintf(stdout, "top-1: %.1f%%  top-3: %.1f%%  unrelated rejected: %.1f%% (%.1f%% with did-you-mean buttons)  redirects: %.1f%%\n",
+		rep.Top1Rate(), rep.Top3Rate(), rep.RejectRate(), pct(rep.Buttons, rep.Unrelated), rep.RedirectRate())
 	return nil
 }
 

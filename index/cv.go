@@ -608,6 +608,11 @@ func RankGrid() []RankConfig {
 		c.LR = lr
 		out = append(out, c)
 	}
+	for _, wf := range []float64{0, 0.25, 0.7, 1} {
+		c := DefaultRank
+		c.WFocus = wf
+		out = append(out, c)
+	}
 	for _, aug := range []int{0, 2} {
 		for _, body := range []float64{0, 0.3} {
 			if aug == 0 && body == 0 {

@@ -22,6 +22,7 @@ type parsed struct {
 	stems       []string // analyzed terms of the content words, in order
 	groups      []int    // synonym groups named in the text
 	content     []string // words that are not stop words (for character n-grams)
+	focusFrom   int      // stems[focusFrom:] are the asking sentence's (focusStart)
 }
 
 // isCode reports whether a (lower-case) word is an exemption or regulation
@@ -98,7 +99,11 @@ func (li *langIndex) parse(text string, correct bool) *parsed {
 		}
 	}
 	p.words = ws
-	for _, ts := range terms {
+	fw := focusStart(p.norm)
+	for i, ts := range terms {
+		if i == fw {
+			p.focusFrom = len(p.stems)
+		}
 		p.stems = append(p.stems, ts...)
 	}
 	p.concepts = li.conceptsOf(ws, terms, corrected, &p.groups)
@@ -233,4 +238,53 @@ func (li *langIndex) conceptsOf(ws []string, terms [][]string, corrected []bool,
 		li.termIDsOf(&cs[i])
 	}
 	return cs
+}
+
+// focusStart is the index, among words(text), of the first word of the
+// sentence that asks: the last sentence ending in a question mark, else the
+// last sentence with a word. A sentence ends at ".", "!", "?", "…" or a
+// line break followed by a space or the end ("$1.50" and "e.g." inside a
+// sentence do not end it). 0 for a text of one sentence.
+func focusStart(text string) int {
+	type sent struct {
+		start, n int
+		asks     bool
+	}
+	var sents []sent
+	nw, from := 0, 0
+	flush := func(end int, asks bool) {
+		n := len(words(text[from:end]))
+		if n > 0 {
+			sents = append(sents, sent{nw, n, asks})
+		}
+		nw += n
+		from = end
+	}
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		end := c == '.' || c == '!' || c == '?' || c == '\n'
+		size := 1
+		if !end && strings.HasPrefix(text[i:], "…") {
+			end, size = true, len("…")
+		}
+		if !end {
+			continue
+		}
+		next := i + size
+		if next < len(text) && c != '\n' && text[next] != ' ' && text[next] != '\n' && text[next] != '\t' {
+			continue
+		}
+		flush(next, c == '?')
+		i = next - 1
+	}
+	flush(len(text), false)
+	if len(sents) == 0 {
+		return 0
+	}
+	for i := len(sents) - 1; i >= 0; i-- {
+		if sents[i].asks {
+			return sents[i].start
+		}
+	}
+	return sents[len(sents)-1].start
 }

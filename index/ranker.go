@@ -29,6 +29,10 @@ type RankConfig struct {
 	L2 float64
 	// Feature family weights.
 	WStem, WPair, WSyn, WChar float64
+	// WFocus weighs a family of the stems of the sentence that asks (the
+	// last one with a question mark, else the last one): people tell their
+	// story first, and the question is at the end. 0: no such family.
+	WFocus float64
 	// How much the ranker's and Bleve's rankings count in the fusion
 	// (weighted reciprocal-rank fusion with constant RRFK).
 	WRanker, WBleve, RRFK float64
@@ -83,6 +87,7 @@ const (
 	famPair
 	famSyn
 	famChar
+	famFocus
 )
 
 func hashFeat(fam byte, parts ...string) uint64 {
@@ -187,6 +192,13 @@ func (li *langIndex) features(q *parsed, cfg *RankConfig) featVec {
 		}
 	}
 	addFam(famChar, ks, cfg.WChar)
+	if cfg.WFocus > 0 {
+		ks = ks[:0]
+		for _, s := range q.stems[q.focusFrom:] {
+			ks = append(ks, hashFeat(famFocus, s))
+		}
+		addFam(famFocus, ks, cfg.WFocus)
+	}
 	return fv
 }
 

@@ -71,3 +71,45 @@ func TestBandOpensWhileButtonsHelp(t *testing.T) {
 		t.Errorf("with every question anchored the band still stops at %.3f: the test cannot tell the rule", u)
 	}
 }
+
+// TestBandFirstStepJudgedOnAFullWindow: the first step below the answer
+// threshold is judged on a full BandWindow of the band (its top 0.05), not on
+// the 0.025 between the step and the threshold, where a few questions would
+// decide alone whether the band opens at all.
+func TestBandFirstStepJudgedOnAFullWindow(t *testing.T) {
+	pass := Calibrator{W: [calibN]float64{1}}
+	logit := func(p float64) float64 { return math.Log(p / (1 - p)) }
+	var recs []CVRecord
+	n := 0
+	add := func(count int, conf float64, right, unrelated bool) {
+		for range count {
+			n++
+			want := fmt.Sprint("a", n%7)
+			top := want
+			if !right {
+				top = "wrong"
+			}
+			if unrelated {
+				want = ""
+			}
+			var v [calibN]float64
+			v[0] = logit(conf)
+			recs = append(recs, CVRecord{Lang: "en", Text: fmt.Sprint(n), Want: want, Anchored: true,
+				Hits: []Hit{{ID: top}}, Vectors: [][calibN]float64{v}})
+		}
+	}
+	add(500, 0.812, true, false)
+	add(100, 0.287, true, false) // answered only from 0.275 down
+	add(300, 0.012, false, true)
+	add(40, 0.262, false, true)  // unrelated: answering from 0.25 would reject only 0.88
+	add(30, 0.257, true, false)  // [0.25, 0.275): 30 right of 70
+	add(60, 0.237, true, false)  // [0.225, 0.25): 60 right of 60
+	add(80, 0.212, false, false) // [0.2, 0.225): none right: [0.2, 0.25) has 60 of 140
+	answer, unsure, _ := ChooseThresholds(recs, []string{"en"}, pass)
+	if answer != 0.275 {
+		t.Fatalf("answer threshold %.3f, want 0.275 (the data are built around it)", answer)
+	}
+	if unsure != 0.225 {
+		t.Errorf("did-you-mean threshold %.3f, want 0.225: the band's top 0.05 has 90 right of 130, and [0.2, 0.25) 60 of 140", unsure)
+	}
+}

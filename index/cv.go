@@ -275,14 +275,60 @@ func (c Calibrator) apply(v [calibN]float64) float64 {
 }
 
 // FitCalibration fits the logistic calibration on held-out records: every
-// candidate is an example, labelled right when it is the wanted article.
+// candidate is an example, labelled right when it is the wanted article, and
+// each record's top candidate (it decides the answer) counts three times.
+//
+// Which candidate is on top depends on the calibration being fitted, not on
+// the one recorded in tuned.go (the order the records came in): otherwise
+// each `kb cv` run would fit to the previous recording and never settle. The
+// first fit takes the fused rank's top; each further fit takes the top of
+// the calibration just fitted, until the tops no longer change (a handful of
+// rounds; at most calibRounds).
 func FitCalibration(recs []CVRecord) Calibrator {
+	tops := make([]int, len(recs))
+	for n, r := range recs {
+		for i, h := range r.Hits {
+			if h.Fused > r.Hits[tops[n]].Fused {
+				tops[n] = i
+			}
+		}
+	}
+	var c Calibrator
+	for round := 0; round < calibRounds; round++ {
+		c = fitCalibration(recs, tops)
+		changed := false
+		for n, r := range recs {
+			best := tops[n]
+			bestConf := c.apply(r.Vectors[best])
+			for i := range r.Hits {
+				conf := c.apply(r.Vectors[i])
+				if conf > bestConf || (conf == bestConf && r.Hits[i].Fused > r.Hits[best].Fused) {
+					best, bestConf = i, conf
+				}
+			}
+			if best != tops[n] {
+				tops[n], changed = best, true
+			}
+		}
+		if !changed {
+			break
+		}
+	}
+	return c
+}
+
+// calibRounds bounds FitCalibration's refits.
+const calibRounds = 8
+
+// fitCalibration fits the calibration with the given top candidate of each
+// record.
+func fitCalibration(recs []CVRecord, tops []int) Calibrator {
 	type ex struct {
 		v [calibN]float64
 		y float64
 	}
 	var exs []ex
-	for _, r := range recs {
+	for n, r := range recs {
 		for i, h := range r.Hits {
 			y := 0.0
 			if r.Want != "" && h.ID == r.Want {
@@ -290,7 +336,7 @@ func FitCalibration(recs []CVRecord) Calibrator {
 			}
 			// The top candidate decides the answer: count it more.
 			w := 1
-			if i == 0 {
+			if i == tops[n] {
 				w = 3
 			}
 			for range w {
@@ -447,8 +493,10 @@ const MaxTop3Loss = 0.005
 //     counts all that the buttons could show), the "did you mean" band
 //     closed;
 //   - the band then opens downwards from the answer threshold, one grid step
-//     at a time, while the questions in the step's window (BandWindow wide)
-//     have their right article among the buttons at least MinBandPrecision
+//     at a time, while the questions in the step's window (BandWindow wide,
+//     within the band: above the edge, or the band's top BandWindow while the
+//     band is narrower than that) have their right article among the buttons
+//     at least MinBandPrecision
 //     of the time in every language: the buttons a question gets at the
 //     band's lower edge are more often useful than not (the band as a whole
 //     would hide a useless lower edge behind a good upper part);
@@ -486,7 +534,12 @@ func ChooseThresholds(recs []CVRecord, langs []string, cal Calibrator) (answer, 
 		v = math.Round(v*1000) / 1000
 		ok := true
 		for _, l := range langs {
-			if n, hits := bandSlice(srs, l, answer, v, min(answer, v+BandWindow), all); n > 0 && float64(hits) < MinBandPrecision*float64(n) {
+			// A window BandWindow wide: the one above the edge, or
+			// near the answer threshold, where that one would be
+			// narrower (and judged on a handful of questions, a
+			// single one flipping it), the last BandWindow below it.
+			lo := math.Round(min(v, answer-BandWindow)*1000) / 1000
+			if n, hits := bandSlice(srs, l, answer, lo, lo+BandWindow, all); n > 0 && float64(hits) < MinBandPrecision*float64(n) {
 				ok = false
 			}
 		}

@@ -11,6 +11,10 @@ package index
 
 import (
 	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/impbot/impbot/knowledge"
@@ -64,5 +68,47 @@ func TestCalibrationIsNeverSaturated(t *testing.T) {
 		if c := calibrate(s); c <= 0 || c >= 1 {
 			t.Errorf("confidence %v saturated for %+v", c, s)
 		}
+	}
+}
+
+// TestCalibrationFitIgnoresTheRecordedOrder: the records' candidates come in
+// the order the recorded calibration (tuned.go) gave them; the fit must not
+// depend on it, or `kb cv` would re-fit to its previous recording run after
+// run. Reversing every record's candidates must give the same calibration.
+func TestCalibrationFitIgnoresTheRecordedOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	var recs []CVRecord
+	for n := range 400 {
+		r := CVRecord{Lang: "en", Want: fmt.Sprint("a", n%5)}
+		if n%9 == 0 {
+			r.Want = ""
+		}
+		for i := range 5 {
+			var v [calibN]float64
+			for k := range v {
+				v[k] = rng.NormFloat64()
+			}
+			id := fmt.Sprint("a", (n+i)%5)
+			if id == r.Want {
+				v[0] += 2 // the right article's ranker is surer, mostly
+			}
+			r.Hits = append(r.Hits, Hit{ID: id, Fused: rng.Float64()})
+			r.Vectors = append(r.Vectors, v)
+		}
+		recs = append(recs, r)
+	}
+	a := FitCalibration(recs)
+	for i := range recs {
+		slices.Reverse(recs[i].Hits)
+		slices.Reverse(recs[i].Vectors)
+	}
+	b := FitCalibration(recs)
+	for k := range a.W {
+		if math.Abs(a.W[k]-b.W[k]) > 1e-9 {
+			t.Fatalf("weight %d: %.6f in one order, %.6f in the other", k, a.W[k], b.W[k])
+		}
+	}
+	if math.Abs(a.Bias-b.Bias) > 1e-9 {
+		t.Fatalf("bias %.6f vs %.6f", a.Bias, b.Bias)
 	}
 }

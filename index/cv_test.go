@@ -112,3 +112,60 @@ func TestCalibrationFitIgnoresTheRecordedOrder(t *testing.T) {
 		t.Fatalf("bias %.6f vs %.6f", a.Bias, b.Bias)
 	}
 }
+
+// An unrelated example counts UnrelatedWeight times in the fit: fitting with
+// the weight is fitting with each unrelated record repeated that many times
+// (here 2 and 4, so that repeating is exact), and it lowers the confidence of
+// a candidate that looks unrelated.
+func TestFitCalibrationWeighsUnrelatedExamples(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var recs []CVRecord
+	for n := range 300 {
+		r := CVRecord{Lang: "en", Want: "a"}
+		if n%10 == 0 {
+			r.Want = ""
+		}
+		for _, id := range []string{"a", "b", "c"} {
+			var v [calibN]float64
+			for k := range v {
+				v[k] = rng.NormFloat64()
+			}
+			if id == r.Want {
+				v[0] += 1.5 // the right article's first signal is higher
+			}
+			if r.Want == "" {
+				v[1] += 1 // unrelated questions' second signal is higher
+			}
+			r.Hits = append(r.Hits, Hit{ID: id, Fused: rng.Float64()})
+			r.Vectors = append(r.Vectors, v)
+		}
+		recs = append(recs, r)
+	}
+	plain := fitCalibrationWeighted(recs, 1)
+	for _, w := range []int{2, 4} {
+		var repeated []CVRecord
+		for _, r := range recs {
+			k := 1
+			if r.Want == "" {
+				k = w
+			}
+			for range k {
+				repeated = append(repeated, r)
+			}
+		}
+		weighted, rep := fitCalibrationWeighted(recs, float64(w)), fitCalibrationWeighted(repeated, 1)
+		for i := range weighted.W {
+			if math.Abs(weighted.W[i]-rep.W[i]) > 1e-6 {
+				t.Errorf("weight %d: %.6f weighted, %.6f with repeated records", i, weighted.W[i], rep.W[i])
+			}
+		}
+		if math.Abs(weighted.Bias-rep.Bias) > 1e-6 {
+			t.Errorf("bias: %.6f weighted, %.6f with repeated records", weighted.Bias, rep.Bias)
+		}
+		var unrel [calibN]float64
+		unrel[1] = 2
+		if weighted.apply(unrel) >= plain.apply(unrel) {
+			t.Errorf("an unrelated-looking candidate: confidence %.3f weighted %d, not below %.3f unweighted", weighted.apply(unrel), w, plain.apply(unrel))
+		}
+	}
+}

@@ -15,25 +15,9 @@ import (
 // out of that judgement (they get no buttons).
 func TestBandOpensWhileButtonsHelp(t *testing.T) {
 	pass := Calibrator{W: [calibN]float64{1}}
-	logit := func(p float64) float64 { return math.Log(p / (1 - p)) }
 	var recs []CVRecord
-	n := 0
 	add := func(count int, conf float64, right, anchored bool, unrelated bool) {
-		for range count {
-			n++
-			want := fmt.Sprint("a", n%7)
-			top := want
-			if !right {
-				top = "wrong"
-			}
-			if unrelated {
-				want = ""
-			}
-			var v [calibN]float64
-			v[0] = logit(conf)
-			recs = append(recs, CVRecord{Lang: "en", Text: fmt.Sprint(n), Want: want, Anchored: anchored,
-				Hits: []Hit{{ID: top}}, Vectors: [][calibN]float64{v}})
-		}
+		recs = addBandRecords(recs, count, conf, right, anchored, unrelated)
 	}
 	add(500, 0.812, true, true, false) // answered right at any sensible threshold
 	add(300, 0.012, false, true, true) // unrelated, rejected anywhere
@@ -78,25 +62,9 @@ func TestBandOpensWhileButtonsHelp(t *testing.T) {
 // decide alone whether the band opens at all.
 func TestBandFirstStepJudgedOnAFullWindow(t *testing.T) {
 	pass := Calibrator{W: [calibN]float64{1}}
-	logit := func(p float64) float64 { return math.Log(p / (1 - p)) }
 	var recs []CVRecord
-	n := 0
 	add := func(count int, conf float64, right, unrelated bool) {
-		for range count {
-			n++
-			want := fmt.Sprint("a", n%7)
-			top := want
-			if !right {
-				top = "wrong"
-			}
-			if unrelated {
-				want = ""
-			}
-			var v [calibN]float64
-			v[0] = logit(conf)
-			recs = append(recs, CVRecord{Lang: "en", Text: fmt.Sprint(n), Want: want, Anchored: true,
-				Hits: []Hit{{ID: top}}, Vectors: [][calibN]float64{v}})
-		}
+		recs = addBandRecords(recs, count, conf, right, true, unrelated)
 	}
 	add(500, 0.812, true, false)
 	add(100, 0.287, true, false) // answered only from 0.275 down
@@ -112,4 +80,26 @@ func TestBandFirstStepJudgedOnAFullWindow(t *testing.T) {
 	if unsure != 0.225 {
 		t.Errorf("did-you-mean threshold %.3f, want 0.225: the band's top 0.05 has 90 right of 130, and [0.2, 0.25) 60 of 140", unsure)
 	}
+}
+
+// addBandRecords appends count held-out records whose only candidate has
+// confidence conf under a calibration that passes the first signal through
+// (W[0] = 1), right or wrong, with or without a domain word, or unrelated.
+func addBandRecords(recs []CVRecord, count int, conf float64, right, anchored, unrelated bool) []CVRecord {
+	for range count {
+		n := len(recs) + 1
+		want := fmt.Sprint("a", n%7)
+		top := want
+		if !right {
+			top = "wrong"
+		}
+		if unrelated {
+			want = ""
+		}
+		var v [calibN]float64
+		v[0] = math.Log(conf / (1 - conf))
+		recs = append(recs, CVRecord{Lang: "en", Text: fmt.Sprint(n), Want: want, Anchored: anchored,
+			Hits: []Hit{{ID: top}}, Vectors: [][calibN]float64{v}})
+	}
+	return recs
 }

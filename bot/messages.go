@@ -22,6 +22,10 @@ var messages = map[string]map[string]string{
 		"fallback": "Sorry, I can't help with that. I only answer questions about Canada's International Mobility Program " +
 			"(LMIA-exempt work permits): open and employer-specific permits, trade agreements, IEC, spousal and " +
 			"post-graduation permits, employer fees and steps. Try asking about one of these, or type /help.",
+		"other_lang": "I answer in English and French only: please ask again in one of them.\n" +
+			"Je réponds en anglais et en français seulement : reformulez votre question dans l'une de ces langues.\n" +
+			"Solo respondo en inglés y francés: por favor, pregunte en uno de estos idiomas.\n" +
+			"Só respondo em inglês e francês: por favor, pergunte em um desses idiomas.",
 		"unsure":          "I'm not sure I understood. Did you mean one of these? If not, I only answer questions about Canada's International Mobility Program (LMIA-exempt work permits): try other words.",
 		"empty":           "Please type a question about Canadian work permits, or /help to see what I can do.",
 		"greeting":        "Hello! Ask me anything about LMIA-exempt work permits in Canada, or type /eligibility to check your options.",
@@ -68,6 +72,10 @@ var messages = map[string]map[string]string{
 			"Pendant la vérification : /back, /restart, /cancel.",
 		"fallback": "Désolé, je ne peux pas vous aider pour cela. Je réponds seulement aux questions sur le Programme de mobilité " +
 			"internationale du Canada (permis de travail dispensés d'EIMT). Essayez une question sur ce sujet, ou tapez /help.",
+		"other_lang": "I answer in English and French only: please ask again in one of them.\n" +
+			"Je réponds en anglais et en français seulement : reformulez votre question dans l'une de ces langues.\n" +
+			"Solo respondo en inglés y francés: por favor, pregunte en uno de estos idiomas.\n" +
+			"Só respondo em inglês e francês: por favor, pergunte em um desses idiomas.",
 		"unsure":          "Je ne suis pas sûr d'avoir compris. Vouliez-vous dire l'un de ces sujets ? Sinon, je réponds seulement aux questions sur le Programme de mobilité internationale du Canada (permis de travail dispensés d'EIMT) : essayez d'autres mots.",
 		"empty":           "Tapez une question sur les permis de travail au Canada, ou /help pour voir ce que je sais faire.",
 		"greeting":        "Bonjour ! Posez-moi vos questions sur les permis de travail dispensés d'EIMT, ou tapez /eligibility.",
@@ -158,6 +166,69 @@ var englishWords = map[string]bool{
 	"before": true, "husband": true, "kids": true, "children": true, "fee": true, "fees": true,
 	"processing": true, "study": true, "student": true, "company": true, "working": true,
 	"holiday": true, "please": true, "yes": true, "there": true,
+}
+
+// Common words of the languages people also write in but the knowledge
+// has no articles in: Spanish and Portuguese (Mexican CUSMA and IEC
+// applicants, Brazilians…). Only words that are neither French nor
+// English words (not "de", "la", "que", "en", "un", "me", "son", "mes").
+var otherWords = map[string]map[string]bool{
+	"es": setOf("el", "los", "las", "está", "estoy", "puedo", "puede", "pueden", "tengo", "tiene",
+		"quiero", "necesito", "para", "con", "por", "cómo", "qué", "cuál", "cuánto", "cuanto", "cuanta",
+		"esposa", "esposo", "hijos", "trabajo", "trabajar", "permiso", "hola",
+		"gracias", "año", "años", "una", "pero", "también", "soy", "hacer", "cuando", "donde", "dónde",
+		"porque", "muy", "ahora", "canadá", "solicitar", "abierto", "estudiante", "estudios", "empleador",
+		"del", "al", "necesita", "cuesta", "tiempo", "días", "meses", "mexicano", "mexicana"),
+	"pt": setOf("não", "nao", "com", "uma", "minha", "meu", "esposa", "marido", "para", "visto",
+		"autorização", "quanto", "como", "quero", "preciso", "tenho", "obrigado", "obrigada", "olá", "ola",
+		"você", "voce", "está", "posso", "pode", "trabalhar", "trabalho", "canadá", "aplicar",
+		"filhos", "anos", "empregador", "estudante", "aberta", "permissão", "também", "tambem", "depois",
+		"quando", "onde", "porque", "muito", "agora", "da", "das", "na", "é",
+		"brasileiro", "brasileira"),
+}
+
+func setOf(ws ...string) map[string]bool {
+	m := make(map[string]bool, len(ws))
+	for _, w := range ws {
+		m[w] = true
+	}
+	return m
+}
+
+// OtherLang tells whether text is clearly written in a language the bot
+// does not answer in ("es", "pt"; "" when it is English, French, mixed or
+// too short to tell): at least three of that language's common words, more
+// than of any other language counted, and three times as many as French and
+// English ones together (a Spanish greeting before an English question is
+// English: "soy mexicano, tengo oferta… can I use CUSMA?"). "¿" and "¡"
+// count as Spanish words.
+func OtherLang(text string) string {
+	fr, en := langScores(text)
+	words := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !unicode.IsLetter(r) && r != '¿' && r != '¡'
+	})
+	best, bestN, second := "", 0, 0
+	for _, lang := range []string{"es", "pt"} {
+		n := strings.Count(text, "¿") + strings.Count(text, "¡")
+		if lang != "es" {
+			n = 0
+		}
+		for _, w := range words {
+			if otherWords[lang][strings.Trim(w, "¿¡")] {
+				n++
+			}
+		}
+		switch {
+		case n > bestN:
+			best, bestN, second = lang, n, bestN
+		case n > second:
+			second = n
+		}
+	}
+	if bestN >= 3 && bestN > second && bestN >= 3*(fr+en) {
+		return best
+	}
+	return ""
 }
 
 // DetectLang guesses "fr" or "en" from the text (English when unsure).

@@ -303,6 +303,20 @@ func (r *Router) answer(ctx context.Context, req *Request) (*Response, error) {
 		return r.say(lang, k, nil), nil
 	}
 	start := time.Now()
+	if OtherLang(text) != "" {
+		// The knowledge is in English and French: a Spanish or
+		// Portuguese question would only match by chance (a word
+		// borrowed, an acronym). Say so in the four languages; staff see
+		// the question among the unanswered ones.
+		resp := r.say(lang, "other_lang", r.startButtons(lang))
+		if r.opt.Observer != nil {
+			r.opt.Observer.Question(QuestionEvent{
+				Time: start, Platform: req.Platform, Lang: lang, Text: text, Outcome: OutcomeUnrelated,
+				Latency: time.Since(start),
+			})
+		}
+		return resp, nil
+	}
 	res, err := ix.Search(ctx, lang, text, 6)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)

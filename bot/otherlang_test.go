@@ -1,0 +1,124 @@
+package bot
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/impbot/impbot/knowledge"
+)
+
+// TestOtherLangNeverTakesEnglishOrFrench: no text of the knowledge (titles,
+// summaries, questions, keywords, in both languages) and no question of the
+// development sets is taken for Spanish or Portuguese, so the "I answer in
+// English and French" reply can never replace an answer.
+func TestOtherLangNeverTakesEnglishOrFrench(t *testing.T) {
+	b, err := knowledge.LoadShipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, lang := range b.Langs() {
+		for _, a := range b.Articles[lang] {
+			texts = append(texts, a.Title, a.Summary)
+			texts = append(texts, a.Questions...)
+			texts = append(texts, a.Keywords...)
+		}
+	}
+	n := len(texts)
+	for _, f := range []string{"dev.jsonl", "dev-fr.jsonl", "questions-extra.jsonl"} {
+		fh, err := os.Open("../cmd/impbot/testdata/" + f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(fh)
+		for sc.Scan() {
+			var l struct{ Q string }
+			if strings.TrimSpace(sc.Text()) == "" {
+				continue
+			}
+			if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+				t.Fatal(err)
+			}
+			texts = append(texts, l.Q)
+		}
+		fh.Close()
+	}
+	if n < 5000 || len(texts) < n+400 {
+		t.Fatalf("only %d knowledge texts and %d development questions", n, len(texts)-n)
+	}
+	for _, s := range texts {
+		if l := OtherLang(s); l != "" {
+			t.Errorf("%q taken for %s", s, l)
+		}
+	}
+}
+
+func TestOtherLangFindsSpanishAndPortuguese(t *testing.T) {
+	for _, c := range []struct{ text, want string }{
+		{"¿Puedo trabajar en Canadá con un permiso abierto?", "es"},
+		{"Hola, mi esposa tiene un PGWP, ¿puedo trabajar también?", "es"},
+		{"soy mexicano, cuanto cuesta el permiso de trabajo", "es"},
+		{"Posso trabalhar no Canadá com uma autorização aberta?", "pt"},
+		{"minha esposa tem PGWP, eu posso trabalhar também?", "pt"},
+		// English, French, mixed or too short: not another language.
+		{"Can I work in Canada con my PGWP?", ""},
+		{"Est-ce que je peux travailler à mi-temps avec un permis ouvert ?", ""},
+		{"il y a des frais pour le PVT ?", ""},
+		{"pgwp para mexicanos", ""},
+		{"soy mexicano, tengo una oferta en Calgary. Can I use the CUSMA professional category?", ""},
+		{"Como", ""},
+		{"", ""},
+	} {
+		if got := OtherLang(c.text); got != c.want {
+			t.Errorf("OtherLang(%q) = %q, want %q", c.text, got, c.want)
+		}
+	}
+}
+
+// TestOtherLangReply: a Spanish question gets the four-language note and
+// the start buttons, not the French fallback; the observer counts it among
+// the unanswered questions.
+func TestOtherLangReply(t *testing.T) {
+	obs := &recordingObserver{}
+	r := newTestRouter(t, Options{Observer: obs})
+	rep := ask(t, r, "¿Puedo trabajar en Canadá con un permiso abierto?")
+	if rep.Topic != "" || !strings.Contains(rep.Text, "Solo respondo en inglés y francés") ||
+		!strings.Contains(rep.Text, "I answer in English and French only") {
+		t.Fatalf("reply %q (topic %q)", rep.Text, rep.Topic)
+	}
+	if len(rep.Buttons) == 0 || rep.Buttons[len(rep.Buttons)-1].Action != ActHandoff {
+		t.Errorf("buttons %+v: want the start buttons ending with a person", rep.Buttons)
+	}
+	qs := obs.questions()
+	if len(qs) != 1 || qs[0].Outcome != OutcomeUnrelated || qs[0].Text == "" {
+		t.Errorf("observed %+v", qs)
+	}
+	// An English question is still answered.
+	if rep := ask(t, r, "Can my wife work in Canada with an open permit while I study?"); rep.Topic == "" {
+		t.Errorf("English question not answered: %q", rep.Text)
+	}
+}
+
+// recordingObserver keeps the events the router reports.
+type recordingObserver struct {
+	mu sync.Mutex
+	qs []QuestionEvent
+}
+
+func (o *recordingObserver) Question(ev QuestionEvent) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.qs = append(o.qs, ev)
+}
+
+func (o *recordingObserver) Feedback(FeedbackEvent) {}
+
+func (o *recordingObserver) questions() []QuestionEvent {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]QuestionEvent(nil), o.qs...)
+}

@@ -20,8 +20,8 @@ var DefaultRank = RankConfig{
 // unrelated class's logit and weighs unrelated examples 2.5 times, see
 // UnrelatedWeight in cv.go; without both, score 3.646, en top-1 0.862 top-3
 // 0.971 rejected 0.923 Brier 0.0955, fr 0.853 / 0.960 / 0.916 / 0.1023):
-// en: 3020 questions, 328 unrelated: ranked first 0.875, top-1 0.868, top-3 0.969, unrelated rejected 0.924 (0.006 of them with buttons), redirects 0.868, Brier 0.094, answered 3007 (0.871 right), did-you-mean 16 (0.812 with the right button)
-// fr: 2736 questions, 316 unrelated: ranked first 0.868, top-1 0.857, top-3 0.962, unrelated rejected 0.927 (0.025 of them with buttons), redirects 0.897, Brier 0.102, answered 2692 (0.871 right), did-you-mean 39 (0.641 with the right button)
+// en: 3264 questions, 328 unrelated: ranked first 0.885, top-1 0.875, top-3 0.972, unrelated rejected 0.927 (0.021 of them with buttons), redirects 0.885, Brier 0.089, answered 3240 (0.881 right), did-you-mean 35 (0.771 with the right button)
+// fr: 2980 questions, 316 unrelated: ranked first 0.876, top-1 0.867, top-3 0.965, unrelated rejected 0.924 (0.035 of them with buttons), redirects 0.906, Brier 0.099, answered 2945 (0.877 right), did-you-mean 42 (0.619 with the right button)
 // `kb cv --grid` on this knowledge: the recorded settings score 3.656, the
 // best of the grid 3.661 (WFocus 0.7); LR 3 3.658, WFocus 0 3.648. Kept: a
 // difference of this size reverses with an edit of the knowledge (before
@@ -47,8 +47,8 @@ var DefaultRank = RankConfig{
 
 // Calibration maps a candidate's signals to its confidence.
 var Calibration = Calibrator{
-	W:    [calibN]float64{0.619, -3.107, 1.265, 1.050, 4.586, -0.122, 2.401, 0.692, 1.153, 0.178},
-	Bias: -7.991,
+	W:    [calibN]float64{0.608, -2.912, 1.380, 1.090, 4.488, 0.171, 2.294, 0.754, 1.202, 0.177},
+	Bias: -8.194,
 }
 
 // Thresholds on the calibrated confidence: from Answer the top article is
@@ -63,7 +63,7 @@ var Calibration = Calibrator{
 // get such buttons rather than the plain "I can't help with that".
 const (
 	AnswerThreshold = 0.175
-	UnsureThreshold = 0.125
+	UnsureThreshold = 0.100
 	// SuggestThreshold: runners-up from this confidence are offered as
 	// buttons beside an answer (at most 2) or a "did you mean" (3 in all).
 	// It is the highest that keeps CV top-3 within 0.005 of offering every

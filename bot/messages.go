@@ -263,13 +263,28 @@ func RequestLang(req *Request) string { return detectLang(req) }
 // platform's locale (req.Lang) breaks ties and decides for texts without
 // words (buttons, "PGWP?"); English otherwise.
 func detectLang(req *Request) string {
-	fr, en := langScores(req.Text)
+	if l, ok := textLang(req.Text); ok {
+		return l
+	}
+	return tieLang(req)
+}
+
+// textLang is the text's language when its common words make it clear.
+func textLang(text string) (string, bool) {
+	fr, en := langScores(text)
 	switch {
 	case fr > 0 && en == 0, fr >= en+2:
-		return "fr"
+		return "fr", true
 	case en > 0 && fr == 0, en >= fr+2:
-		return "en"
+		return "en", true
 	}
+	return "", false
+}
+
+// tieLang decides when the text's common words do not: the platform's
+// locale, else the side with more common words, else English.
+func tieLang(req *Request) string {
+	fr, en := langScores(req.Text)
 	if l := strings.ToLower(req.Lang); strings.HasPrefix(l, "fr") {
 		return "fr"
 	} else if l != "" {

@@ -122,3 +122,33 @@ func (o *recordingObserver) questions() []QuestionEvent {
 	defer o.mu.Unlock()
 	return append([]QuestionEvent(nil), o.qs...)
 }
+
+// TestReplyLangFromTheKnowledgesWords: a text without a common word of
+// either language is answered in the language whose knowledge alone has
+// some of its words; the platform's locale decides only when the words do
+// not (no word, or words of both).
+func TestReplyLangFromTheKnowledgesWords(t *testing.T) {
+	r := newTestRouter(t, Options{})
+	ix := r.ix.Load()
+	for _, c := range []struct{ text, locale, want string }{
+		{"🏥 examen médical obligatoire ?", "", "fr"},
+		{"examen médical obligatoire", "en", "fr"},
+		{"PGWP processing?", "fr", "en"},
+		{"permis fermé changement employeur", "", "fr"},
+		// No word either knowledge has alone: the locale, else English.
+		{"🎓➡️💼", "fr", "fr"},
+		{"🎓➡️💼", "", "en"},
+		{"PGWP C43", "fr", "fr"},
+		// Common words still decide first.
+		{"how much is the PVT fee", "fr", "en"},
+	} {
+		if got := replyLang(ix, &Request{Text: c.text, Lang: c.locale}); got != c.want {
+			t.Errorf("replyLang(%q, locale %q) = %s, want %s", c.text, c.locale, got, c.want)
+		}
+	}
+	// The answer comes from that language's article.
+	rep := ask(t, r, "examen médical obligatoire ?")
+	if rep.Topic != "medical-exams" || !strings.Contains(rep.Text, "Examen médical") {
+		t.Errorf("topic %q, text %.80q: want the French medical-exams article", rep.Topic, rep.Text)
+	}
+}

@@ -270,10 +270,32 @@ func (r *Router) degraded(ctx context.Context, req *Request, lang string) (*Resp
 	return resp, nil
 }
 
+// replyLang is the language to answer req in: the text's when its common
+// words make it clear (detectLang); else, when the text has words that
+// only one language's knowledge has ("examen médical obligatoire ?", no
+// common word of either language), that language; else the platform's
+// locale (tieLang).
+func replyLang(ix *index.Index, req *Request) string {
+	if l, ok := textLang(req.Text); ok {
+		return l
+	}
+	if req.Action == "" && strings.TrimSpace(req.Text) != "" {
+		fr := ix.HasWordsOnlyIn("fr", "en", req.Text)
+		en := ix.HasWordsOnlyIn("en", "fr", req.Text)
+		switch {
+		case fr && !en:
+			return "fr"
+		case en && !fr:
+			return "en"
+		}
+	}
+	return tieLang(req)
+}
+
 // answer handles article buttons, feedback and free questions.
 func (r *Router) answer(ctx context.Context, req *Request) (*Response, error) {
-	lang := detectLang(req)
 	ix := r.ix.Load()
+	lang := replyLang(ix, req)
 	switch {
 	case strings.HasPrefix(req.Action, ActArticle):
 		id := strings.TrimPrefix(req.Action, ActArticle)

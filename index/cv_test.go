@@ -12,8 +12,6 @@ package index
 import (
 	"context"
 	"testing"
-
-	"github.com/impbot/impbot/knowledge"
 )
 
 // TestCrossValidation re-runs the cross-validation that chose the ranker's
@@ -27,10 +25,7 @@ func TestCrossValidation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("cross-validation builds the index 3 times")
 	}
-	b, err := knowledge.LoadShipped()
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := shippedBase(t)
 	r, err := RunCV(context.Background(), b, 3, DefaultRank)
 	if err != nil {
 		t.Fatal(err)

@@ -21,10 +21,7 @@ import (
 // language: quick to build, the same kind of content.
 func smallBase(t testing.TB, n int) *knowledge.Base {
 	t.Helper()
-	b, err := knowledge.LoadShipped()
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := shippedBase(t)
 	s := *b
 	s.Articles = map[string][]*knowledge.Article{}
 	for lang, arts := range b.Articles {
@@ -90,10 +87,7 @@ func seedShippedModels(t testing.TB, dir string, b *knowledge.Base) {
 // fresh one builds its Bleve index and term tables, the cached one opens
 // them from the cache folder.
 func TestCachedIndexAnswersLikeAFreshBuild(t *testing.T) {
-	b, err := knowledge.LoadShipped()
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := shippedBase(t)
 	dir := t.TempDir()
 	seedShippedModels(t, dir, b)
 	withCacheDir(t, dir)

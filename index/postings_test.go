@@ -35,6 +35,7 @@ func (li *langIndex) keptPostings() map[*postings]bool {
 // the same; and every question searched with nothing kept (everything read
 // from Bleve's reader for that one search) answers the same too.
 func TestPostingsAreReadOnceAndAnswerAlike(t *testing.T) {
+	t.Parallel() // its own index; it changes no global
 	kb := shippedBase(t)
 	ix, err := Build(kb)
 	if err != nil {

@@ -55,7 +55,9 @@ func shipped(t testing.TB) *Index {
 // changed what the tests after it saw.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if shippedBaseKB != nil {
+	// Not in the replica processes of TestReplicasShareACacheFolder (one
+	// test each, nothing to share with, and six extra parses under -race).
+	if shippedBaseKB != nil && os.Getenv("IMPBOT_CACHE_REPLICA") == "" {
 		fresh, err := knowledge.LoadShipped()
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "reload the embedded knowledge:", err)

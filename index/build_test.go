@@ -38,7 +38,6 @@ func articleTexts(arts []*knowledge.Article) []string {
 // their accents, apostrophes, possessives, elisions and odd bytes. Under
 // -race (raceBuild) it checks every fifth text of the knowledge.
 func TestBuildAnalyzerIsBleves(t *testing.T) {
-	t.Parallel() // it only reads the shared index
 	ix := shipped(t)
 	odd := []string{
 		"", " ", "Canada's employer's LMIA’s", "l'état d’un permis à Montréal", "ÉTUDIANT étudiante œuvre cœur",

@@ -35,7 +35,11 @@ func (li *langIndex) keptPostings() map[*postings]bool {
 // the same; and every question searched with nothing kept (everything read
 // from Bleve's reader for that one search) answers the same too.
 func TestPostingsAreReadOnceAndAnswerAlike(t *testing.T) {
-	t.Parallel() // its own index; it changes no global
+	// Not in parallel: beside TestTermAtATimeScoresLikeBleveDisjunction
+	// (parallel, searching the shared index), that test failed in 2 of 5
+	// runs on branch tests7 with scores differing past the top hit; the
+	// cause (this test opens a second index on the same cache entry) was
+	// not confirmed. Kept sequential, as before.
 	kb := shippedBase(t)
 	ix, err := Build(kb)
 	if err != nil {

@@ -36,7 +36,7 @@ func (li *langIndex) keptPostings() map[*postings]bool {
 // from Bleve's reader for that one search) answers the same too.
 func TestPostingsAreReadOnceAndAnswerAlike(t *testing.T) {
 	// Not in parallel: beside TestTermAtATimeScoresLikeBleveDisjunction
-	// (parallel, searching the shared index), that test failed in 2 of 5
+	// (parallel, searching the shared index), that test failed in 3 of 6
 	// runs on branch tests7 with scores differing past the top hit; the
 	// cause (this test opens a second index on the same cache entry) was
 	// not confirmed. Kept sequential, as before.

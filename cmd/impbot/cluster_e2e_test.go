@@ -1,7 +1,8 @@
 package main
 
 // End-to-end tests of several replicas on one Redis: real `impbot serve`
-// processes (this test binary re-executed), a real redis-server, the fake
+// processes (this test binary re-executed; one replica per test runs serve
+// inside the test process, see startReplicaInProcess), a real redis-server, the fake
 // Telegram server, and a round-robin reverse proxy on loopback in front of
 // the replicas' webhooks, as in the README's deployment.
 

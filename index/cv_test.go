@@ -16,8 +16,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
-
-	"github.com/impbot/impbot/knowledge"
 )
 
 // TestCrossValidation re-runs the cross-validation that chose the ranker's
@@ -31,10 +29,7 @@ func TestCrossValidation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("cross-validation builds the index 3 times")
 	}
-	b, err := knowledge.LoadShipped()
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := shippedBase(t)
 	r, err := RunCV(context.Background(), b, 3, DefaultRank)
 	if err != nil {
 		t.Fatal(err)

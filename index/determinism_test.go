@@ -3,8 +3,6 @@ package index
 import (
 	"context"
 	"testing"
-
-	"github.com/impbot/impbot/knowledge"
 )
 
 // TestTwoBuildsAnswerIdentically builds the index three times (a freshly
@@ -19,10 +17,7 @@ import (
 // every tenth development question. The whole check runs without -race
 // (`go test ./index`, its own CI step).
 func TestTwoBuildsAnswerIdentically(t *testing.T) {
-	kb, err := knowledge.LoadShipped()
-	if err != nil {
-		t.Fatal(err)
-	}
+	kb := shippedBase(t)
 	every, minQuestions := 1, 400
 	if raceBuild {
 		kb = kb.Subset(func(_, _ string, i int) bool { return i%8 == 0 }, func(_ string, i int) bool { return i%8 == 0 })

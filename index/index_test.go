@@ -11,26 +11,6 @@ import (
 	"github.com/impbot/impbot/knowledge"
 )
 
-var (
-	shippedOnce sync.Once
-	shippedIx   *Index
-)
-
-func shipped(t testing.TB) *Index {
-	t.Helper()
-	shippedOnce.Do(func() {
-		b, err := knowledge.LoadShipped()
-		if err != nil {
-			t.Fatal(err)
-		}
-		shippedIx, err = Build(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-	})
-	return shippedIx
-}
-
 func top(t *testing.T, ix *Index, q string) Hit {
 	t.Helper()
 	r, err := ix.Search(context.Background(), "en", q, 5)

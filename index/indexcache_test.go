@@ -21,10 +21,7 @@ import (
 // language: quick to build, the same kind of content.
 func smallBase(t testing.TB, n int) *knowledge.Base {
 	t.Helper()
-	b, err := knowledge.LoadShipped()
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := shippedBase(t)
 	s := *b
 	s.Articles = map[string][]*knowledge.Article{}
 	for lang, arts := range b.Articles {
@@ -90,10 +87,7 @@ func seedShippedModels(t testing.TB, dir string, b *knowledge.Base) {
 // fresh one builds its Bleve index and term tables, the cached one opens
 // them from the cache folder.
 func TestCachedIndexAnswersLikeAFreshBuild(t *testing.T) {
-	b, err := knowledge.LoadShipped()
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := shippedBase(t)
 	dir := t.TempDir()
 	seedShippedModels(t, dir, b)
 	withCacheDir(t, dir)
@@ -143,8 +137,13 @@ func TestCachedIndexAnswersLikeAFreshBuild(t *testing.T) {
 // entryDir is the cache entry of lang's index of b.
 func entryDir(t testing.TB, b *knowledge.Base, lang string) string {
 	t.Helper()
+	return entryDirIn(CacheDir, b, lang)
+}
+
+// entryDirIn is the entry of lang's index of b in the cache folder cache.
+func entryDirIn(cache string, b *knowledge.Base, lang string) string {
 	key := indexKey(lang, b.Articles[lang], b.Synonyms[lang], b.Domain[lang], b.Unrelated[lang], DefaultRank)
-	return filepath.Join(CacheDir, indexEntryName(lang, key))
+	return filepath.Join(cache, indexEntryName(lang, key))
 }
 
 // largestFile is the biggest file under dir (the Bleve segment).
@@ -369,10 +368,17 @@ func TestReplicasShareACacheFolder(t *testing.T) {
 	if os.Getenv("IMPBOT_CACHE_REPLICA") != "" {
 		t.Skip("helper process")
 	}
+	// In parallel with the other tests that only read: the replicas are
+	// other processes, and this one leaves CacheDir alone (the reference
+	// index is trained and built without the cache).
+	t.Parallel()
 	cache := t.TempDir()
-	withCacheDir(t, cache)
 	b := smallBase(t, 8)
-	ref, _, _ := buildCounted(t, b)
+	ref, err := build(b, DefaultRank, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ref.Close() })
 	want := ""
 	for _, lang := range []string{"en", "fr"} {
 		r, err := ref.Search(context.Background(), lang, replicaQuestion[lang], 3)
@@ -426,7 +432,7 @@ func TestReplicasShareACacheFolder(t *testing.T) {
 			}
 		}
 		for _, lang := range []string{"en", "fr"} {
-			dir := entryDir(t, b, lang)
+			dir := entryDirIn(cache, b, lang)
 			if err := checkEntry(dir, strings.TrimPrefix(filepath.Base(dir), "index-"+lang+"-")); err != nil {
 				t.Fatalf("%s: %s entry not whole: %v", round, lang, err)
 			}
@@ -437,7 +443,7 @@ func TestReplicasShareACacheFolder(t *testing.T) {
 	if hits := run("whole cache"); hits != 2*n {
 		t.Fatalf("whole cache: %d of %d language indexes opened from the cache", hits, 2*n)
 	}
-	flipByte(t, largestFile(t, entryDir(t, b, "en")), func(n int) int { return n / 2 })
+	flipByte(t, largestFile(t, entryDirIn(cache, b, "en")), func(n int) int { return n / 2 })
 	if hits := run("damaged entry"); hits < n {
 		t.Fatalf("damaged entry: %d language indexes opened from the cache, want at least the %d French", hits, n)
 	}

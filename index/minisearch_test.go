@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/impbot/impbot/knowledge"
 )
 
 // miniQuestions reads the questions of cmd/impbot/testdata/dev.jsonl: the
@@ -65,10 +63,7 @@ func TestExportMiniSearchCorpus(t *testing.T) {
 	if os.Getenv("IMPBOT_EXPORT_MINISEARCH") != "1" {
 		t.Skip("set IMPBOT_EXPORT_MINISEARCH=1 to write testdata/minisearch/corpus.json")
 	}
-	kb, err := knowledge.LoadShipped()
-	if err != nil {
-		t.Fatal(err)
-	}
+	kb := shippedBase(t)
 	name := "corpus.json"
 	qs := miniQuestions(t)
 	if v := os.Getenv("IMPBOT_MINISEARCH_SYNTH"); v != "" {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"sync"
 	"testing"
-
-	"github.com/impbot/impbot/knowledge"
 )
 
 // forgetPostings drops every postings list read so far, so that the next
@@ -37,10 +35,12 @@ func (li *langIndex) keptPostings() map[*postings]bool {
 // the same; and every question searched with nothing kept (everything read
 // from Bleve's reader for that one search) answers the same too.
 func TestPostingsAreReadOnceAndAnswerAlike(t *testing.T) {
-	kb, err := knowledge.LoadShipped()
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Not in parallel: beside TestTermAtATimeScoresLikeBleveDisjunction
+	// (parallel, searching the shared index), that test failed in 3 of 6
+	// runs on branch tests7 with scores differing past the top hit; the
+	// cause (this test opens a second index on the same cache entry) was
+	// not confirmed. Kept sequential, as before.
+	kb := shippedBase(t)
 	ix, err := Build(kb)
 	if err != nil {
 		t.Fatal(err)
@@ -53,6 +53,13 @@ func TestPostingsAreReadOnceAndAnswerAlike(t *testing.T) {
 			t.Fatalf("%s: %d postings lists before any search", lang, n)
 		}
 		qs := devQuestions(t, lang)
+		if raceBuild {
+			// Under -race every third question: the racing searches still
+			// read the same postings lists at once (what the detector
+			// watches), on fewer questions; all of them are checked
+			// without -race (`go test ./index`, its own CI step).
+			qs = everyNth(qs, 3)
+		}
 		search := func(q string) Result {
 			r, err := ix.Search(ctx, lang, q, 6)
 			if err != nil {
@@ -116,4 +123,13 @@ func TestPostingsAreReadOnceAndAnswerAlike(t *testing.T) {
 			t.Fatalf("%s: only %d of %d questions have Bleve hits", lang, withHits, len(qs))
 		}
 	}
+}
+
+// everyNth is qs[0], qs[n], qs[2n]…: the sample a test checks under -race.
+func everyNth[T any](qs []T, n int) []T {
+	var out []T
+	for i := 0; i < len(qs); i += n {
+		out = append(out, qs[i])
+	}
+	return out
 }

@@ -21,10 +21,7 @@ func TestRankerLearnsFromTheKnowledge(t *testing.T) {
 	// never beside TestTwoBuildsAnswerIdentically, which changes CacheDir):
 	// it reads no cache.
 	t.Parallel()
-	b, err := knowledge.LoadShipped()
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := shippedBase(t)
 	const target = "spousal-owp-workers"
 	q := b.Article("en", target).Questions[0]
 	// English only: the property is per language, and training French too
@@ -77,10 +74,7 @@ func TestRankerLearnsFromTheKnowledge(t *testing.T) {
 }
 
 func TestModelCacheRoundTrip(t *testing.T) {
-	b, err := knowledge.LoadShipped()
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := shippedBase(t)
 	ix := shipped(t)
 	m := ix.langs["fr"].model
 	var buf bytes.Buffer

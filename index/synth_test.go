@@ -28,10 +28,7 @@ import (
 // never used: those are the held-out questions of heldOutQuestions.
 func synthBase(tb testing.TB, n int, seed uint64) *knowledge.Base {
 	tb.Helper()
-	shippedKB, err := knowledge.LoadShipped()
-	if err != nil {
-		tb.Fatal(err)
-	}
+	shippedKB := shippedBase(tb)
 	src := shippedKB.Articles["en"]
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	var allQ []string
@@ -104,10 +101,7 @@ func heldOut(qi int) bool { return qi%5 == 0 }
 // article has, each with the shipped article it belongs to: a synthetic
 // article made from that one answers it.
 func heldOutQuestions(tb testing.TB) (qs, bases []string) {
-	kb, err := knowledge.LoadShipped()
-	if err != nil {
-		tb.Fatal(err)
-	}
+	kb := shippedBase(tb)
 	for _, a := range kb.Articles["en"] {
 		for qi, q := range a.Questions {
 			if heldOut(qi) {
@@ -151,10 +145,7 @@ func TestSynthBaseIsSeeded(t *testing.T) {
 // synthQuestions are the benchmark questions plus questions of the shipped
 // articles, asked of a synthetic knowledge.
 func synthQuestions(tb testing.TB) []string {
-	kb, err := knowledge.LoadShipped()
-	if err != nil {
-		tb.Fatal(err)
-	}
+	kb := shippedBase(tb)
 	qs := append([]string{}, benchQuestions...)
 	for i, a := range kb.Articles["en"] {
 		if len(a.Questions) > 0 {

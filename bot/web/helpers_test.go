@@ -18,6 +18,11 @@ import (
 	"github.com/impbot/impbot/knowledge"
 )
 
+// patience bounds the waits of these tests: a ceiling for a test that is
+// stuck, never a performance requirement (they go on as soon as what they
+// wait for happens, however loaded the machine).
+const patience = 2 * time.Minute
+
 var (
 	ixOnce sync.Once
 	ixBase *knowledge.Base
@@ -50,7 +55,11 @@ func testRouter(t testing.TB) (bot.Handler, *feedbackCounter) {
 	return testRouterStore(t, botsession.NewMemory(30*time.Minute))
 }
 
-// testRouterStore is testRouter with the dialogue's state in store.
+// testRouterStore is testRouter with the dialogue's state in store. The
+// index is built once per test binary: the first test that asks for a
+// router (in a package run, TestConversationAcrossReplicas) pays for loading
+// the knowledge and opening its index from the cache, about 3 CPU-s under
+// -race, and its time includes it.
 func testRouterStore(t testing.TB, store botsession.Store) (bot.Handler, *feedbackCounter) {
 	t.Helper()
 	ixOnce.Do(func() {
@@ -139,7 +148,7 @@ func (w *wsClient) send(in In) {
 func (w *wsClient) recv() Out {
 	w.t.Helper()
 	var o Out
-	_ = w.c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	_ = w.c.SetReadDeadline(time.Now().Add(patience))
 	if err := w.c.ReadJSON(&o); err != nil {
 		w.t.Fatal(err)
 	}

@@ -266,7 +266,7 @@ func TestLivePushAcrossReplicas(t *testing.T) {
 	c.recvFor("m1")
 	select {
 	case <-a.s.pushReady:
-	case <-time.After(30 * time.Second):
+	case <-time.After(patience):
 		t.Fatal("A never subscribed to the other replicas' changes")
 	}
 

@@ -78,7 +78,7 @@ func TestConversationsSurviveRestart(t *testing.T) {
 	// /forget is saved too.
 	c2.send(In{Type: "msg", ID: "a3", Text: "/forget"})
 	c2.recvFor("a3")
-	waitFlush := time.Now().Add(10 * time.Second)
+	waitFlush := time.Now().Add(patience)
 	for {
 		var v []byte
 		_ = db.View(func(tx *bbolt.Tx) error {

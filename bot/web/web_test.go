@@ -239,7 +239,7 @@ func TestRateLimitIsFriendlyAndLosesNothing(t *testing.T) {
 		t.Fatalf("third message in a burst of 2: %+v, want a friendly slow-down", o)
 	}
 	// The widget keeps r3 and retries; once the limiter refills it is answered.
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(patience)
 	for {
 		c.send(In{Type: "msg", ID: "r3", Text: "c"})
 		if o := c.recvFor("r3"); o.Type == "entries" {

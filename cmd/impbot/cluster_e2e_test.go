@@ -1,7 +1,8 @@
 package main
 
 // End-to-end tests of several replicas on one Redis: real `impbot serve`
-// processes (this test binary re-executed), a real redis-server, the fake
+// processes (this test binary re-executed; one replica per test runs serve
+// inside the test process, see startReplicaInProcess), a real redis-server, the fake
 // Telegram server, and a round-robin reverse proxy on loopback in front of
 // the replicas' webhooks, as in the README's deployment.
 
@@ -31,12 +32,14 @@ import (
 
 const e2eSecret = "e2e-Secret_token"
 
-// replica is one `impbot serve` process.
+// replica is one `impbot serve`: a process (startReplica) or, at most one
+// per test, run inside the test process (startReplicaInProcess).
 type replica struct {
 	t    testing.TB
 	n    int
 	addr string
-	cmd  *exec.Cmd
+	cmd  *exec.Cmd // nil in process
+	stop func()    // in process: cancel serve and wait for it
 	logs *tgBuffer
 	dead atomic.Bool
 }
@@ -89,9 +92,65 @@ func startReplica(t testing.TB, n int, cfg, addr, token string) *replica {
 	return r
 }
 
-// kill is SIGKILL: no shutdown, no release of anything.
+// startReplicaInProcess is replica n run inside the test process, as main
+// runs `impbot serve` (run with a context): it costs no process start, which
+// under -race is about 3.5 CPU-s (the knowledge loaded, its index and
+// rankers opened), since it uses the process's embedded knowledge, loaded
+// once. The token and the webhook secret are written into its config
+// (tests running at once cannot each set the environment). A test starts
+// at most one, beside replicas in processes, so that any two replicas the
+// proxy alternates between are two processes that share Redis only. It is
+// never the one a test kills: kill stops it in order.
+func startReplicaInProcess(t testing.TB, n int, cfg, addr, token string) *replica {
+	t.Helper()
+	data, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(data)
+	for _, kv := range [][2]string{{"${TELEGRAM_BOT_TOKEN}", token}, {"${TELEGRAM_WEBHOOK_SECRET}", e2eSecret}} {
+		if !strings.Contains(s, kv[0]) {
+			t.Fatalf("config has no %s", kv[0])
+		}
+		s = strings.Replace(s, kv[0], strconv.Quote(kv[1]), 1)
+	}
+	if err := os.WriteFile(cfg, []byte(s), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := &replica{t: t, n: n, addr: addr, logs: &tgBuffer{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--config", cfg}, strings.NewReader(""), io.Discard, r.logs)
+	}()
+	r.stop = func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("replica %d (in process) stopped with %v", n, err)
+			}
+		case <-time.After(patience):
+			t.Errorf("replica %d (in process) did not stop", n)
+		}
+	}
+	t.Cleanup(func() {
+		r.kill()
+		if t.Failed() {
+			t.Logf("replica %d (in process) logs:\n%s", n, r.logs)
+		}
+	})
+	return r
+}
+
+// kill is SIGKILL for a replica process: no shutdown, no release of
+// anything. A replica in process is stopped in order.
 func (r *replica) kill() {
 	if r.dead.Swap(true) {
+		return
+	}
+	if r.cmd == nil {
+		r.stop()
 		return
 	}
 	_ = r.cmd.Process.Kill()
@@ -211,11 +270,22 @@ func (s *telegramSender) deliver(ctx context.Context, body []byte) error {
 // message goes to the next replica) and FAQ questions.
 var e2eScript = []string{"/eligibility", "1", "1", "how much is the employer compliance fee", "what is a pgwp"}
 
-func e2eUsers(def int) int {
+// e2eUsers is how many users TestClusterWebhookE2E runs: IMPBOT_E2E_USERS,
+// else 100, or 30 under -race. Under -race the users cost CPU, not wall
+// time (2026-12-06, load 2-3, test alone: 10 users 12.2 and 17.3 CPU-s,
+// 100 users 28.8 and 25.6 CPU-s, all about 30 s wall): the wall time is the
+// per-chat send limit's (1 message a second after a burst of 3). 30 users still keep 15
+// conversations going at once in each phase, on every replica, with
+// duplicate deliveries in both phases and the kill in the middle of the
+// second; the whole 100 run without -race in CI (.ci/run).
+func e2eUsers() int {
 	if n, err := strconv.Atoi(os.Getenv("IMPBOT_E2E_USERS")); err == nil && n > 0 {
 		return n
 	}
-	return def
+	if raceBuild {
+		return 30
+	}
+	return 100
 }
 
 // texts is the sequence of message texts sent to a chat.
@@ -250,6 +320,8 @@ func checkWindows(t *testing.T, what string, times []time.Time, rate float64, bu
 // × 5 messages through the webhook, a replica SIGKILLed mid-burst, some
 // updates delivered twice: every user's messages answered once, in order,
 // each dialogue continued across replicas, the shared send limit kept.
+// Replica 0 runs in the test process, 1 (the one killed) and 2 are
+// processes.
 func TestClusterWebhookE2E(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs three replicas")
@@ -263,7 +335,11 @@ func TestClusterWebhookE2E(t *testing.T) {
 	var rs []*replica
 	for i := range 3 {
 		addr := freeAddr(t)
-		rs = append(rs, startReplica(t, i, clusterConfig(t, srv, rds, addr, true, sendRate), addr, srv.Token))
+		start := startReplica
+		if i == 0 {
+			start = startReplicaInProcess
+		}
+		rs = append(rs, start(t, i, clusterConfig(t, srv, rds, addr, true, sendRate), addr, srv.Token))
 	}
 	for _, r := range rs {
 		r.waitReady(t)
@@ -288,7 +364,7 @@ func TestClusterWebhookE2E(t *testing.T) {
 		t.Fatalf("probe conversation looks wrong: %q", want)
 	}
 
-	users := e2eUsers(100)
+	users := e2eUsers()
 	sem := make(chan struct{}, 200)
 	var dups atomic.Int64
 	var done atomic.Int64
@@ -442,7 +518,8 @@ func (s *telegramSender) say(t *testing.T, srv *telegramtest.Server, chat int64,
 // dialogue says it is briefly unavailable, /readyz and the metrics say so
 // (the replicas stay ready); Redis back: everything recovers by itself. Two
 // replicas are enough: the round-robin proxy alternates between them, so
-// each dialogue answer lands on the other replica.
+// each dialogue answer lands on the other replica. Replica 0 runs in the
+// test process, replica 1 is a process.
 func TestClusterRedisRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs three replicas")
@@ -455,7 +532,11 @@ func TestClusterRedisRestart(t *testing.T) {
 	var rs []*replica
 	for i := range 2 {
 		addr := freeAddr(t)
-		rs = append(rs, startReplica(t, i, clusterConfig(t, srv, rds, addr, true, 300), addr, srv.Token))
+		start := startReplica
+		if i == 0 {
+			start = startReplicaInProcess
+		}
+		rs = append(rs, start(t, i, clusterConfig(t, srv, rds, addr, true, 300), addr, srv.Token))
 	}
 	for _, r := range rs {
 		r.waitReady(t)
@@ -527,7 +608,8 @@ func TestClusterRedisRestart(t *testing.T) {
 // TestClusterPollingLeader: two replicas in polling mode (a leader and a
 // standby: a third would only be a second standby): one polls; when it is
 // SIGKILLed the other polls after about the lease and no update is lost or
-// answered twice.
+// answered twice. The leader is a process, started first and leader before
+// the standby starts, in the test process.
 func TestClusterPollingLeader(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs three replicas")
@@ -537,27 +619,25 @@ func TestClusterPollingLeader(t *testing.T) {
 	t.Parallel()
 	rds := redistest.Start(t)
 	srv := telegramtest.New(t)
-	var rs []*replica
-	for i := range 2 {
+	start := func(i int, start func(testing.TB, int, string, string, string) *replica) *replica {
 		addr := freeAddr(t)
 		cfg := clusterConfig(t, srv, rds, addr, false, 300)
-		data, _ := os.ReadFile(cfg)
-		os.WriteFile(cfg, []byte(strings.Replace(string(data), "level: warn", "level: info", 1)), 0o600)
-		rs = append(rs, startReplica(t, i, cfg, addr, srv.Token))
-	}
-	for _, r := range rs {
-		r.waitReady(t)
-	}
-	var leader *replica
-	tgEventually(t, patience, "a leader", func() bool {
-		for _, r := range rs {
-			if strings.Contains(r.logs.String(), "leader lease taken") {
-				leader = r
-				return true
-			}
+		data, err := os.ReadFile(cfg)
+		if err != nil {
+			t.Fatal(err)
 		}
-		return false
+		if err := os.WriteFile(cfg, []byte(strings.Replace(string(data), "level: warn", "level: info", 1)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := start(t, i, cfg, addr, srv.Token)
+		r.waitReady(t)
+		return r
+	}
+	leader := start(0, startReplica)
+	tgEventually(t, patience, "replica 0 the leader", func() bool {
+		return strings.Contains(leader.logs.String(), "leader lease taken")
 	})
+	standby := start(1, startReplicaInProcess)
 	const chats = 20
 	push := func(from, to int) {
 		for c := from; c < to; c++ {
@@ -591,6 +671,9 @@ func TestClusterPollingLeader(t *testing.T) {
 	// that load cannot fail the test; the measured figure is logged below.
 	if took == 0 || took > 15*time.Second {
 		t.Fatalf("another replica polled %v after the leader died, want about the 3 s lease", took)
+	}
+	if !strings.Contains(standby.logs.String(), "leader lease taken") {
+		t.Fatalf("the standby polled but its log does not say it took the lease:\n%s", standby.logs)
 	}
 	// Exactly one answer per message, even for updates the dead leader
 	// handled but could not confirm.

@@ -2,12 +2,14 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/impbot/impbot/bot/redistest"
 )
@@ -27,7 +29,6 @@ type chatProc struct {
 	t   *testing.T
 	in  io.WriteCloser
 	out *bufio.Scanner
-	cmd *exec.Cmd
 }
 
 type chatLine struct {
@@ -67,7 +68,7 @@ func startChat(t *testing.T, cfg string) *chatProc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &chatProc{t: t, in: in, out: bufio.NewScanner(out), cmd: cmd}
+	p := &chatProc{t: t, in: in, out: bufio.NewScanner(out)}
 	p.out.Buffer(make([]byte, 1<<20), 1<<20)
 	t.Cleanup(func() {
 		in.Close()
@@ -77,6 +78,40 @@ func startChat(t *testing.T, cfg string) *chatProc {
 		checkNoRace(t, "impbot chat --jsonl", logs.String())
 		if t.Failed() {
 			t.Logf("impbot chat --jsonl logs:\n%s", logs)
+		}
+	})
+	return p
+}
+
+// startChatInProcess is `impbot chat --jsonl --config FILE` run inside the
+// test process, as main runs it, on pipes: no process start (about 3.5 CPU-s
+// under -race), the process's embedded knowledge loaded once.
+func startChatInProcess(t *testing.T, cfg string) *chatProc {
+	t.Helper()
+	inR, in := io.Pipe()
+	out, outW := io.Pipe()
+	logs := &tgBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		err := run(context.Background(), []string{"chat", "--jsonl", "--config", cfg}, inR, outW, logs)
+		outW.Close()
+		done <- err
+	}()
+	p := &chatProc{t: t, in: in, out: bufio.NewScanner(out)}
+	p.out.Buffer(make([]byte, 1<<20), 1<<20)
+	t.Cleanup(func() {
+		in.Close()
+		go io.Copy(io.Discard, out) // whatever it still writes
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("impbot chat --jsonl (in process) ended with %v", err)
+			}
+		case <-time.After(2 * time.Minute):
+			t.Errorf("impbot chat --jsonl (in process) did not end at the end of its input")
+		}
+		if t.Failed() {
+			t.Logf("impbot chat --jsonl (in process) logs:\n%s", logs)
 		}
 	})
 	return p
@@ -99,7 +134,8 @@ func (p *chatProc) send(v map[string]string) chatLine {
 }
 
 // Two `impbot chat --jsonl --config FILE` processes on one Redis continue
-// each other's dialogues.
+// each other's dialogues: A runs in the test process, B is a process of its
+// own, so they share nothing but Redis.
 func TestTwoChatProcessesShareRedis(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs child processes")
@@ -112,7 +148,7 @@ func TestTwoChatProcessesShareRedis(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte("sessions:\n  backend: redis\n  redis:\n    url: "+srv.URL()+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	a, b := startChat(t, cfg), startChat(t, cfg)
+	a, b := startChatInProcess(t, cfg), startChat(t, cfg)
 
 	first := a.send(map[string]string{"user": "u1", "text": "/eligibility"})
 	if first.Dialogue == nil || first.Dialogue.Ask == "" || len(first.Replies) == 0 || len(first.Replies[0].Buttons) == 0 {

@@ -203,21 +203,33 @@ func setOf(ws ...string) map[string]bool {
 // English: "soy mexicano, tengo oferta… can I use CUSMA?"). "¿" and "¡"
 // count as Spanish words.
 func OtherLang(text string) string {
-	fr, en := langScores(text)
-	words := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
-		return !unicode.IsLetter(r) && r != '¿' && r != '¡'
-	})
+	// One pass over the words counts every language (this runs on every
+	// question).
+	var es, pt, fr, en int
+	es = strings.Count(text, "¿") + strings.Count(text, "¡")
+	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !unicode.IsLetter(r) && r != '\'' && r != '’' && r != '-'
+	}) {
+		w = strings.ReplaceAll(w, "’", "'")
+		if frenchWords[w] {
+			fr++
+		}
+		if englishWords[w] {
+			en++
+		}
+		if otherWords["es"][w] {
+			es++
+		}
+		if otherWords["pt"][w] {
+			pt++
+		}
+	}
 	best, bestN, second := "", 0, 0
-	for _, lang := range []string{"es", "pt"} {
-		n := strings.Count(text, "¿") + strings.Count(text, "¡")
-		if lang != "es" {
-			n = 0
-		}
-		for _, w := range words {
-			if otherWords[lang][strings.Trim(w, "¿¡")] {
-				n++
-			}
-		}
+	for _, c := range []struct {
+		lang string
+		n    int
+	}{{"es", es}, {"pt", pt}} {
+		lang, n := c.lang, c.n
 		switch {
 		case n > bestN:
 			best, bestN, second = lang, n, bestN

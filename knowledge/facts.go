@@ -503,7 +503,9 @@ func (fs *Facts) checkDuplicates(dups []duplicate, line string) []string {
 	if len(dups) == 0 {
 		return nil
 	}
-	line = refRE.ReplaceAllString(line, "")
+	if strings.Contains(line, "{{") {
+		line = refRE.ReplaceAllString(line, "")
+	}
 	var msgs []string
 	for _, d := range dups {
 		if !strings.Contains(line, d.hint) && (d.hint != "$" || !strings.Contains(strings.ToLower(line), "dollar")) {
@@ -516,7 +518,18 @@ func (fs *Facts) checkDuplicates(dups []duplicate, line string) []string {
 	return msgs
 }
 
-var topKeyRE = regexp.MustCompile(`^([A-Za-z_]+):`)
+// topKey is the key a front-matter line starts ("summary: ..." → summary),
+// what `^([A-Za-z_]+):` matches, scanned by hand (it runs on every line).
+func topKey(line string) (string, bool) {
+	i := 0
+	for i < len(line) && (line[i] >= 'a' && line[i] <= 'z' || line[i] >= 'A' && line[i] <= 'Z' || line[i] == '_') {
+		i++
+	}
+	if i == 0 || i == len(line) || line[i] != ':' {
+		return "", false
+	}
+	return line[:i], true
+}
 
 // proseKeys are the front-matter fields whose text is checked for fees and
 // codes written by hand (questions and keywords are how users write).
@@ -546,8 +559,8 @@ func (fs *Facts) expandArticle(file, lang string, data []byte) ([]byte, []string
 			front = 2
 			continue
 		case front == 1:
-			if m := topKeyRE.FindStringSubmatch(line); m != nil {
-				key = m[1]
+			if k, ok := topKey(line); ok {
+				key = k
 			}
 		}
 		prose := front == 2 || (front == 1 && proseKeys[key])

@@ -100,7 +100,7 @@ func AddQuestion(data []byte, question string) ([]byte, error) {
 		itemRE := regexp.MustCompile(`^(\s*)- `)
 		for i := key + 1; i < end; i++ {
 			l := lines[i]
-			if topKeyRE.MatchString(l) {
+			if _, ok := topKey(l); ok {
 				break
 			}
 			if m := itemRE.FindStringSubmatch(l); m != nil {

@@ -27,7 +27,7 @@ import (
 
 // Shard lease timing: a dead replica's shards move within about
 // shardLease + shardEvery.
-var (
+const (
 	shardLease = 6 * time.Second
 	shardEvery = time.Second
 )
@@ -45,6 +45,10 @@ type shardClaimer struct {
 	group string // names the leases: a hash of the bot token
 	self  string // this replica, in the heartbeat group
 	log   *slog.Logger
+	// lease is how long a claimed shard stays this replica's without a
+	// renewal; every is how often leases are renewed and free shards
+	// looked for (shardLease and shardEvery).
+	lease, every time.Duration
 	// run runs shard id until ctx ends.
 	run func(ctx context.Context, id int) error
 
@@ -57,7 +61,7 @@ func newShardClaimer(r *cluster.Redis, token string, count int, log *slog.Logger
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return &shardClaimer{r: r, count: count, group: "discord-shards:" + hex.EncodeToString(sum[:6]),
-		self: hex.EncodeToString(b[:]), log: log, run: run, held: map[int]*heldShard{}}
+		self: hex.EncodeToString(b[:]), log: log, lease: shardLease, every: shardEvery, run: run, held: map[int]*heldShard{}}
 }
 
 // Held returns the shards this replica runs now, in order.
@@ -75,7 +79,7 @@ func (c *shardClaimer) Held() []int {
 // Run claims and runs shards until ctx ends, then stops them and gives
 // their leases up.
 func (c *shardClaimer) Run(ctx context.Context) error {
-	t := time.NewTicker(shardEvery)
+	t := time.NewTicker(c.every)
 	defer t.Stop()
 	defer c.stopAll()
 	for {
@@ -145,7 +149,7 @@ func (c *shardClaimer) step(ctx context.Context) {
 		if h.lease == nil {
 			// Kept through a Redis outage: claim it again, or give it up
 			// if another replica has it now.
-			l, err := c.r.Claim(ctx, c.leaseName(id), shardLease)
+			l, err := c.r.Claim(ctx, c.leaseName(id), c.lease)
 			switch {
 			case err != nil:
 			case l == nil:
@@ -173,7 +177,7 @@ func (c *shardClaimer) step(ctx context.Context) {
 		default:
 		}
 	}
-	n, err := c.r.Members(ctx, c.group, c.self, 3*shardEvery+shardLease/2)
+	n, err := c.r.Members(ctx, c.group, c.self, 3*c.every+c.lease/2)
 	if err != nil || n < 1 {
 		return // keep what is held until Redis answers
 	}
@@ -196,7 +200,7 @@ func (c *shardClaimer) step(ctx context.Context) {
 		if mine {
 			continue
 		}
-		l, err := c.r.Claim(ctx, c.leaseName(id), shardLease)
+		l, err := c.r.Claim(ctx, c.leaseName(id), c.lease)
 		if err != nil {
 			return
 		}

@@ -70,8 +70,9 @@ func waitShards(t *testing.T, what string, cond func() bool) {
 // stops or dies (its leases left to expire) the other takes its shards
 // over; a shard never runs on two replicas at once.
 func TestShardsClaimedThroughRedis(t *testing.T) {
-	defer func(l, e time.Duration) { shardLease, shardEvery = l, e }(shardLease, shardEvery)
-	shardLease, shardEvery = 1500*time.Millisecond, 200*time.Millisecond
+	// Waiting on leases, not computing: it overlaps with the others.
+	t.Parallel()
+	const lease, every = 1500 * time.Millisecond, 200 * time.Millisecond
 	rds := redistest.Start(t)
 	board := &shardBoard{by: map[int]string{}}
 	const count = 4
@@ -90,6 +91,7 @@ func TestShardsClaimedThroughRedis(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		rep := &replica{c: newShardClaimer(r, "tok", count, slog.New(slog.DiscardHandler), board.runner(name)),
 			r: r, cancel: cancel, done: make(chan struct{})}
+		rep.c.lease, rep.c.every = lease, every
 		go func() { defer close(rep.done); rep.c.Run(ctx) }()
 		t.Cleanup(func() { cancel(); <-rep.done })
 		return rep
@@ -116,7 +118,7 @@ func TestShardsClaimedThroughRedis(t *testing.T) {
 	<-c.done
 	died := time.Now()
 	waitShards(t, "a to take the dead replica's shards", func() bool { return board.count("a") == count })
-	t.Logf("shards of a dead replica taken over in %v (lease %v)", time.Since(died).Round(10*time.Millisecond), shardLease)
+	t.Logf("shards of a dead replica taken over in %v (lease %v)", time.Since(died).Round(10*time.Millisecond), lease)
 
 	board.mu.Lock()
 	defer board.mu.Unlock()
@@ -130,6 +132,7 @@ func TestShardsClaimedThroughRedis(t *testing.T) {
 // them against the fake Discord: every shard identifies, the slash
 // commands are registered once (by the holder of shard 0), /readyz is 200.
 func TestDiscordShardsClaimedServe(t *testing.T) {
+	t.Parallel()
 	rds := redistest.Start(t)
 	fake := discordtest.NewServer(t)
 	cfg := DefaultConfig()

@@ -95,10 +95,14 @@ func TestServeDemoConfig(t *testing.T) {
 // goes to the Telegram staff chat; the staff reply shows in the widget when
 // the visitor comes back.
 func TestServeWebHandoffToTelegramStaff(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.New(t)
-	t.Setenv("TELEGRAM_BOT_TOKEN", srv.Token)
 	const staff = -100777
+	// The token is written into the config (tests running at once cannot
+	// each set the environment; TestServeTelegramWithExampleConfig reads
+	// it from there).
 	path := tgExampleConfig(t, srv.URL, func(s string) string {
+		s = strings.Replace(s, "token: ${TELEGRAM_BOT_TOKEN}", "token: "+srv.Token, 1)
 		s = strings.Replace(s, "staff_chat_id: 0 ", "staff_chat_id: -100777 ", 1)
 		s = strings.Replace(s, "enabled: false               # true: serve the web chat", "enabled: true                # true: serve the web chat", 1)
 		return strings.Replace(s, `allowed_origins: []`, `allowed_origins: ["https://consultancy.example"]`, 1)

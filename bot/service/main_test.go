@@ -1,0 +1,23 @@
+package service
+
+import (
+	"flag"
+	"os"
+	"testing"
+)
+
+// TestMain lets up to 4 tests of this package run at once (unless
+// -test.parallel is given): by default only GOMAXPROCS do (2 on the CI
+// machine), while most of these tests wait (on leases, on fake Telegram
+// and Discord servers, on reloads) rather than compute.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		if err := flag.Set("test.parallel", "4"); err != nil {
+			panic(err)
+		}
+	}
+	os.Exit(m.Run())
+}

@@ -38,6 +38,7 @@ func articleTexts(arts []*knowledge.Article) []string {
 // their accents, apostrophes, possessives, elisions and odd bytes. Under
 // -race (raceBuild) it checks every fifth text of the knowledge.
 func TestBuildAnalyzerIsBleves(t *testing.T) {
+	t.Parallel() // reads the shared index or builds its own; leaves CacheDir alone
 	ix := shipped(t)
 	odd := []string{
 		"", " ", "Canada's employer's LMIA’s", "l'état d’un permis à Montréal", "ÉTUDIANT étudiante œuvre cœur",
@@ -107,13 +108,14 @@ type refDoc struct {
 // and for each field the same terms with the same document counts and the
 // same total length (so the same BM25 scores).
 func TestBuiltIndexIsBleves(t *testing.T) {
+	t.Parallel() // reads the shared index or builds its own; leaves CacheDir alone
 	kb := shippedBase(t)
 	saved := maxBatchDocs
 	t.Cleanup(func() { maxBatchDocs = saved })
 	maxBatchDocs = 500 // several batches, hence several segments
 	for _, lang := range []string{"en", "fr"} {
 		arts := kb.Articles[lang]
-		li, err := buildLang(lang, arts, kb.Synonyms[lang], kb.Domain[lang], kb.Unrelated[lang], DefaultRank, true)
+		li, err := buildLang(lang, arts, kb.Synonyms[lang], kb.Domain[lang], kb.Unrelated[lang], DefaultRank, CacheDir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -215,6 +217,7 @@ func indexFigures(t *testing.T, bi bleve.Index) map[string]uint64 {
 // TestBuildWordsAreWords checks that the build's word count (ASCII text
 // read without building its words) counts the words that words splits.
 func TestBuildWordsAreWords(t *testing.T) {
+	t.Parallel() // reads the shared index or builds its own; leaves CacheDir alone
 	kb := shippedBase(t)
 	texts := append(articleTexts(kb.Articles["en"]), articleTexts(kb.Articles["fr"])...)
 	texts = append(texts, "", "  ", "A-B c_d E.F 12ab", "Don't STOP", "naïve Zürich", "\xff bad", "x")

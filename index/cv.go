@@ -67,7 +67,7 @@ func CrossValidate(ctx context.Context, b *knowledge.Base, k int, cfg RankConfig
 		sub := b.Subset(
 			func(lang, id string, i int) bool { return foldOf(id, i, k) != f },
 			func(lang string, i int) bool { return i%k != f })
-		ix, err := build(sub, cfg, false)
+		ix, err := build(sub, cfg, "")
 		if err != nil {
 			return nil, fmt.Errorf("fold %d: %w", f, err)
 		}

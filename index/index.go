@@ -117,6 +117,7 @@ type langIndex struct {
 	rank      RankConfig
 	model     *model
 	fromCache bool // opened from the index cache (indexcache.go)
+	toCache   bool // built and written to the index cache
 
 	// reader is a snapshot of the Bleve index, held open for the index's
 	// life: its internal document numbers stay valid while it is open.
@@ -202,11 +203,13 @@ func analyzerFor(lang string) (name string, def map[string]any) {
 func Build(b *knowledge.Base) (*Index, error) { return BuildWith(b, DefaultRank) }
 
 // BuildWith is Build with another ranker configuration.
-func BuildWith(b *knowledge.Base, cfg RankConfig) (*Index, error) { return build(b, cfg, true) }
+func BuildWith(b *knowledge.Base, cfg RankConfig) (*Index, error) { return build(b, cfg, CacheDir) }
 
-// build indexes the knowledge; cache says whether trained models may be
-// read from and written to the cache (not for cross-validation folds).
-func build(b *knowledge.Base, cfg RankConfig, cache bool) (*Index, error) {
+// build indexes the knowledge; cache is the cache folder its indexes and
+// trained models are read from and written to ("": none, as for
+// cross-validation folds). Build passes CacheDir; tests pass folders of
+// their own, so they can run at once.
+func build(b *knowledge.Base, cfg RankConfig, cache string) (*Index, error) {
 	ix := &Index{base: b, langs: map[string]*langIndex{}}
 	langs := b.Langs()
 	built := make([]*langIndex, len(langs))
@@ -246,7 +249,7 @@ func build(b *knowledge.Base, cfg RankConfig, cache bool) (*Index, error) {
 	return ix, nil
 }
 
-func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, unrelated []string, cfg RankConfig, cache bool) (*langIndex, error) {
+func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, unrelated []string, cfg RankConfig, cache string) (*langIndex, error) {
 	im, aname, err := langMapping(lang)
 	if err != nil {
 		return nil, err
@@ -254,10 +257,10 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 	// A cached index of the same knowledge is opened instead of built
 	// (indexcache.go); a new one is written to the cache once built.
 	ikey, rejected := "", false
-	if cache && CacheDir != "" && !noIndexCache {
+	if cache != "" && !noIndexCache {
 		ikey = indexKey(lang, arts, syn, domain, unrelated, cfg)
 		var li *langIndex
-		if li, rejected = loadCachedLang(ikey, lang, arts, im, aname, cfg); li != nil {
+		if li, rejected = loadCachedLang(cache, ikey, lang, arts, im, aname, cfg); li != nil {
 			li.ensureModel(arts, syn, domain, unrelated, cfg, cache)
 			return li, nil
 		}
@@ -268,7 +271,7 @@ func buildLang(lang string, arts []*knowledge.Article, syn [][]string, domain, u
 	}
 	li.ensureModel(arts, syn, domain, unrelated, cfg, cache)
 	if ikey != "" {
-		saveCachedLang(ikey, li, rejected)
+		saveCachedLang(cache, ikey, li, rejected)
 	}
 	return li, nil
 }
@@ -408,18 +411,18 @@ func buildLangFresh(lang string, arts []*knowledge.Article, syn [][]string, doma
 	return li, nil
 }
 
-// ensureModel gives the index its ranker: from the model cache when cache
-// allows and it has one, else trained (and cached). A language larger than
+// ensureModel gives the index its ranker: from the model cache in the
+// folder cache ("": none) when it has one, else trained (and cached). A language larger than
 // the ranker's limit is ranked by Bleve alone (RankConfig.MaxRankerArticles).
-func (li *langIndex) ensureModel(arts []*knowledge.Article, syn [][]string, domain, unrelated []string, cfg RankConfig, cache bool) {
+func (li *langIndex) ensureModel(arts []*knowledge.Article, syn [][]string, domain, unrelated []string, cfg RankConfig, cache string) {
 	if !cfg.usesRanker(len(arts)) {
 		return // Bleve ranking only
 	}
 	lang, vocab := li.lang, li.vocab
 	key := ""
-	if cache {
+	if cache != "" {
 		key = modelKey(lang, arts, syn, domain, unrelated, cfg)
-		if m := loadModel(key); m != nil && m.nc == len(arts)+1 {
+		if m := loadModel(cache, key); m != nil && m.nc == len(arts)+1 {
 			li.model = m
 		}
 	}
@@ -431,8 +434,8 @@ func (li *langIndex) ensureModel(arts []*knowledge.Article, syn [][]string, doma
 		}
 		classes, exs := li.trainingExamples(arts, unrelated, &cfg)
 		li.model = train(classes, exs, &cfg)
-		if cache {
-			saveModel(key, li.model)
+		if cache != "" {
+			saveModel(cache, key, li.model)
 		}
 	}
 }

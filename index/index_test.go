@@ -101,6 +101,7 @@ func TestUnknownLanguageFallsBackToEnglish(t *testing.T) {
 }
 
 func TestConcurrentSearch(t *testing.T) {
+	t.Parallel() // reads the shared index or builds its own; leaves CacheDir alone
 	ix := shipped(t)
 	var wg sync.WaitGroup
 	for i := 0; i < 8; i++ {

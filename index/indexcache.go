@@ -173,10 +173,6 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 func crc32Of(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
 
-// cacheHits and cacheWrites count the indexes opened from and written to
-// the cache (for tests and the start-up log).
-var cacheHits, cacheWrites atomic.Int64
-
 // noIndexCache turns the index cache off, the ranker cache on (for
 // benchmarks).
 var noIndexCache bool
@@ -184,9 +180,9 @@ var noIndexCache bool
 // cacheWarn logs once per process that the cache folder cannot be used.
 var cacheWarn sync.Once
 
-func cacheUnavailable(op string, err error) {
+func cacheUnavailable(dir, op string, err error) {
 	cacheWarn.Do(func() {
-		slog.Warn("index cache unavailable: building in memory", "dir", CacheDir, "op", op, "err", err)
+		slog.Warn("index cache unavailable: building in memory", "dir", dir, "op", op, "err", err)
 	})
 }
 
@@ -249,22 +245,22 @@ func stateOf(key string, li *langIndex) *cacheState {
 // cost the next start a build: the first is logged, none is returned.
 // rejected says the entry in place (if any) was found broken: it is then
 // replaced even when its manifest is whole.
-func saveCachedLang(key string, li *langIndex, rejected bool) {
-	if err := os.MkdirAll(CacheDir, 0o755); err != nil {
-		cacheUnavailable("create", err)
+func saveCachedLang(cache, key string, li *langIndex, rejected bool) {
+	if err := os.MkdirAll(cache, 0o755); err != nil {
+		cacheUnavailable(cache, "create", err)
 		return
 	}
-	tmp, err := os.MkdirTemp(CacheDir, "tmp-index-")
+	tmp, err := os.MkdirTemp(cache, "tmp-index-")
 	if err != nil {
-		cacheUnavailable("write", err)
+		cacheUnavailable(cache, "write", err)
 		return
 	}
 	if err := writeEntry(tmp, key, li); err != nil {
 		os.RemoveAll(tmp)
-		cacheUnavailable("write", err)
+		cacheUnavailable(cache, "write", err)
 		return
 	}
-	final := filepath.Join(CacheDir, indexEntryName(li.lang, key))
+	final := filepath.Join(cache, indexEntryName(li.lang, key))
 	if err := os.Rename(tmp, final); err != nil {
 		// Another process wrote the entry first, or a broken entry is in
 		// the way: a valid entry is kept, a broken one replaced.
@@ -281,8 +277,8 @@ func saveCachedLang(key string, li *langIndex, rejected bool) {
 			return
 		}
 	}
-	cacheWrites.Add(1)
-	pruneIndexes(CacheDir, keepIndexes)
+	li.toCache = true
+	pruneIndexes(cache, keepIndexes)
 }
 
 // writeEntry writes an entry's files into dir, the manifest last.
@@ -427,8 +423,8 @@ func readEntry(dir, key string) (*cacheState, error) {
 
 // loadCachedLang opens the cached index of key; nil when there is none or
 // it is not whole and right (rejected: it is then rebuilt and rewritten).
-func loadCachedLang(key, lang string, arts []*knowledge.Article, im *mapping.IndexMappingImpl, aname string, cfg RankConfig) (li *langIndex, rejected bool) {
-	dir := filepath.Join(CacheDir, indexEntryName(lang, key))
+func loadCachedLang(cache, key, lang string, arts []*knowledge.Article, im *mapping.IndexMappingImpl, aname string, cfg RankConfig) (li *langIndex, rejected bool) {
+	dir := filepath.Join(cache, indexEntryName(lang, key))
 	st, err := readEntry(dir, key)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -445,7 +441,6 @@ func loadCachedLang(key, lang string, arts []*knowledge.Article, im *mapping.Ind
 	// An entry in use stays among the newest, so pruning keeps it.
 	now := time.Now()
 	_ = os.Chtimes(dir, now, now)
-	cacheHits.Add(1)
 	li.fromCache = true
 	return li, false
 }

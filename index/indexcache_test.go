@@ -44,17 +44,24 @@ func answers(t testing.TB, ix *Index, lang string, qs []string) []Result {
 	return out
 }
 
-// buildCounted builds b and reports how many languages came from the
-// cache and how many were written to it.
-func buildCounted(t testing.TB, b *knowledge.Base) (ix *Index, hits, writes int64) {
+// buildCounted builds b with the cache folder cache and reports how many
+// languages came from the cache and how many were written to it.
+func buildCounted(t testing.TB, b *knowledge.Base, cache string) (ix *Index, hits, writes int64) {
 	t.Helper()
-	h, w := cacheHits.Load(), cacheWrites.Load()
-	ix, err := Build(b)
+	ix, err := build(b, DefaultRank, cache)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ix.Close() })
-	return ix, cacheHits.Load() - h, cacheWrites.Load() - w
+	for _, li := range ix.langs {
+		if li.fromCache {
+			hits++
+		}
+		if li.toCache {
+			writes++
+		}
+	}
+	return ix, hits, writes
 }
 
 // seedShippedModels writes the shipped index's rankers (shipped()) into
@@ -87,11 +94,11 @@ func seedShippedModels(t testing.TB, dir string, b *knowledge.Base) {
 // fresh one builds its Bleve index and term tables, the cached one opens
 // them from the cache folder.
 func TestCachedIndexAnswersLikeAFreshBuild(t *testing.T) {
+	t.Parallel() // its own cache folder
 	b := shippedBase(t)
 	dir := t.TempDir()
 	seedShippedModels(t, dir, b)
-	withCacheDir(t, dir)
-	fresh, hits, writes := buildCounted(t, b)
+	fresh, hits, writes := buildCounted(t, b, dir)
 	if hits != 0 || writes != 2 {
 		t.Fatalf("first build: %d languages from the cache, %d written; want 0, 2", hits, writes)
 	}
@@ -100,7 +107,7 @@ func TestCachedIndexAnswersLikeAFreshBuild(t *testing.T) {
 			t.Fatalf("%s: the first build trained its ranker: the seeded model was not used", lang)
 		}
 	}
-	cached, hits, writes := buildCounted(t, b)
+	cached, hits, writes := buildCounted(t, b, dir)
 	if hits != 2 || writes != 0 {
 		t.Fatalf("second build: %d languages from the cache, %d written; want 2, 0", hits, writes)
 	}
@@ -132,12 +139,6 @@ func TestCachedIndexAnswersLikeAFreshBuild(t *testing.T) {
 			t.Errorf("%s: only %d of %d questions found an article", set.lang, found, len(qs))
 		}
 	}
-}
-
-// entryDir is the cache entry of lang's index of b.
-func entryDir(t testing.TB, b *knowledge.Base, lang string) string {
-	t.Helper()
-	return entryDirIn(CacheDir, b, lang)
 }
 
 // entryDirIn is the entry of lang's index of b in the cache folder cache.
@@ -203,6 +204,7 @@ func rewriteManifest(t testing.TB, dir, key string) {
 // A damaged or foreign entry is never used: the index is rebuilt, answers
 // as a fresh one, and the entry is rewritten so the next start uses it.
 func TestDamagedCacheEntryIsRebuilt(t *testing.T) {
+	t.Parallel() // its own cache folders
 	b := smallBase(t, 8)
 	other := smallBase(t, 7) // another knowledge: another key
 	qs := []string{"how much is the employer compliance fee", "can my spouse work in canada", "what is an lmia",
@@ -253,27 +255,34 @@ func TestDamagedCacheEntryIsRebuilt(t *testing.T) {
 			rewriteManifest(t, dir, strings.TrimPrefix(filepath.Base(dir), "index-en-"))
 		}},
 	}
+	// Under -race (raceBuild) four of the cases, one of each kind of check
+	// that must catch the damage (manifest, state, Bleve's segment, the
+	// knowledge's key): each case runs the same load, reject, rebuild and
+	// rewrite code, which is what the detector watches. All twelve run
+	// without -race (`go test ./index`, its own CI step).
+	underRace := map[string]bool{"half-written: no manifest": true, "state garbage, manifest matching": true,
+		"segment byte flipped, manifest matching": true, "foreign entry, manifest forged to match": true}
 	cache := t.TempDir()
-	withCacheDir(t, cache)
-	ref, _, _ := buildCounted(t, b)
+	ref, _, _ := buildCounted(t, b, cache)
 	want := answers(t, ref, "en", qs)
 	for _, c := range cases {
+		if raceBuild && !underRace[c.name] {
+			continue
+		}
 		t.Run(c.name, func(t *testing.T) {
-			CacheDir = cache
-			dir := entryDir(t, b, "en")
+			dir := entryDirIn(cache, b, "en")
 			if _, err := readEntry(dir, strings.TrimPrefix(filepath.Base(dir), "index-en-")); err != nil {
 				t.Fatalf("entry not valid before the damage: %v", err)
 			}
 			c.damage(t, dir)
-			CacheDir = cache
-			ix, hits, writes := buildCounted(t, b)
+			ix, hits, writes := buildCounted(t, b, cache)
 			if hits != 1 || writes != 1 { // French from the cache, English rebuilt
 				t.Fatalf("after the damage: %d languages from the cache, %d written; want 1, 1", hits, writes)
 			}
 			if got := answers(t, ix, "en", qs); !reflect.DeepEqual(got, want) {
 				t.Fatalf("rebuilt index answers differently:\n%+v\n%+v", got, want)
 			}
-			ix, hits, _ = buildCounted(t, b)
+			ix, hits, _ = buildCounted(t, b, cache)
 			if hits != 2 {
 				t.Fatalf("the rewritten entry is not used: %d languages from the cache", hits)
 			}
@@ -288,7 +297,10 @@ func TestDamagedCacheEntryIsRebuilt(t *testing.T) {
 // memory, and that is logged once. (The tests run as root, which ignores
 // permission bits, so the folder is made impossible by a file in its way.)
 func TestUnusableCacheDirBuildsInMemoryAndLogsOnce(t *testing.T) {
-	b := smallBase(t, 5)
+	// Two articles a language: each of the four builds trains its rankers
+	// (no cache to read them from), and this test runs alone (it sets the
+	// default logger).
+	b := smallBase(t, 2)
 	file := filepath.Join(t.TempDir(), "file")
 	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
@@ -299,9 +311,8 @@ func TestUnusableCacheDirBuildsInMemoryAndLogsOnce(t *testing.T) {
 	t.Cleanup(func() { slog.SetDefault(old) })
 	cacheWarn = sync.Once{}
 	for _, dir := range []string{file, filepath.Join(file, "cache")} { // a file; under a file
-		withCacheDir(t, dir)
 		for range 2 {
-			ix, hits, writes := buildCounted(t, b)
+			ix, hits, writes := buildCounted(t, b, dir)
 			if hits != 0 || writes != 0 {
 				t.Fatalf("%s: %d from the cache, %d written", dir, hits, writes)
 			}
@@ -319,9 +330,10 @@ func TestUnusableCacheDirBuildsInMemoryAndLogsOnce(t *testing.T) {
 // cache, and answers with the edit; the previous knowledge's entry still
 // serves it (a reload back).
 func TestKnowledgeEditIsANewEntry(t *testing.T) {
-	withCacheDir(t, t.TempDir())
+	t.Parallel() // its own cache folder
+	cache := t.TempDir()
 	b := smallBase(t, 6)
-	ix, _, _ := buildCounted(t, b)
+	ix, _, _ := buildCounted(t, b, cache)
 	edited := smallBase(t, 6)
 	arts := append([]*knowledge.Article(nil), edited.Articles["en"]...)
 	a := *arts[2]
@@ -342,14 +354,14 @@ func TestKnowledgeEditIsANewEntry(t *testing.T) {
 	if top(ix) == a.ID {
 		t.Fatalf("the unedited knowledge already answers %q with %s", q, a.ID)
 	}
-	ix2, hits, writes := buildCounted(t, edited)
+	ix2, hits, writes := buildCounted(t, edited, cache)
 	if hits != 1 || writes != 1 { // French unchanged
 		t.Fatalf("edited knowledge: %d from the cache, %d written; want 1, 1", hits, writes)
 	}
 	if got := top(ix2); got != a.ID {
 		t.Fatalf("edited knowledge answers %q with %q, want %s", q, got, a.ID)
 	}
-	ix3, hits, _ := buildCounted(t, b)
+	ix3, hits, _ := buildCounted(t, b, cache)
 	if hits != 2 || top(ix3) == a.ID {
 		t.Fatalf("back to the first knowledge: %d from the cache, answer %s", hits, top(ix3))
 	}
@@ -380,7 +392,7 @@ func TestReplicasShareACacheFolder(t *testing.T) {
 	t.Parallel()
 	cache := t.TempDir()
 	b := smallBase(t, 8)
-	ref, err := build(b, DefaultRank, false)
+	ref, err := build(b, DefaultRank, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -461,8 +473,7 @@ func TestReplicaHelper(t *testing.T) {
 	if cache == "" {
 		t.Skip("run by TestReplicasShareACacheFolder")
 	}
-	withCacheDir(t, cache)
-	ix, hits, _ := buildCounted(t, smallBase(t, 8))
+	ix, hits, _ := buildCounted(t, smallBase(t, 8), cache)
 	out := fmt.Sprintf("hits=%d ", hits)
 	for _, lang := range []string{"en", "fr"} {
 		r, err := ix.Search(context.Background(), lang, replicaQuestion[lang], 3)
@@ -478,13 +489,13 @@ func TestReplicaHelper(t *testing.T) {
 // another knowledge, built in a cache folder of its own.
 func plantForeignEntry(t *testing.T, other *knowledge.Base, dir string) {
 	t.Helper()
-	withCacheDir(t, t.TempDir())
-	ix, err := Build(other)
+	cache := t.TempDir()
+	ix, err := build(other, DefaultRank, cache)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ix.Close()
-	src := entryDir(t, other, "en")
+	src := entryDirIn(cache, other, "en")
 	os.RemoveAll(dir)
 	if err := os.Rename(src, dir); err != nil {
 		t.Fatal(err)

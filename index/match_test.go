@@ -50,6 +50,7 @@ func (li *langIndex) matchByQuestion(cs []concept, id string) (coverage, qmatch 
 // minute under the race detector) against every article, in both
 // languages.
 func TestMatchAgreesWithQuestionByQuestion(t *testing.T) {
+	t.Parallel() // reads the shared index or builds its own; leaves CacheDir alone
 	ix := shipped(t)
 	for _, lang := range []string{"en", "fr"} {
 		li := ix.langs[lang]

@@ -71,14 +71,15 @@ func modelKey(lang string, arts []*knowledge.Article, syn [][]string, domain, un
 	return hex.EncodeToString(h.Sum(nil)[:12])
 }
 
-func modelPath(key string) string { return filepath.Join(CacheDir, "ranker-"+key+".bin") }
+func modelPath(dir, key string) string { return filepath.Join(dir, "ranker-"+key+".bin") }
 
-// loadModel reads a cached model; nil when there is none (or it is broken).
-func loadModel(key string) *model {
-	if CacheDir == "" {
+// loadModel reads a model cached in dir; nil when there is none (or it is
+// broken).
+func loadModel(dir, key string) *model {
+	if dir == "" {
 		return nil
 	}
-	f, err := os.Open(modelPath(key))
+	f, err := os.Open(modelPath(dir, key))
 	if err != nil {
 		return nil
 	}
@@ -89,7 +90,7 @@ func loadModel(key string) *model {
 	}
 	// A model in use stays among the newest, so pruning keeps it.
 	now := time.Now()
-	_ = os.Chtimes(modelPath(key), now, now)
+	_ = os.Chtimes(modelPath(dir, key), now, now)
 	return m
 }
 
@@ -121,16 +122,16 @@ func pruneModels(dir string, keep int) {
 	}
 }
 
-// saveModel writes a model to the cache (atomically; errors are ignored:
-// the cache only saves time).
-func saveModel(key string, m *model) {
-	if CacheDir == "" {
+// saveModel writes a model to the cache folder dir (atomically; errors are
+// ignored: the cache only saves time).
+func saveModel(dir, key string, m *model) {
+	if dir == "" {
 		return
 	}
-	if err := os.MkdirAll(CacheDir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return
 	}
-	tmp, err := os.CreateTemp(CacheDir, "ranker-*.tmp")
+	tmp, err := os.CreateTemp(dir, "ranker-*.tmp")
 	if err != nil {
 		return
 	}
@@ -146,11 +147,11 @@ func saveModel(key string, m *model) {
 		os.Remove(tmp.Name())
 		return
 	}
-	if err := os.Rename(tmp.Name(), modelPath(key)); err != nil {
+	if err := os.Rename(tmp.Name(), modelPath(dir, key)); err != nil {
 		os.Remove(tmp.Name())
 		return
 	}
-	pruneModels(CacheDir, keepModels)
+	pruneModels(dir, keepModels)
 }
 
 func writeModel(w io.Writer, m *model) error {

@@ -35,6 +35,7 @@ func (li *langIndex) keptPostings() map[*postings]bool {
 // the same; and every question searched with nothing kept (everything read
 // from Bleve's reader for that one search) answers the same too.
 func TestPostingsAreReadOnceAndAnswerAlike(t *testing.T) {
+	t.Parallel() // reads the shared index or builds its own; leaves CacheDir alone
 	// Not in parallel: beside TestTermAtATimeScoresLikeBleveDisjunction
 	// (parallel, searching the shared index), that test failed in 3 of 6
 	// runs on branch tests7 with scores differing past the top hit; the

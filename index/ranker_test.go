@@ -17,10 +17,7 @@ import (
 // knowledge it is built with, so a knowledge change (a reload) changes what
 // it knows: without its phrasings an article is not found by them.
 func TestRankerLearnsFromTheKnowledge(t *testing.T) {
-	// In parallel with the other long tests (after the sequential ones, so
-	// never beside TestTwoBuildsAnswerIdentically, which changes CacheDir):
-	// it reads no cache.
-	t.Parallel()
+	t.Parallel() // it reads no cache
 	b := shippedBase(t)
 	const target = "spousal-owp-workers"
 	q := b.Article("en", target).Questions[0]
@@ -46,7 +43,7 @@ func TestRankerLearnsFromTheKnowledge(t *testing.T) {
 	var wg sync.WaitGroup
 	for i, base := range []*knowledge.Base{with, without} {
 		wg.Go(func() {
-			ix, err := build(base, DefaultRank, false)
+			ix, err := build(base, DefaultRank, "")
 			if err != nil {
 				errs[i] = err
 				return
@@ -74,6 +71,7 @@ func TestRankerLearnsFromTheKnowledge(t *testing.T) {
 }
 
 func TestModelCacheRoundTrip(t *testing.T) {
+	t.Parallel() // reads the shared index or builds its own; leaves CacheDir alone
 	b := shippedBase(t)
 	ix := shipped(t)
 	m := ix.langs["fr"].model

@@ -160,7 +160,7 @@ func benchSynthBuild(b *testing.B, n int) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		ix, err := build(kb, DefaultRank, false)
+		ix, err := build(kb, DefaultRank, "")
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -172,7 +172,7 @@ func benchSynthBuild(b *testing.B, n int) {
 
 func benchSynthSearch(b *testing.B, n int) {
 	kb := synthBase(b, n, 1)
-	ix, err := build(kb, DefaultRank, false)
+	ix, err := build(kb, DefaultRank, "")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -234,7 +234,7 @@ func TestSynthRSSHelper(t *testing.T) {
 	if err != nil {
 		t.Skip("helper process for BenchmarkSynthRSS")
 	}
-	ix, err := build(synthBase(t, n, 1), DefaultRank, false)
+	ix, err := build(synthBase(t, n, 1), DefaultRank, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,6 +273,7 @@ func TestSynthRSSHelper(t *testing.T) {
 // flipped from 19 to 14 of 20 when story phrasings were added to the
 // shipped knowledge (the generator draws from it).
 func TestLargeLanguageIsRankedByBleveAlone(t *testing.T) {
+	t.Parallel() // reads the shared index or builds its own; leaves CacheDir alone
 	n := DefaultRank.MaxRankerArticles + 100
 	kb := synthBase(t, n, 3)
 	ix, err := Build(kb)

@@ -216,6 +216,7 @@ func TestHasWordsOnlyIn(t *testing.T) {
 // from its keywords, summary, sections, title and questions analyzed
 // separately, are the terms of all its text analyzed at once.
 func TestArticleTermsAreTheWholeText(t *testing.T) {
+	t.Parallel() // reads the shared index or builds its own; leaves CacheDir alone
 	ix := shipped(t)
 	for lang, li := range ix.langs {
 		for _, a := range ix.Base().Articles[lang] {

@@ -58,6 +58,7 @@ func TestEmojiKey(t *testing.T) {
 }
 
 func TestShippedEmojiLoads(t *testing.T) {
+	t.Parallel() // loads or scans on its own
 	b, err := LoadShipped()
 	if err != nil {
 		t.Fatal(err)

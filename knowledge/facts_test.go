@@ -191,6 +191,7 @@ func TestStaleOldestFirstAndEndedRules(t *testing.T) {
 }
 
 func TestShippedFactsDriveArticlesAndRules(t *testing.T) {
+	t.Parallel() // loads or scans on its own
 	b, probs := Load(Shipped, "knowledge")
 	if len(probs) > 0 {
 		t.Fatal(probs)

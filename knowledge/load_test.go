@@ -7,6 +7,7 @@ import (
 )
 
 func TestShippedKnowledgeIsValid(t *testing.T) {
+	t.Parallel() // loads or scans on its own
 	b, probs := Load(Shipped, "knowledge")
 	if len(probs) > 0 {
 		t.Fatalf("shipped knowledge has problems:\n%v", probs)

@@ -11,6 +11,7 @@ import (
 // found, on the shipped bodies and on random strings of the characters
 // that matter.
 func TestBareIDsLikeTheExpression(t *testing.T) {
+	t.Parallel() // loads or scans on its own
 	re := regexp.MustCompile(`[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9]`)
 	check := func(s string) {
 		t.Helper()

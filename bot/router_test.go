@@ -13,9 +13,13 @@ import (
 	"github.com/impbot/impbot/knowledge"
 )
 
+// The shipped index, built once for the test binary. The function given to
+// the sync.Once only records the error: a t.Fatal inside once.Do would end
+// the first caller alone and leave every later test a nil index.
 var (
-	ixOnce sync.Once
-	testIx *index.Index
+	ixOnce  sync.Once
+	testIx  *index.Index
+	testErr error
 )
 
 func newTestRouter(t *testing.T, opt Options) *Router {
@@ -23,13 +27,16 @@ func newTestRouter(t *testing.T, opt Options) *Router {
 	ixOnce.Do(func() {
 		b, err := knowledge.LoadShipped()
 		if err != nil {
-			t.Fatal(err)
+			testErr = fmt.Errorf("load the shipped knowledge: %w", err)
+			return
 		}
-		testIx, err = index.Build(b)
-		if err != nil {
-			t.Fatal(err)
+		if testIx, err = index.Build(b); err != nil {
+			testErr = fmt.Errorf("build the shipped index: %w", err)
 		}
 	})
+	if testErr != nil {
+		t.Fatal(testErr)
+	}
 	return NewRouter(testIx, opt)
 }
 

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/impbot/impbot/bot/testmain"
 	"github.com/impbot/impbot/knowledge"
 )
 
@@ -67,5 +68,5 @@ func TestMain(m *testing.M) {
 			code = 1
 		}
 	}
-	os.Exit(code)
+	testmain.Exit(code) // without ThreadSanitizer's exit sleep (package testmain)
 }

@@ -107,15 +107,23 @@ type refDoc struct {
 // articles mapped and analysed by itself in one batch: the same documents,
 // and for each field the same terms with the same document counts and the
 // same total length (so the same BM25 scores).
+//
+// Not in parallel: it sets maxBatchDocs, which every build reads. It
+// builds the Bleve index itself (buildLangFresh), never opening one from
+// the cache, which would not test the batches.
 func TestBuiltIndexIsBleves(t *testing.T) {
-	t.Parallel() // reads the shared index or builds its own; leaves CacheDir alone
 	kb := shippedBase(t)
 	saved := maxBatchDocs
 	t.Cleanup(func() { maxBatchDocs = saved })
 	maxBatchDocs = 500 // several batches, hence several segments
 	for _, lang := range []string{"en", "fr"} {
 		arts := kb.Articles[lang]
-		li, err := buildLang(lang, arts, kb.Synonyms[lang], kb.Domain[lang], kb.Unrelated[lang], DefaultRank, CacheDir)
+		im, aname, err := langMapping(lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The build's own indexing (no ranker: it does not touch Bleve).
+		li, err := buildLangFresh(lang, arts, kb.Synonyms[lang], kb.Domain[lang], kb.Unrelated[lang], DefaultRank, im, aname)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -52,7 +52,7 @@ type chatLine struct {
 func startChat(t *testing.T, cfg string) *chatProc {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestChatHelperProcess$")
-	cmd.Env = append(os.Environ(), "IMPBOT_CHAT_HELPER=1", "IMPBOT_CHAT_CONFIG="+cfg)
+	cmd.Env = childEnv("IMPBOT_CHAT_HELPER=1", "IMPBOT_CHAT_CONFIG="+cfg)
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)

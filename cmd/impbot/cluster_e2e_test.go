@@ -325,6 +325,7 @@ func checkWindows(t *testing.T, what string, times []time.Time, rate float64, bu
 // Replica 0 runs in the test process, 1 (the one killed) and 2 are
 // processes.
 func TestClusterWebhookE2E(t *testing.T) {
+	defer e2eStartedNow()
 	if testing.Short() {
 		t.Skip("runs three replicas")
 	}
@@ -346,6 +347,7 @@ func TestClusterWebhookE2E(t *testing.T) {
 	for _, r := range rs {
 		r.waitReady(t)
 	}
+	e2eStartedNow() // the other child-process tests start theirs
 	sender := newSender(roundRobin(t, rs))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -551,6 +553,7 @@ func TestClusterRedisRestart(t *testing.T) {
 	// Child processes, mostly waiting on leases, limits and
 	// each other: they overlap with the other child-process tests.
 	t.Parallel()
+	afterE2EStart(t)
 	rds := redistest.Start(t)
 	srv := telegramtest.New(t)
 	var rs []*replica
@@ -641,6 +644,7 @@ func TestClusterPollingLeader(t *testing.T) {
 	// Child processes, mostly waiting on leases, limits and
 	// each other: they overlap with the other child-process tests.
 	t.Parallel()
+	afterE2EStart(t)
 	rds := redistest.Start(t)
 	srv := telegramtest.New(t)
 	start := func(i int, start func(testing.TB, int, string, string, string) *replica) *replica {

@@ -143,6 +143,7 @@ func TestTwoChatProcessesShareRedis(t *testing.T) {
 	// Child processes, mostly waiting on leases, limits and
 	// each other: they overlap with the other child-process tests.
 	t.Parallel()
+	afterE2EStart(t)
 	srv := redistest.Start(t)
 	cfg := filepath.Join(t.TempDir(), "config.yaml")
 	if err := os.WriteFile(cfg, []byte("sessions:\n  backend: redis\n  redis:\n    url: "+srv.URL()+"\n"), 0o600); err != nil {

@@ -139,6 +139,7 @@ func TestServeTelegramSIGTERM(t *testing.T) {
 	// Child processes, mostly waiting on leases, limits and
 	// each other: they overlap with the other child-process tests.
 	t.Parallel()
+	afterE2EStart(t)
 	srv := telegramtest.New(t)
 	path := tgExampleConfig(t, srv.URL, nil)
 	// Eight questions wait at Telegram: the bot takes them in one batch and

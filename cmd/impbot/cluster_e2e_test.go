@@ -77,7 +77,7 @@ func startReplica(t testing.TB, n int, cfg, addr, token string) *replica {
 	t.Helper()
 	r := &replica{t: t, n: n, addr: addr, logs: &tgBuffer{}}
 	r.cmd = exec.Command(os.Args[0], "-test.run=^TestTelegramServeHelperProcess$")
-	r.cmd.Env = append(os.Environ(), "IMPBOT_TG_HELPER=1", "IMPBOT_TG_CONFIG="+cfg, "TELEGRAM_BOT_TOKEN="+token, "TELEGRAM_WEBHOOK_SECRET="+e2eSecret)
+	r.cmd.Env = childEnv("IMPBOT_TG_HELPER=1", "IMPBOT_TG_CONFIG="+cfg, "TELEGRAM_BOT_TOKEN="+token, "TELEGRAM_WEBHOOK_SECRET="+e2eSecret)
 	r.cmd.Stderr = r.logs
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -274,8 +274,10 @@ var e2eScript = []string{"/eligibility", "1", "1", "how much is the employer com
 // else 100, or 30 under -race. Under -race the users cost CPU, not wall
 // time (2026-12-06, load 2-3, test alone: 10 users 12.2 and 17.3 CPU-s,
 // 100 users 28.8 and 25.6 CPU-s, all about 30 s wall): the wall time is the
-// per-chat send limit's (1 message a second after a burst of 3). 30 users still keep 15
-// conversations going at once in each phase, on every replica, with
+// per-chat send limit's (1 message a second after a burst of 3), and the
+// chat and update leases of the killed replica (5-6 s) that its users wait
+// for. 30 users still keep 15 conversations going at once in each phase
+// (up to 30 while phase 2 overlaps phase 1), on every replica, with
 // duplicate deliveries in both phases and the kill in the middle of the
 // second; the whole 100 run without -race in CI (.ci/run).
 func e2eUsers() int {
@@ -323,6 +325,7 @@ func checkWindows(t *testing.T, what string, times []time.Time, rate float64, bu
 // Replica 0 runs in the test process, 1 (the one killed) and 2 are
 // processes.
 func TestClusterWebhookE2E(t *testing.T) {
+	defer e2eStartedNow()
 	if testing.Short() {
 		t.Skip("runs three replicas")
 	}
@@ -344,34 +347,40 @@ func TestClusterWebhookE2E(t *testing.T) {
 	for _, r := range rs {
 		r.waitReady(t)
 	}
+	e2eStartedNow() // the other child-process tests start theirs
 	sender := newSender(roundRobin(t, rs))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
-	// A probe user's conversation is the expected one for every user.
+	// A probe user's conversation is the expected one for every user: it
+	// runs beside phase 1 (all replicas alive) and is compared at the end.
 	const probe = 1
-	for _, text := range e2eScript {
-		_, body := sender.update(probe, text)
-		if err := sender.deliver(ctx, body); err != nil {
-			t.Fatal(err)
+	probeErr := make(chan error, 1)
+	go func() {
+		for _, text := range e2eScript {
+			_, body := sender.update(probe, text)
+			if err := sender.deliver(ctx, body); err != nil {
+				probeErr <- err
+				return
+			}
 		}
-	}
-	want := texts(srv.SentTo(probe))
-	if len(want) < len(e2eScript) {
-		t.Fatalf("probe got %d messages for %d updates", len(want), len(e2eScript))
-	}
-	if !strings.Contains(strings.Join(want, "\n"), "compliance fee") {
-		t.Fatalf("probe conversation looks wrong: %q", want)
-	}
+		probeErr <- nil
+	}()
 
 	users := e2eUsers()
+	half := users / 2
 	sem := make(chan struct{}, 200)
 	var dups atomic.Int64
-	var done atomic.Int64
 	errs := make(chan error, 2*users)
+	// Phase 2 starts once phase 1 is well under way (its users have had
+	// two updates each accepted, on average), or when phase 1 ends.
+	var phase1Updates atomic.Int64
+	phase2Go := make(chan struct{})
+	startPhase2 := sync.OnceFunc(func() { close(phase2Go) })
 	// converse runs users [from, to) at once, each sending the script in
 	// order; every 7th update is delivered twice at once (to two replicas).
-	converse := func(from, to int) {
+	// done counts the users who finished the script.
+	converse := func(from, to int, done *atomic.Int64) {
 		var wg sync.WaitGroup
 		for u := from; u < to; u++ {
 			chat := int64(10_000 + u)
@@ -392,11 +401,12 @@ func TestClusterWebhookE2E(t *testing.T) {
 							errs <- err
 						}
 						dwg.Wait()
-						continue
-					}
-					if err := sender.deliver(ctx, body); err != nil {
+					} else if err := sender.deliver(ctx, body); err != nil {
 						errs <- err
 						return
+					}
+					if u < half && phase1Updates.Add(1) >= int64(2*half) {
+						startPhase2()
 					}
 				}
 				done.Add(1)
@@ -404,23 +414,39 @@ func TestClusterWebhookE2E(t *testing.T) {
 		}
 		wg.Wait()
 	}
-	// Phase 1: half the users, duplicates, all replicas alive.
-	half := users / 2
-	converse(0, half)
-	// Phase 2: the other half; replica 1 is SIGKILLed mid-burst.
-	killed := make(chan struct{})
+	// Phase 2: the other half, on all replicas; replica 1 is SIGKILLed in
+	// the middle of it, as soon as phase 1 and the probe are over (their
+	// replies all sent: a webhook update is confirmed once its replies
+	// are), so that no message of theirs can be in flight at the kill.
+	var done1, done2 atomic.Int64
+	phase2Done := make(chan struct{})
 	go func() {
-		for done.Load() < int64(half+half/3) && ctx.Err() == nil {
-			time.Sleep(5 * time.Millisecond)
-		}
-		rs[1].kill()
-		close(killed)
+		defer close(phase2Done)
+		<-phase2Go
+		converse(half, users, &done2)
 	}()
-	converse(half, users)
-	<-killed
+	// Phase 1: half the users, duplicates, all replicas alive.
+	converse(0, half, &done1)
+	startPhase2()
+	if err := <-probeErr; err != nil {
+		t.Error(err)
+	}
+	rs[1].kill()
+	finishedAtKill := done2.Load()
+	<-phase2Done
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+	want := texts(srv.SentTo(probe))
+	if len(want) < len(e2eScript) {
+		t.Fatalf("probe got %d messages for %d updates", len(want), len(e2eScript))
+	}
+	if !strings.Contains(strings.Join(want, "\n"), "compliance fee") {
+		t.Fatalf("probe conversation looks wrong: %q", want)
 	}
 	byChat := map[int64][]telegramtest.Sent{}
 	var times []time.Time
@@ -463,15 +489,15 @@ func TestClusterWebhookE2E(t *testing.T) {
 	// Slack: the fake notes arrival times, which jitter (as Telegram's would)
 	// against the bucket's grant times under load: 0.1 s worth.
 	checkWindows(t, "all replicas together", times, sendRate, sendRate, 0.1*sendRate)
-	for _, chat := range []int64{10_000, 10_001, int64(10_000 + users/2)} {
+	for _, chat := range []int64{probe, 10_000, 10_001, int64(10_000 + users/2)} {
 		var ct []time.Time
 		for _, m := range byChat[chat] {
 			ct = append(ct, m.Time)
 		}
 		checkWindows(t, fmt.Sprintf("chat %d", chat), ct, 1, 3, 1)
 	}
-	t.Logf("%d users × %d messages, %d duplicate deliveries, %d retried deliveries (replica 1 killed), %d messages sent; "+
-		"%d users got one message again (in flight at the kill)", users, len(e2eScript), dups.Load(), sender.retries.Load(), len(times), len(repeated))
+	t.Logf("%d users × %d messages, %d duplicate deliveries, %d retried deliveries (replica 1 killed when %d of the %d users of phase 2 had finished), %d messages sent; "+
+		"%d users got one message again (in flight at the kill)", users, len(e2eScript), dups.Load(), sender.retries.Load(), finishedAtKill, users-half, len(times), len(repeated))
 }
 
 // isSubsequence reports whether want appears in got in order.
@@ -527,6 +553,7 @@ func TestClusterRedisRestart(t *testing.T) {
 	// Child processes, mostly waiting on leases, limits and
 	// each other: they overlap with the other child-process tests.
 	t.Parallel()
+	afterE2EStart(t)
 	rds := redistest.Start(t)
 	srv := telegramtest.New(t)
 	var rs []*replica
@@ -617,6 +644,7 @@ func TestClusterPollingLeader(t *testing.T) {
 	// Child processes, mostly waiting on leases, limits and
 	// each other: they overlap with the other child-process tests.
 	t.Parallel()
+	afterE2EStart(t)
 	rds := redistest.Start(t)
 	srv := telegramtest.New(t)
 	start := func(i int, start func(testing.TB, int, string, string, string) *replica) *replica {

@@ -52,7 +52,7 @@ type chatLine struct {
 func startChat(t *testing.T, cfg string) *chatProc {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestChatHelperProcess$")
-	cmd.Env = append(os.Environ(), "IMPBOT_CHAT_HELPER=1", "IMPBOT_CHAT_CONFIG="+cfg)
+	cmd.Env = childEnv("IMPBOT_CHAT_HELPER=1", "IMPBOT_CHAT_CONFIG="+cfg)
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -143,6 +143,7 @@ func TestTwoChatProcessesShareRedis(t *testing.T) {
 	// Child processes, mostly waiting on leases, limits and
 	// each other: they overlap with the other child-process tests.
 	t.Parallel()
+	afterE2EStart(t)
 	srv := redistest.Start(t)
 	cfg := filepath.Join(t.TempDir(), "config.yaml")
 	if err := os.WriteFile(cfg, []byte("sessions:\n  backend: redis\n  redis:\n    url: "+srv.URL()+"\n"), 0o600); err != nil {

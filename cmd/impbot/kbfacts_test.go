@@ -34,7 +34,7 @@ func shippedKnowledgeDir(t *testing.T) string {
 }
 
 func TestAnswersLeadWithTheAskersCountry(t *testing.T) {
-	t.Parallel()
+	cpuBound(t)
 	for _, c := range []struct {
 		q    string
 		want []string
@@ -65,7 +65,7 @@ func TestAnswersLeadWithTheAskersCountry(t *testing.T) {
 }
 
 func TestKBStaleAndCheckWarnings(t *testing.T) {
-	t.Parallel()
+	cpuBound(t)
 	dir := shippedKnowledgeDir(t)
 	out, _, err := runCmd(t, "", "kb", "stale", "--at", "2027-09-01", dir)
 	if err != nil {
@@ -94,7 +94,7 @@ func TestKBStaleAndCheckWarnings(t *testing.T) {
 }
 
 func TestKBLearn(t *testing.T) {
-	t.Parallel()
+	cpuBound(t)
 	dir := shippedKnowledgeDir(t)
 	p := filepath.Join(dir, "en", "pgwp.md")
 	before, _ := os.ReadFile(p)

@@ -11,7 +11,7 @@ import (
 // prints it and exits 2; every command answers -h with its synopsis and
 // exits 0.
 func TestUsageListsEveryCommand(t *testing.T) {
-	t.Parallel()
+	cpuBound(t)
 	out, stderr, err := runCmd(t, "")
 	var ee exitError
 	if err == nil || !asExit(err, &ee) || ee.code != 2 || out != "" || !strings.Contains(stderr, "Usage:") {
@@ -44,7 +44,7 @@ func TestUsageListsEveryCommand(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
-	t.Parallel()
+	cpuBound(t)
 	out, _, err := runCmd(t, "", "version")
 	if err != nil {
 		t.Fatal(err)

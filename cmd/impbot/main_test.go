@@ -2,12 +2,13 @@ package main
 
 import (
 	"flag"
-	"os"
 	"regexp"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/impbot/impbot/bot/testmain"
 )
 
 // allAtOnce is set when TestMain chose -test.parallel (see below).
@@ -31,7 +32,7 @@ func TestMain(m *testing.M) {
 		}
 		allAtOnce = true
 	}
-	os.Exit(m.Run())
+	testmain.Run(m) // no ThreadSanitizer exit sleep under -race (package testmain)
 }
 
 // cpuSlots bounds how many cpuBound tests run at once: GOMAXPROCS, as

@@ -3,8 +3,10 @@ package telegram_test
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +23,23 @@ import (
 // a performance requirement; the tests wait on events and go on as soon as
 // they happen.
 const wait = 2 * time.Minute
+
+// TestMain lets up to 8 tests of this package run at once (unless
+// -test.parallel is given; by default only GOMAXPROCS do, 2 on the CI
+// machine): each has its own fake Bot API (and redis-server), and most
+// wait (on send limits, flood control, long polls, a helper process)
+// rather than compute.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		if err := flag.Set("test.parallel", "8"); err != nil {
+			panic(err)
+		}
+	}
+	os.Exit(m.Run())
+}
 
 // fastTuning keeps retries, throttles and the long poll short for tests.
 func fastTuning() telegram.Tuning {

@@ -36,6 +36,7 @@ func maxInWindow(calls []telegramtest.Call, chat int64, per time.Duration) int {
 // burst on top), nor more than one per second in a chat. Load can only
 // spread the sends out, never make the assertions fail.
 func TestSendLimitsDefaults(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.New(t)
 	start(t, srv, echo(), func(c *telegram.Config) {
 		c.Tuning.ChatLimit, c.Tuning.GroupLimit, c.Tuning.GlobalLimit = telegram.Window{}, telegram.Window{}, telegram.Window{}
@@ -63,6 +64,7 @@ func TestSendLimitsDefaults(t *testing.T) {
 // TestSendLimitsGroup checks a group's own limit (20 per minute by default;
 // shortened here) on top of the per-chat one.
 func TestSendLimitsGroup(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.New(t)
 	start(t, srv, echo(), func(c *telegram.Config) {
 		c.Tuning.ChatLimit = telegram.Window{N: 1, Per: 20 * time.Millisecond}

@@ -60,6 +60,7 @@ func within(t *testing.T, what string, f func()) {
 // answered while the test holds that user's session lock, and never calls
 // the store (whose Get, Put and Delete are what take the store's locks).
 func TestNoDialogueTakesNoLock(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	cs := &countingStore{Memory: session.NewMemory(0)}
 	e := newEngine(t, cs)
@@ -124,6 +125,7 @@ func TestNoDialogueTakesNoLock(t *testing.T) {
 // Start and is read as the dialogue's answer, exactly as with the lock
 // alone (the filter still says "no session" when it arrives).
 func TestMessageDuringStartWaitsForIt(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEngine(t, session.NewMemory(0))
 	key := userReq("u", "", "").SessionKey()
@@ -161,6 +163,7 @@ func TestMessageDuringStartWaitsForIt(t *testing.T) {
 // dialogue send messages on the same locks; no next message misses its
 // dialogue, no other message is taken by one. Meant for -race.
 func TestStartThenNextMessageUnderLoad(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEngine(t, session.NewMemory(0))
 	const users = 400

@@ -112,7 +112,7 @@ func TestSIGKILLWithHeldRepliesLosesNone(t *testing.T) {
 	}
 
 	first := startHelper(t, srv, dbPath)
-	srv.WaitFor(t, 30*time.Second, "the updates confirmed and every chat held back by 429", func() bool {
+	srv.WaitFor(t, wait, "the updates confirmed and every chat held back by 429", func() bool {
 		return srv.Offset() > last && len(srv.Calls("sendMessage")) >= 6
 	})
 	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
@@ -127,7 +127,7 @@ func TestSIGKILLWithHeldRepliesLosesNone(t *testing.T) {
 	}
 
 	second := startHelper(t, srv, dbPath)
-	srv.WaitFor(t, 30*time.Second, "every held reply after the restart", func() bool { return len(srv.Sent()) >= len(want) })
+	srv.WaitFor(t, wait, "every held reply after the restart", func() bool { return len(srv.Sent()) >= len(want) })
 	// Stop cleanly and count: nothing may have been sent twice.
 	if err := second.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

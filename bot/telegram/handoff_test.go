@@ -228,7 +228,7 @@ func TestHandoffFromAnotherPlatform(t *testing.T) {
 		if g.key != "sess1" || g.lang != "fr" || g.text != "Oui, avec un PTO." {
 			t.Errorf("delivered %+v", g)
 		}
-	case <-time.After(30 * time.Second):
+	case <-time.After(wait):
 		t.Fatal("staff reply never reached the web sink")
 	}
 	if ack := srv.WaitSent(t, staffChat, 2, wait)[1]; !strings.Contains(ack.Text, "Sent to the visitor") {

@@ -48,7 +48,7 @@ func TestSendLimitsDefaults(t *testing.T) {
 	for i := range 2 { // two questions from one chat
 		srv.PushMessage(telegramtest.Msg{ChatID: 299, From: user(299), Text: fmt.Sprint("again ", i)})
 	}
-	srv.WaitFor(t, 30*time.Second, "every reply", func() bool { return len(srv.Sent()) == chats+2 })
+	srv.WaitFor(t, wait, "every reply", func() bool { return len(srv.Sent()) == chats+2 })
 	calls := srv.Calls("sendMessage")
 	t.Logf("%d messages in %v; at most %d in any second overall, %d in any second to one chat",
 		len(calls), calls[len(calls)-1].Time.Sub(calls[0].Time).Round(time.Millisecond),

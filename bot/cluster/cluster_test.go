@@ -3,6 +3,7 @@ package cluster_test
 import (
 	"context"
 	"errors"
+	"flag"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -12,7 +13,24 @@ import (
 	"github.com/impbot/impbot/bot"
 	"github.com/impbot/impbot/bot/cluster"
 	"github.com/impbot/impbot/bot/redistest"
+	"github.com/impbot/impbot/bot/testmain"
 )
+
+// TestMain lets all the tests of this package run at once (unless
+// -test.parallel is given; by default only GOMAXPROCS do, 2 on the CI
+// machine): each has its own redis-server, and they mostly wait for leases
+// to expire or be renewed and for buckets to refill.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		if err := flag.Set("test.parallel", "8"); err != nil {
+			panic(err)
+		}
+	}
+	testmain.Run(m) // no ThreadSanitizer exit sleep under -race (package testmain)
+}
 
 func open(t *testing.T, srv *redistest.Server) *cluster.Redis {
 	t.Helper()
@@ -25,6 +43,7 @@ func open(t *testing.T, srv *redistest.Server) *cluster.Redis {
 }
 
 func TestOpenRedactsPassword(t *testing.T) {
+	t.Parallel()
 	if got := cluster.Redact("rediss://user:s3cret@redis.example:6380/2"); strings.Contains(got, "s3cret") || !strings.Contains(got, "rediss://user:") {
 		t.Fatalf("Redact = %q", got)
 	}
@@ -43,6 +62,7 @@ func TestOpenRedactsPassword(t *testing.T) {
 }
 
 func TestBeginFinishOnceAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	ctx := redistest.Context(t)
 	a, b := open(t, srv), open(t, srv)
@@ -97,71 +117,84 @@ func TestBeginFinishOnceAcrossReplicas(t *testing.T) {
 }
 
 func TestLockExcludesAndExpires(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	ctx := redistest.Context(t)
 	a, b := open(t, srv), open(t, srv)
-	// Mutual exclusion: a counter incremented without atomics under the lock.
-	var inside atomic.Int32
-	var overlap atomic.Bool
-	var wg sync.WaitGroup
-	for i := range 6 {
-		r := a
-		if i%2 == 1 {
-			r = b
-		}
-		wg.Go(func() {
-			for range 10 {
-				unlock, err := r.Lock(ctx, "chat:1", 2*time.Second)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				if inside.Add(1) != 1 {
-					overlap.Store(true)
-				}
-				time.Sleep(time.Millisecond)
-				inside.Add(-1)
-				unlock()
+	// The three cases use different locks: they run at once.
+	t.Run("mutual exclusion", func(t *testing.T) {
+		t.Parallel()
+		// A counter incremented without atomics under the lock.
+		var inside atomic.Int32
+		var overlap atomic.Bool
+		var wg sync.WaitGroup
+		for i := range 6 {
+			r := a
+			if i%2 == 1 {
+				r = b
 			}
-		})
-	}
-	wg.Wait()
-	if overlap.Load() {
-		t.Fatal("two holders of one lock at once")
-	}
-	// A holder that dies (its client gone, no renewal, no release) frees
-	// the lock when the lease ends.
-	dead, err := cluster.Open(cluster.Options{URL: srv.URL()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := dead.Lock(ctx, "chat:2", 300*time.Millisecond); err != nil {
-		t.Fatal(err)
-	}
-	dead.Close()
-	lctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	unlock, err := b.Lock(lctx, "chat:2", time.Second)
-	if err != nil {
-		t.Fatalf("lock of a dead holder never freed: %v", err)
-	}
-	unlock()
-	// A lease shorter than the work is renewed: nobody else gets it meanwhile.
-	// The lease leaves room for a renewal late by up to two thirds of it
-	// (a loaded, race-built run once missed a 150 ms lease's renewal).
-	unlock, err = a.Lock(ctx, "chat:3", time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	short, cancel2 := context.WithTimeout(ctx, 2500*time.Millisecond)
-	defer cancel2()
-	if _, err := b.Lock(short, "chat:3", time.Second); err == nil {
-		t.Fatal("a held lock was taken by another replica (lease not renewed)")
-	}
-	unlock()
+			wg.Go(func() {
+				for range 10 {
+					unlock, err := r.Lock(ctx, "chat:1", 2*time.Second)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if inside.Add(1) != 1 {
+						overlap.Store(true)
+					}
+					time.Sleep(time.Millisecond)
+					inside.Add(-1)
+					unlock()
+				}
+			})
+		}
+		wg.Wait()
+		if overlap.Load() {
+			t.Fatal("two holders of one lock at once")
+		}
+	})
+	t.Run("a dead holder's lock expires", func(t *testing.T) {
+		t.Parallel()
+		// A holder that dies (its client gone, no renewal, no release)
+		// frees the lock when the lease ends.
+		dead, err := cluster.Open(cluster.Options{URL: srv.URL()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := dead.Lock(ctx, "chat:2", 300*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		dead.Close()
+		lctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		unlock, err := b.Lock(lctx, "chat:2", time.Second)
+		if err != nil {
+			t.Fatalf("lock of a dead holder never freed: %v", err)
+		}
+		unlock()
+	})
+	t.Run("a held lock is renewed", func(t *testing.T) {
+		t.Parallel()
+		// A lease shorter than the work is renewed: nobody else gets it
+		// meanwhile. The lease leaves room for a renewal late by up to two
+		// thirds of it (a loaded, race-built run once missed a 150 ms
+		// lease's renewal).
+		unlock, err := a.Lock(ctx, "chat:3", time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		short, cancel2 := context.WithTimeout(ctx, 2500*time.Millisecond)
+		defer cancel2()
+		if _, err := b.Lock(short, "chat:3", time.Second); err == nil {
+			t.Fatal("a held lock was taken by another replica (lease not renewed)")
+		}
+		unlock()
+	})
 }
 
 func TestLeadOneAtATimeAndTakeover(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	ctx := redistest.Context(t)
 	lease := 300 * time.Millisecond
@@ -210,6 +243,7 @@ func TestLeadOneAtATimeAndTakeover(t *testing.T) {
 }
 
 func TestTakeSharedBucket(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	ctx := redistest.Context(t)
 	a, b := open(t, srv), open(t, srv)
@@ -257,6 +291,7 @@ func TestTakeSharedBucket(t *testing.T) {
 }
 
 func TestUnavailableIsMarked(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	ctx := redistest.Context(t)
 	r := open(t, srv)
@@ -282,6 +317,7 @@ func TestUnavailableIsMarked(t *testing.T) {
 // while held, free again after Release; a replica counts in a group while
 // it keeps calling Members.
 func TestClaimAndMembers(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	ctx := redistest.Context(t)
 	a, b := open(t, srv), open(t, srv)

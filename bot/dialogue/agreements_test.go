@@ -141,6 +141,7 @@ var agreementCases = []agreementCase{
 }
 
 func TestAgreementCategories(t *testing.T) {
+	t.Parallel()
 	r, _ := shippedRules(t)
 	covered := map[string]map[string]bool{} // agreement/category -> positive, negative seen
 	for _, c := range agreementCases {
@@ -190,6 +191,7 @@ type regressionProfile struct {
 // kind; likely outcomes not listed are an error too (no stream is called
 // likely that the table does not say).
 func TestRegressionProfiles(t *testing.T) {
+	t.Parallel()
 	r, _ := shippedRules(t)
 	data, err := os.ReadFile("testdata/profiles.yaml")
 	if err != nil {
@@ -236,6 +238,7 @@ func TestRegressionProfiles(t *testing.T) {
 // stream fits, the unknown answer a possible one depends on, the one
 // condition of a near miss, and no "the job needs an LMIA" without a job.
 func TestOutcomeExplanations(t *testing.T) {
+	t.Parallel()
 	r, _ := shippedRules(t)
 	e := newEngine(t, session.NewMemory(0))
 	render := func(over map[string]string, lang string) string {

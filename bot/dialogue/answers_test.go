@@ -39,6 +39,7 @@ func shippedRules(t testing.TB) (*Rules, *knowledge.Base) {
 }
 
 func TestLenientChoiceAnswers(t *testing.T) {
+	t.Parallel()
 	r, _ := shippedRules(t)
 	cases := []struct {
 		fact, in, want string // want "" = not accepted
@@ -115,6 +116,7 @@ func TestLenientChoiceAnswers(t *testing.T) {
 }
 
 func TestAgeAnswers(t *testing.T) {
+	t.Parallel()
 	r, _ := shippedRules(t)
 	age := r.Fact("age")
 	cases := []struct {
@@ -149,6 +151,7 @@ func TestAgeAnswers(t *testing.T) {
 }
 
 func TestResolveCountry(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		in    string
 		codes string // comma-separated; "" = not resolved
@@ -255,6 +258,7 @@ func sameSet(a, b []string) bool {
 }
 
 func TestCountryTableCoversISO(t *testing.T) {
+	t.Parallel()
 	tb := countriesTable()
 	if n := len(tb.list); n < 249 {
 		t.Fatalf("country table has %d entries, want all 249 ISO 3166-1 countries", n)
@@ -278,6 +282,7 @@ func TestCountryTableCoversISO(t *testing.T) {
 }
 
 func TestStartRequests(t *testing.T) {
+	t.Parallel()
 	yes := map[string]string{
 		"check my eligibility":                   "en",
 		"Check my eligibility please":            "en",
@@ -317,6 +322,7 @@ func TestStartRequests(t *testing.T) {
 }
 
 func TestControlWords(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"back": ctlBack, "Go back": ctlBack, "retour": ctlBack, "précédent": ctlBack,
 		"restart": ctlRestart, "Start over": ctlRestart, "recommencer": ctlRestart,

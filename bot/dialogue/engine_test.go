@@ -101,6 +101,7 @@ func asks(t testing.TB, resp *bot.Response, fact string) {
 func lastText(resp *bot.Response) string { return resp.Replies[len(resp.Replies)-1].Text }
 
 func TestStartAndOptions(t *testing.T) {
+	t.Parallel()
 	c := &chat{t: t, e: newEngine(t, session.NewMemory(0)), user: "u"}
 	resp := c.say("/eligibility")
 	asks(t, resp, "asker")
@@ -130,6 +131,7 @@ func TestStartAndOptions(t *testing.T) {
 }
 
 func TestNoDialogueMeansRouter(t *testing.T) {
+	t.Parallel()
 	c := &chat{t: t, e: newEngine(t, session.NewMemory(0)), user: "u"}
 	for _, in := range []string{"hello", "yes", "/back", "what is a PGWP?", "am I eligible for a PGWP?"} {
 		if resp := c.say(in); resp != nil {
@@ -147,6 +149,7 @@ func TestNoDialogueMeansRouter(t *testing.T) {
 }
 
 func TestBackRestartCancel(t *testing.T) {
+	t.Parallel()
 	c := &chat{t: t, e: newEngine(t, session.NewMemory(0)), user: "u"}
 	asks(t, c.say("/eligibility"), "asker")
 	resp := c.say("back")
@@ -185,6 +188,7 @@ func TestBackRestartCancel(t *testing.T) {
 }
 
 func TestQuestionInsteadOfAnswer(t *testing.T) {
+	t.Parallel()
 	faq := &faqCalls{}
 	c := &chat{t: t, e: newEngine(t, session.NewMemory(0)), user: "u", faq: faq}
 	c.say("/eligibility")
@@ -217,6 +221,7 @@ func TestQuestionInsteadOfAnswer(t *testing.T) {
 }
 
 func TestAgeAndCountryClarification(t *testing.T) {
+	t.Parallel()
 	c := &chat{t: t, e: newEngine(t, session.NewMemory(0)), user: "u", faq: &faqCalls{}}
 	c.say("/eligibility")
 	c.say("worker")
@@ -248,6 +253,7 @@ func TestAgeAndCountryClarification(t *testing.T) {
 }
 
 func TestArticleButtonsPassThrough(t *testing.T) {
+	t.Parallel()
 	c := &chat{t: t, e: newEngine(t, session.NewMemory(0)), user: "u"}
 	c.say("/eligibility")
 	asks(t, c.say("worker"), "citizenship")
@@ -263,6 +269,7 @@ func TestArticleButtonsPassThrough(t *testing.T) {
 }
 
 func TestExitForCanadians(t *testing.T) {
+	t.Parallel()
 	c := &chat{t: t, e: newEngine(t, session.NewMemory(0)), user: "u"}
 	c.say("/eligibility")
 	c.say("worker")
@@ -276,6 +283,7 @@ func TestExitForCanadians(t *testing.T) {
 }
 
 func TestFrenchDialogue(t *testing.T) {
+	t.Parallel()
 	c := &chat{t: t, e: newEngine(t, session.NewMemory(0)), user: "u", lang: "fr"}
 	resp := c.say("/eligibility")
 	if !strings.Contains(lastText(resp), "employeur") || resp.Replies[0].Buttons[1].Label != "Je suis un employeur" {
@@ -334,6 +342,7 @@ func base(over map[string]string) map[string]string {
 }
 
 func TestOnlyNeededQuestions(t *testing.T) {
+	t.Parallel()
 	e := newEngine(t, session.NewMemory(0))
 	never := func(asked []string, facts ...string) {
 		t.Helper()
@@ -366,6 +375,7 @@ func TestOnlyNeededQuestions(t *testing.T) {
 }
 
 func TestOutcomes(t *testing.T) {
+	t.Parallel()
 	e := newEngine(t, session.NewMemory(0))
 	cases := []struct {
 		name      string
@@ -409,6 +419,7 @@ func TestOutcomes(t *testing.T) {
 }
 
 func TestResultMessage(t *testing.T) {
+	t.Parallel()
 	c := &chat{t: t, e: newEngine(t, session.NewMemory(0)), user: "u"}
 	profile := base(map[string]string{"citizenship": "German", "age": "44", "job_offer": "yes", "teer": "1", "service_contract": "yes", "exceptional": "yes"})
 	resp := c.say("/eligibility")
@@ -444,6 +455,7 @@ func TestResultMessage(t *testing.T) {
 // TestResumeAfterRestart interrupts a dialogue by closing the bbolt file and
 // building a new engine, as a restart of the bot does.
 func TestResumeAfterRestart(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "sessions.db")
 	open := func() (*bbolt.DB, *Engine) {
 		db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
@@ -480,9 +492,11 @@ func TestResumeAfterRestart(t *testing.T) {
 	}
 }
 
-// TestConcurrentUsers runs 1,000 users through dialogues at once; each must
-// get the outcomes of its own profile.
+// TestConcurrentUsers runs 1,000 users through dialogues at once (200 with
+// the sessions in bbolt; a quarter of each under -race); each must get the
+// outcomes of its own profile.
 func TestConcurrentUsers(t *testing.T) {
+	t.Parallel()
 	profiles := []map[string]string{
 		base(map[string]string{"citizenship": "Irish", "age": "32"}),
 		base(map[string]string{"citizenship": "USA", "job_offer": "yes", "teer": "1"}),
@@ -531,7 +545,13 @@ func TestConcurrentUsers(t *testing.T) {
 			t.Errorf("%d of %d users got someone else's state", n, users)
 		}
 	}
-	t.Run("memory", func(t *testing.T) { run(t, newEngine(t, session.NewMemory(0)), 1000) })
+	// Under -race a quarter of the users (raceBuild); CI also runs the
+	// whole test without -race.
+	memUsers, boltUsers := 1000, 200
+	if raceBuild {
+		memUsers, boltUsers = 250, 50
+	}
+	t.Run("memory", func(t *testing.T) { run(t, newEngine(t, session.NewMemory(0)), memUsers) })
 	t.Run("bolt", func(t *testing.T) {
 		db, err := bbolt.Open(filepath.Join(t.TempDir(), "s.db"), 0o600, nil)
 		if err != nil {
@@ -542,7 +562,7 @@ func TestConcurrentUsers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		run(t, newEngine(t, st), 200)
+		run(t, newEngine(t, st), boltUsers)
 	})
 }
 
@@ -568,6 +588,7 @@ func (r *recorder) Fatalf(format string, args ...any) { r.Fatal(fmt.Sprintf(form
 type stop struct{}
 
 func TestCorruptStateIsDropped(t *testing.T) {
+	t.Parallel()
 	st := session.NewMemory(0)
 	c := &chat{t: t, e: newEngine(t, st), user: "u"}
 	key := c.req("", "").SessionKey()
@@ -582,6 +603,7 @@ func TestCorruptStateIsDropped(t *testing.T) {
 }
 
 func TestStaleButtonDoesNotAnswerALaterQuestion(t *testing.T) {
+	t.Parallel()
 	c := &chat{t: t, e: newEngine(t, session.NewMemory(0)), user: "u", faq: &faqCalls{}}
 	resp := c.say("/eligibility")
 	asks(t, resp, "asker")
@@ -604,6 +626,7 @@ func TestStaleButtonDoesNotAnswerALaterQuestion(t *testing.T) {
 }
 
 func TestRepeatedAmbiguousCountryIsResolved(t *testing.T) {
+	t.Parallel()
 	c := &chat{t: t, e: newEngine(t, session.NewMemory(0)), user: "u", faq: &faqCalls{}}
 	c.say("/eligibility")
 	c.say("worker")
@@ -617,6 +640,7 @@ func TestRepeatedAmbiguousCountryIsResolved(t *testing.T) {
 // A finished dialogue is kept only for /summary: it is not active, so the
 // router keeps the result's "Check again" button.
 func TestFinishedDialogueIsNotActive(t *testing.T) {
+	t.Parallel()
 	e := newEngine(t, session.NewMemory(0))
 	c := &chat{t: t, e: e, user: "fin"}
 	resp := c.say("/eligibility")
@@ -642,6 +666,7 @@ func TestFinishedDialogueIsNotActive(t *testing.T) {
 // The trade-agreement list question is asked only when it can change the
 // outcome: not for a TEER 4 job, not for a country without such a list.
 func TestListQuestionOnlyWhenItMatters(t *testing.T) {
+	t.Parallel()
 	e := newEngine(t, session.NewMemory(0))
 	for i, p := range []map[string]string{
 		base(map[string]string{"citizenship": "USA", "job_offer": "yes", "teer": "4"}),
@@ -660,6 +685,7 @@ func TestListQuestionOnlyWhenItMatters(t *testing.T) {
 // The wording follows earlier answers: no "the job" without an offer, and
 // employer wording for employers.
 func TestWordingFollowsAnswers(t *testing.T) {
+	t.Parallel()
 	e := newEngine(t, session.NewMemory(0))
 	c := &chat{t: t, e: e, user: "w1"}
 	c.say("/eligibility")

@@ -3,13 +3,10 @@ package dialogue
 import (
 	"io/fs"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/impbot/impbot/knowledge"
 )
-
-var fuzzBase = sync.OnceValues(knowledge.LoadShipped)
 
 // FuzzParseRules: any rules file gives rules or problems naming the file,
 // never a panic.
@@ -23,10 +20,7 @@ func FuzzParseRules(f *testing.F) {
 	}
 	f.Add([]byte("questions: [{id: a, ask: {en: x}}]\noutcomes: []\n"))
 	f.Add([]byte("- &a [*a]\n"))
-	b, err := fuzzBase()
-	if err != nil {
-		f.Fatal(err)
-	}
+	_, b := shippedRules(f) // loaded once per process, shared with the tests
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, probs := Parse("kb/eligibility.yaml", data, b)
 		for _, p := range probs {

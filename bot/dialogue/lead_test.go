@@ -6,6 +6,7 @@ import (
 )
 
 func TestCountriesIn(t *testing.T) {
+	t.Parallel()
 	for q, want := range map[string]string{
 		"what is the IEC age limit if I'm Irish":     "IE",
 		"je suis française, 29 ans, PVT ?":           "FR",
@@ -31,6 +32,7 @@ func TestCountriesIn(t *testing.T) {
 }
 
 func TestCountryLeadUsesTheDialoguesTable(t *testing.T) {
+	t.Parallel()
 	r, b := shippedRules(t)
 	iecEN, iecFR := b.Article("en", "iec-overview"), b.Article("fr", "iec-overview")
 	cases := []struct {

@@ -52,6 +52,7 @@ func variants(s string) []string {
 }
 
 func TestNaturalYesNoUnknown(t *testing.T) {
+	t.Parallel()
 	r, _ := shippedRules(t)
 	n := 0
 	for _, fact := range []string{"in_canada", "job_offer", "french", "short_visit", "listed_profession", "exceptional", "canadian_graduate"} {
@@ -73,6 +74,7 @@ func TestNaturalYesNoUnknown(t *testing.T) {
 
 // Answers that are not yes, no or "don't know" are not guessed.
 func TestNaturalYesNoNotGuessed(t *testing.T) {
+	t.Parallel()
 	r, _ := shippedRules(t)
 	f := r.Fact("job_offer")
 	for _, in := range []string{"software developer", "banana", "Toronto", "hmm", "the weather is nice", "42", "lol", "", "asdf", "développeur"} {
@@ -90,6 +92,7 @@ func TestNaturalYesNoNotGuessed(t *testing.T) {
 
 // In Canada: a place answers the question.
 func TestNaturalInCanadaPlaces(t *testing.T) {
+	t.Parallel()
 	r, _ := shippedRules(t)
 	f := r.Fact("in_canada")
 	cases := map[string]string{
@@ -153,6 +156,7 @@ func frWords(n int) string {
 }
 
 func TestNaturalAges(t *testing.T) {
+	t.Parallel()
 	r, _ := shippedRules(t)
 	f := r.Fact("age")
 	n := 0
@@ -192,6 +196,7 @@ func TestNaturalAges(t *testing.T) {
 }
 
 func TestNaturalCountries(t *testing.T) {
+	t.Parallel()
 	type c struct{ name, demonymEN, nameFR, demonymFR, code string }
 	countries := []c{
 		{"Ireland", "Irish", "Irlande", "irlandais", "IE"}, {"Mexico", "Mexican", "Mexique", "mexicain", "MX"},
@@ -232,6 +237,7 @@ func TestNaturalCountries(t *testing.T) {
 }
 
 func TestNaturalChoices(t *testing.T) {
+	t.Parallel()
 	r, _ := shippedRules(t)
 	cases := []struct{ fact, in, want string }{
 		// asker
@@ -295,6 +301,7 @@ func TestNaturalChoices(t *testing.T) {
 
 // A hedge before a real answer counts as that answer.
 func TestNaturalHedgedAnswers(t *testing.T) {
+	t.Parallel()
 	r, _ := shippedRules(t)
 	cases := []struct{ fact, in, want string }{
 		{"work_kind", "idk, any job really", "standard"}, {"work_kind", "not sure, maybe my own business", "own_business"},
@@ -311,6 +318,7 @@ func TestNaturalHedgedAnswers(t *testing.T) {
 
 // "us" and "uk" are countries only when written as such.
 func TestCountriesInTextCodes(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"I have a US passport": "US", "U.S. citizen": "US", "UK passport holder": "GB",
 		"please help us, I'm from Brazil": "BR", "tell us more": "", "je suis marocain": "MA",
@@ -324,6 +332,7 @@ func TestCountriesInTextCodes(t *testing.T) {
 
 // Bad input never crashes the readers: odd, long and mixed answers.
 func TestNaturalOddInput(t *testing.T) {
+	t.Parallel()
 	r, _ := shippedRules(t)
 	odd := []string{"", " ", "\x00", "🙂", "🇮🇪", strings.Repeat("yes ", 500), strings.Repeat("trente ", 300),
 		"quatre vingt vingt vingt", "et et et", "and and", "one one one", "?", "??", "!!!", "-1", "1e308", "NaN",

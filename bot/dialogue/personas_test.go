@@ -231,6 +231,7 @@ func lastParagraph(s string) string {
 }
 
 func TestSentencePersonasThroughChatJSONL(t *testing.T) {
+	t.Parallel()
 	c := newJSONLChat(t)
 	for i, p := range sentencePersonas {
 		t.Run(p.name, func(t *testing.T) {

@@ -51,6 +51,7 @@ rules:
 `
 
 func TestParseMinimal(t *testing.T) {
+	t.Parallel()
 	_, b := shippedRules(t)
 	r, probs := Parse("e.yaml", []byte(minimal), b)
 	if len(probs) > 0 {
@@ -81,6 +82,7 @@ func TestParseMinimal(t *testing.T) {
 }
 
 func TestParseProblems(t *testing.T) {
+	t.Parallel()
 	_, b := shippedRules(t)
 	cases := []struct {
 		name, old, new string
@@ -144,6 +146,7 @@ func lineOf(s, sub string) int {
 }
 
 func TestParseGarbage(t *testing.T) {
+	t.Parallel()
 	for _, src := range []string{"", "[]", "42", "facts: 3\nrules: {}", "\x00\x01", strings.Repeat("- [", 200)} {
 		r, probs := Parse("e.yaml", []byte(src), nil)
 		if r != nil || len(probs) == 0 {
@@ -158,6 +161,7 @@ func TestParseGarbage(t *testing.T) {
 }
 
 func TestMermaid(t *testing.T) {
+	t.Parallel()
 	r, _ := shippedRules(t)
 	g := r.Mermaid("en")
 	if !strings.HasPrefix(g, "flowchart TD\n") {
@@ -195,6 +199,7 @@ func TestMermaid(t *testing.T) {
 }
 
 func TestIdleTimeoutEndsTheDialogue(t *testing.T) {
+	t.Parallel()
 	var now atomic.Int64
 	now.Store(time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC).UnixNano())
 	clock := func() time.Time { return time.Unix(0, now.Load()) }
@@ -210,6 +215,7 @@ func TestIdleTimeoutEndsTheDialogue(t *testing.T) {
 }
 
 func TestSetRulesMidDialogue(t *testing.T) {
+	t.Parallel()
 	e := newEngine(t, session.NewMemory(0))
 	c := &chat{t: t, e: e, user: "u"}
 	c.say("/eligibility")

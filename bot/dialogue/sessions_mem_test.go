@@ -45,6 +45,9 @@ func liveSessions(tb testing.TB, n int) uint64 {
 
 // TestHundredThousandSessionsMemory: 100,000 live dialogues cost at most
 // 100 MB of heap (issue 16). Not under -race, which multiplies the heap.
+//
+// Not parallel: it measures the heap, so it runs before the parallel tests
+// start and alone.
 func TestHundredThousandSessionsMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("100,000 dialogues: not in -short")

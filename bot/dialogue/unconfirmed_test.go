@@ -22,6 +22,7 @@ func suggestionFor(ev *evaluation, outcome string) *Suggestion {
 // limit and is at most "possible", with the note that sends the person to
 // IRCC's page; a confirmed limit still decides "likely" or "not by age".
 func TestUnconfirmedIECAge(t *testing.T) {
+	t.Parallel()
 	r, b := shippedRules(t)
 	g := r.Groups["iec"]
 	if !g.Unconfirmed["BE"] || g.Unconfirmed["IS"] || g.Unconfirmed["IE"] {
@@ -97,6 +98,7 @@ func TestUnconfirmedIECAge(t *testing.T) {
 // TestCountryLeadUnconfirmedAge: the per-country answer says the limit is
 // not confirmed and links the official page instead of stating a number.
 func TestCountryLeadUnconfirmedAge(t *testing.T) {
+	t.Parallel()
 	r, b := shippedRules(t)
 	cases := []struct {
 		lang, q string
@@ -129,6 +131,7 @@ func TestCountryLeadUnconfirmedAge(t *testing.T) {
 // program's highest limit and a note; a limit without such countries is an
 // error too.
 func TestParseUnconfirmedAges(t *testing.T) {
+	t.Parallel()
 	_, b := shippedRules(t)
 	cases := []struct{ name, new, want string }{
 		{"no max", "    countries: {IE: 35, JP: ~}", "give unconfirmed_max_age"},

@@ -11,6 +11,7 @@ import (
 )
 
 func TestCustomIDRoundTrip(t *testing.T) {
+	t.Parallel()
 	long := "a:" + strings.Repeat("x", 62) // the longest action the core makes
 	for _, tc := range []struct {
 		index         int
@@ -44,6 +45,7 @@ func TestCustomIDRoundTrip(t *testing.T) {
 }
 
 func TestComponentsLayout(t *testing.T) {
+	t.Parallel()
 	var bs []bot.Button
 	for i := range 30 {
 		bs = append(bs, bot.Button{Label: fmt.Sprintf("Button %d %s", i, strings.Repeat("long ", 20)), Action: fmt.Sprintf("a:%d", i)})
@@ -84,6 +86,7 @@ func TestComponentsLayout(t *testing.T) {
 }
 
 func TestTruncate(t *testing.T) {
+	t.Parallel()
 	if got := truncate("short", 10); got != "short" {
 		t.Errorf("truncate = %q", got)
 	}

@@ -2,6 +2,8 @@ package discord
 
 import (
 	"context"
+	"flag"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/impbot/impbot/bot"
 	"github.com/impbot/impbot/bot/discord/discordtest"
+	"github.com/impbot/impbot/bot/testmain"
 	"github.com/impbot/impbot/index"
 	"github.com/impbot/impbot/knowledge"
 )
@@ -89,8 +92,49 @@ func testKnowledge(t *testing.T) (*bot.Router, *index.Index) {
 	return bot.NewRouter(testIx, bot.Options{}), testIx
 }
 
+// TestMain lets up to 8 tests of this package run at once (unless
+// -test.parallel is given; by default only GOMAXPROCS do, 2 on the CI
+// machine): most of them wait (on rate-limit windows, on discordgo's
+// one-second pause when it closes a gateway connection) rather than
+// compute. The first backoff after a server error is 20 ms instead of
+// 250 ms for the whole binary (set here, before any test runs, as tests
+// run at once).
+func TestMain(m *testing.M) {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		if err := flag.Set("test.parallel", "8"); err != nil {
+			panic(err)
+		}
+	}
+	retryBase = 20 * time.Millisecond
+	testmain.Run(m) // no ThreadSanitizer exit sleep under -race (package testmain)
+}
+
+// testLog logs to the test's output. discordgo's own log lines go to the
+// logger of the latest adapter built (a package variable), which may be
+// another test's: once this test ends its log drops them instead of
+// writing to a finished test.
 func testLog(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	w := &testWriter{w: t.Output()}
+	t.Cleanup(func() { w.mu.Lock(); w.done = true; w.mu.Unlock() })
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type testWriter struct {
+	mu   sync.Mutex
+	w    io.Writer
+	done bool
+}
+
+func (w *testWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.done {
+		return len(p), nil
+	}
+	return w.w.Write(p)
 }
 
 // start runs the adapter until the test ends; stop ends it and returns Run's
@@ -147,9 +191,7 @@ func checkMessage(t *testing.T, m discordtest.Sent, owner string) {
 }
 
 func TestEndToEnd(t *testing.T) {
-	defer func(d time.Duration) { retryBase = d }(retryBase)
-	retryBase = 20 * time.Millisecond
-
+	t.Parallel()
 	fake := discordtest.NewServer(t)
 	router, ix := testKnowledge(t)
 	stats := newStats()
@@ -647,6 +689,7 @@ func TestEndToEnd(t *testing.T) {
 }
 
 func TestFatalCloseCode(t *testing.T) {
+	t.Parallel()
 	fake := discordtest.NewServer(t)
 	fake.CloseOnIdentify(4014)
 	a, err := New(Config{Token: discordtest.Token, APIURL: fake.URL, Channels: []string{chOpen}, Log: testLog(t)}, echo)
@@ -670,6 +713,7 @@ var echo = bot.HandlerFunc(func(_ context.Context, req *bot.Request) (*bot.Respo
 })
 
 func TestNewRejectsBadConfig(t *testing.T) {
+	t.Parallel()
 	for _, c := range []Config{{}, {Token: "Bot "}, {Token: "a b"}, {Token: "t", APIURL: "ftp://x"}, {Token: "t", APIURL: "http://"}} {
 		if _, err := New(c, echo); err == nil {
 			t.Errorf("New(%+v) accepted", c)

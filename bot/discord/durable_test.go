@@ -33,6 +33,7 @@ func deferredIDs(t *testing.T, db *bbolt.DB) []string {
 // ("thinking…") by a bot that then dies without answering is answered by
 // the next start, once, with mentions disabled; an expired one is dropped.
 func TestDeferredInteractionAnsweredAfterAbruptStop(t *testing.T) {
+	t.Parallel()
 	fake := discordtest.NewServer(t)
 	db, err := bbolt.Open(filepath.Join(t.TempDir(), "s.db"), 0o600, nil)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 )
 
 func TestFormat(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ in, want string }{
 		{"**Title**\nplain", "**Title**\nplain"},
 		{"## Fees\nSome text", "**Fees**\nSome text"},
@@ -61,6 +62,7 @@ func alnum(s string) string {
 }
 
 func TestSplitShortIsUnchanged(t *testing.T) {
+	t.Parallel()
 	s := "**Hello** [link](https://x.y) `code`"
 	if got := Split(s, 2000); len(got) != 1 || got[0] != s {
 		t.Errorf("Split = %q", got)
@@ -71,6 +73,7 @@ func TestSplitShortIsUnchanged(t *testing.T) {
 }
 
 func TestSplitPrefersParagraphs(t *testing.T) {
+	t.Parallel()
 	p := strings.TrimSpace(strings.Repeat("word ", 8)) // 39 characters
 	// A paragraph break at 79 beats a line break at 94 and spaces at 98.
 	text := p + " " + p + "\n\none two three\nfour five six seven eight nine ten eleven"
@@ -97,6 +100,7 @@ func TestSplitPrefersParagraphs(t *testing.T) {
 }
 
 func TestSplitKeepsLinksAndCode(t *testing.T) {
+	t.Parallel()
 	link := "[the official IRCC page on this](https://www.canada.ca/en/ircc.html)"
 	code := "`a long code span with spaces`"
 	text := strings.Repeat("x ", 20) + link + " " + strings.Repeat("y ", 15) + code + " tail"
@@ -111,6 +115,7 @@ func TestSplitKeepsLinksAndCode(t *testing.T) {
 }
 
 func TestSplitInsideBoldClosesAndReopens(t *testing.T) {
+	t.Parallel()
 	text := "Intro. **" + strings.TrimSpace(strings.Repeat("bold words here ", 12)) + "** after."
 	got := Split(text, 60)
 	checkChunks(t, text, got, 60)
@@ -135,6 +140,7 @@ func TestSplitInsideBoldClosesAndReopens(t *testing.T) {
 }
 
 func TestSplitNestedEmphasis(t *testing.T) {
+	t.Parallel()
 	text := "**bold _" + strings.TrimSpace(strings.Repeat("nested italic ", 10)) + "_ still bold**"
 	got := Split(text, 50)
 	checkChunks(t, text, got, 50)
@@ -146,6 +152,7 @@ func TestSplitNestedEmphasis(t *testing.T) {
 }
 
 func TestSplitFencedCode(t *testing.T) {
+	t.Parallel()
 	var b strings.Builder
 	b.WriteString("Example:\n```go\n")
 	for i := range 30 {
@@ -166,6 +173,7 @@ func TestSplitFencedCode(t *testing.T) {
 }
 
 func TestSplitLongWordAndLinkInside(t *testing.T) {
+	t.Parallel()
 	word := strings.Repeat("w", 100)
 	got := Split(word, 30)
 	checkChunks(t, word, got, 30)
@@ -183,6 +191,7 @@ func TestSplitLongWordAndLinkInside(t *testing.T) {
 }
 
 func TestSplitCountsUTF16(t *testing.T) {
+	t.Parallel()
 	text := strings.Repeat("😀", 60) // 120 UTF-16 units
 	got := Split(text, 20)
 	checkChunks(t, text, got, 20)
@@ -195,6 +204,7 @@ func TestSplitCountsUTF16(t *testing.T) {
 
 // TestSplitRandomMarkdown checks the invariants on generated Markdown.
 func TestSplitRandomMarkdown(t *testing.T) {
+	t.Parallel()
 	linkRE := regexp.MustCompile(`\[[^\]]*\]\([^)]*\)`)
 	codeRE := regexp.MustCompile("`[^`]+`")
 	r := rand.New(rand.NewPCG(1, 2))
@@ -272,6 +282,7 @@ func BenchmarkSplitLongAnswer(b *testing.B) {
 // formatting characters, unsafe links reduced to their label, lists right
 // under their paragraph, quotes, italics inside a word.
 func TestFormatFromTheTree(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ in, want string }{
 		{`\*not bold\* and snake\_case`, `\*not bold\* and snake\_case`},
 		{"2 * 3 * 4", `2 \* 3 \* 4`},

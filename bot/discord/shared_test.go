@@ -17,6 +17,7 @@ import (
 )
 
 func TestRoute(t *testing.T) {
+	t.Parallel()
 	cases := map[string]string{
 		"POST /api/v9/channels/1234567890/messages":                        "POST /channels/1234567890/messages",
 		"PATCH /api/v9/channels/1234567890/messages/99999999999":           "PATCH /channels/1234567890/messages/{id}",
@@ -78,16 +79,19 @@ func burst(t *testing.T, as []*Adapter, channel string, n int) int {
 }
 
 // TestSharedRateLimits: two replicas send to one channel at once; the fake
-// enforces 10 messages per second on it (sliding window). Sharing the
+// enforces 10 messages per 500 ms on it (sliding window: a short one, so
+// the test waits less; the adapter learns it from the fake's headers). Sharing the
 // buckets in Redis, the two together never exceed it: no 429 at all, every
 // message delivered. Without Redis, the same burst exceeds it (the fake
 // does catch an excess). With Redis stopped, messages still go out.
 func TestSharedRateLimits(t *testing.T) {
+	t.Parallel()
 	const channel = "555000000000000001"
 	const perReplica = 15
+	const window = 500 * time.Millisecond
 	rds := redistest.Start(t)
 	srv := discordtest.NewServer(t)
-	srv.Limit(http.MethodPost, discordtest.ChannelPath(channel), 10, time.Second)
+	srv.Limit(http.MethodPost, discordtest.ChannelPath(channel), 10, window)
 	var as []*Adapter
 	var sts []*recStats
 	for range 2 {
@@ -112,10 +116,10 @@ func TestSharedRateLimits(t *testing.T) {
 			t.Fatalf("replica %d got %d 429s", i, n)
 		}
 	}
-	if msgs, err := srv.WaitMessages(channel, 2*perReplica, 10*time.Second); err != nil || len(msgs) != 2*perReplica {
+	if msgs, err := srv.WaitMessages(channel, 2*perReplica, wait); err != nil || len(msgs) != 2*perReplica {
 		t.Fatalf("delivered %d of %d: %v", len(msgs), 2*perReplica, err)
 	}
-	t.Logf("%d messages through two replicas in %v (limit 10/s)", 2*perReplica, took.Round(time.Millisecond))
+	t.Logf("%d messages through two replicas in %v (limit 10 per %v)", 2*perReplica, took.Round(time.Millisecond), window)
 
 	// Redis stopped: not blocked, sent under each replica's own limiter.
 	rds.Stop()
@@ -125,7 +129,7 @@ func TestSharedRateLimits(t *testing.T) {
 
 	// Control: without the shared buckets the same burst exceeds the limit.
 	ctl := discordtest.NewServer(t)
-	ctl.Limit(http.MethodPost, discordtest.ChannelPath(channel), 10, time.Second)
+	ctl.Limit(http.MethodPost, discordtest.ChannelPath(channel), 10, window)
 	a1, _ := restReplica(t, ctl, nil)
 	a2, _ := restReplica(t, ctl, nil)
 	burst(t, []*Adapter{a1, a2}, channel, perReplica)

@@ -22,6 +22,7 @@ import (
 )
 
 func TestPrivateQuestionGetsHTMLAnswer(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.New(t)
 	h := start(t, srv, newRouter(t, bot.Options{}), nil)
 	srv.PushMessage(telegramtest.Msg{ChatID: 42, From: user(42), Text: "Can I do a working holiday in Canada?"})
@@ -66,6 +67,7 @@ func TestPrivateQuestionGetsHTMLAnswer(t *testing.T) {
 }
 
 func TestStartCommandGreets(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.New(t)
 	start(t, srv, newRouter(t, bot.Options{}), nil)
 	srv.PushMessage(telegramtest.Msg{ChatID: 42, From: user(42), Text: "/start"})
@@ -76,6 +78,7 @@ func TestStartCommandGreets(t *testing.T) {
 }
 
 func TestButtonPressRunsActionAndIsAcknowledged(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.New(t)
 	h := start(t, srv, newRouter(t, bot.Options{}), nil)
 	srv.PushMessage(telegramtest.Msg{ChatID: 42, From: user(42), Text: "Can I do a working holiday in Canada?"})
@@ -105,6 +108,7 @@ func TestButtonPressRunsActionAndIsAcknowledged(t *testing.T) {
 }
 
 func TestLongActionsFitCallbackData(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.New(t)
 	db, err := bbolt.Open(filepath.Join(t.TempDir(), "s.db"), 0o600, nil)
 	if err != nil {
@@ -152,6 +156,7 @@ func TestLongActionsFitCallbackData(t *testing.T) {
 }
 
 func TestGroupAnswersOnlyWhenAddressed(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.New(t)
 	start(t, srv, echo(), nil)
 	const group = -100123
@@ -198,6 +203,7 @@ func TestGroupAnswersOnlyWhenAddressed(t *testing.T) {
 }
 
 func TestPrivateNeverAnswersBotsOrServiceMessages(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.New(t)
 	start(t, srv, echo(), nil)
 	srv.PushMessage(telegramtest.Msg{ChatID: 42, From: telegramtest.User{ID: 42, IsBot: true, Name: "B"}, Text: "hi"})
@@ -215,6 +221,7 @@ func TestPrivateNeverAnswersBotsOrServiceMessages(t *testing.T) {
 }
 
 func TestFloodRetryAfterDelaysThenDelivers(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.New(t)
 	srv.Fail("sendMessage", telegramtest.Flood(3))
 	h := start(t, srv, echo(), nil) // RetryAfterUnit: 20ms per second asked
@@ -236,6 +243,7 @@ func TestFloodRetryAfterDelaysThenDelivers(t *testing.T) {
 }
 
 func TestServerErrorsAreRetried(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.New(t)
 	srv.Fail("getMe", telegramtest.HTMLError(502), telegramtest.APIError(500, "Internal Server Error"))
 	srv.Fail("getUpdates", telegramtest.HTMLError(503), telegramtest.Flood(1))
@@ -262,6 +270,7 @@ func TestServerErrorsAreRetried(t *testing.T) {
 }
 
 func TestMarkupRefusedFallsBackToPlainText(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.New(t)
 	srv.Fail("sendMessage", telegramtest.APIError(400, "Bad Request: can't parse entities: unsupported start tag"))
 	start(t, srv, echo(), nil)
@@ -273,6 +282,7 @@ func TestMarkupRefusedFallsBackToPlainText(t *testing.T) {
 }
 
 func TestRefusedMessageIsDroppedNotRetriedForever(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.New(t)
 	srv.Fail("sendMessage", telegramtest.APIError(403, "Forbidden: bot was blocked by the user"))
 	start(t, srv, echo(), nil)
@@ -288,6 +298,7 @@ func TestRefusedMessageIsDroppedNotRetriedForever(t *testing.T) {
 }
 
 func TestGroupMigratedToSupergroup(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.New(t)
 	srv.Fail("sendMessage", telegramtest.Fault{Status: 400, ContentType: "application/json",
 		Body: `{"ok":false,"error_code":400,"description":"Bad Request: group chat was upgraded to a supergroup chat","parameters":{"migrate_to_chat_id":-1009999}}`})
@@ -299,6 +310,7 @@ func TestGroupMigratedToSupergroup(t *testing.T) {
 }
 
 func TestLongReplyIsSplit(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.New(t)
 	para := strings.TrimSpace(strings.Repeat("**Fees** & conditions apply to this permit 😀. ", 30))
 	long := strings.TrimSpace(strings.Repeat(para+"\n\n", 8))
@@ -335,6 +347,7 @@ func TestLongReplyIsSplit(t *testing.T) {
 }
 
 func TestBurstDeliversEveryReplyInOrderPerChat(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.New(t)
 	h := start(t, srv, echo(), func(c *telegram.Config) {
 		c.Tuning.ChatLimit = telegram.Window{N: 1, Per: 10 * time.Millisecond} // 10ms between messages to one chat
@@ -368,6 +381,7 @@ func TestBurstDeliversEveryReplyInOrderPerChat(t *testing.T) {
 }
 
 func TestShutdownMidBurstLosesNoHandledReply(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.New(t)
 	// The burst is waiting when the bot starts, so the first poll takes it
 	// whole and shutdown comes while most replies are still queued.
@@ -421,6 +435,7 @@ func TestShutdownMidBurstLosesNoHandledReply(t *testing.T) {
 }
 
 func TestWebhook(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.New(t)
 	const secret = "s3cret-Token_1"
 	h := start(t, srv, echo(), func(c *telegram.Config) {
@@ -500,6 +515,7 @@ func TestWebhook(t *testing.T) {
 }
 
 func TestWebhookRefusedIsAnError(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.New(t)
 	srv.Fail("setWebhook", telegramtest.APIError(400, "Bad Request: bad webhook: HTTPS url must be provided for webhook"))
 	a, err := telegram.New(telegram.Config{Token: srv.Token, APIURL: srv.URL, Handler: echo(), Tuning: fastTuning(),
@@ -514,6 +530,7 @@ func TestWebhookRefusedIsAnError(t *testing.T) {
 }
 
 func TestRefusedTokenFailsClearly(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.New(t)
 	a, err := telegram.New(telegram.Config{Token: "999:wrong", APIURL: srv.URL, Handler: echo(), Tuning: fastTuning()})
 	if err != nil {
@@ -532,6 +549,7 @@ func TestRefusedTokenFailsClearly(t *testing.T) {
 }
 
 func TestNewValidates(t *testing.T) {
+	t.Parallel()
 	for name, cfg := range map[string]telegram.Config{
 		"no token":      {Handler: echo()},
 		"bad token":     {Token: "12/../x", Handler: echo()},
@@ -550,6 +568,7 @@ func TestNewValidates(t *testing.T) {
 }
 
 func TestNetworkErrorsRetriedAndTokenNeverLogged(t *testing.T) {
+	t.Parallel()
 	// A port with nothing listening: getMe fails with a network error whose
 	// text would include the URL, and so the token.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -583,6 +602,7 @@ func TestNetworkErrorsRetriedAndTokenNeverLogged(t *testing.T) {
 }
 
 func TestHandlerPanicDoesNotStopTheBot(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.New(t)
 	h := bot.HandlerFunc(func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 		if req.Text == "boom" {
@@ -604,6 +624,7 @@ func TestHandlerPanicDoesNotStopTheBot(t *testing.T) {
 }
 
 func TestMessageTextNeverLogged(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.New(t)
 	srv.Fail("sendMessage", telegramtest.HTMLError(502), telegramtest.APIError(400, "Bad Request: can't parse entities"))
 	h := start(t, srv, echo(), nil)
@@ -622,6 +643,7 @@ func TestMessageTextNeverLogged(t *testing.T) {
 // opens that article; ?start=eligibility opens the eligibility check (this
 // router has none: it says so); an unknown payload greets.
 func TestStartDeepLinks(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.New(t)
 	start(t, srv, newRouter(t, bot.Options{}), nil)
 	srv.PushMessage(telegramtest.Msg{ChatID: 42, From: user(42), Text: "/start pgwp"})

@@ -26,6 +26,7 @@ import (
 const helperEnv = "IMPBOT_OUTBOX_HELPER"
 
 func TestOutboxHelperProcess(t *testing.T) {
+	t.Parallel()
 	if os.Getenv(helperEnv) == "" {
 		t.Skip("helper process of TestSIGKILLWithHeldRepliesLosesNone (runs only as its subprocess)")
 	}
@@ -57,7 +58,9 @@ func TestOutboxHelperProcess(t *testing.T) {
 func startHelper(t *testing.T, srv *telegramtest.Server, dbPath string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestOutboxHelperProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), helperEnv+"=1", helperEnv+"_DB="+dbPath, helperEnv+"_URL="+srv.URL, helperEnv+"_TOKEN="+srv.Token)
+	cmd.Env = append(os.Environ(), helperEnv+"=1", helperEnv+"_DB="+dbPath, helperEnv+"_URL="+srv.URL, helperEnv+"_TOKEN="+srv.Token,
+		// A race-built helper would otherwise sleep a second as it exits.
+		"GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -84,6 +87,7 @@ func startHelper(t *testing.T, srv *telegramtest.Server, dbPath string) *exec.Cm
 // after their updates were confirmed, are delivered after the restart,
 // each exactly once, in order per chat.
 func TestSIGKILLWithHeldRepliesLosesNone(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts subprocesses")
 	}
@@ -108,7 +112,7 @@ func TestSIGKILLWithHeldRepliesLosesNone(t *testing.T) {
 	}
 
 	first := startHelper(t, srv, dbPath)
-	srv.WaitFor(t, 30*time.Second, "the updates confirmed and every chat held back by 429", func() bool {
+	srv.WaitFor(t, wait, "the updates confirmed and every chat held back by 429", func() bool {
 		return srv.Offset() > last && len(srv.Calls("sendMessage")) >= 6
 	})
 	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
@@ -123,7 +127,7 @@ func TestSIGKILLWithHeldRepliesLosesNone(t *testing.T) {
 	}
 
 	second := startHelper(t, srv, dbPath)
-	srv.WaitFor(t, 30*time.Second, "every held reply after the restart", func() bool { return len(srv.Sent()) >= len(want) })
+	srv.WaitFor(t, wait, "every held reply after the restart", func() bool { return len(srv.Sent()) >= len(want) })
 	// Stop cleanly and count: nothing may have been sent twice.
 	if err := second.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -156,6 +160,7 @@ func TestSIGKILLWithHeldRepliesLosesNone(t *testing.T) {
 // once the reply is on disk; a reply still held back by flood control when
 // the shutdown deadline passes is sent by the next run, once.
 func TestWebhookReplyHeldAtShutdownIsSentAfterRestart(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.New(t)
 	db, err := bbolt.Open(filepath.Join(t.TempDir(), "s.db"), 0o600, nil)
 	if err != nil {

@@ -100,6 +100,7 @@ func countWith(ms []telegramtest.Sent, s string) int {
 // also when Telegram delivers a staff reply twice. /forget on one replica
 // closes the handoff for all.
 func TestHandoffAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.New(t)
 	rds := redistest.Start(t)
 	hs := replicas(t, srv, rds, 2)
@@ -204,6 +205,7 @@ func TestHandoffAcrossReplicas(t *testing.T) {
 // TestHandoffRedisDown: with Redis stopped the handoff button says the team
 // is briefly unreachable (nothing crashes), and the FAQ answers go on.
 func TestHandoffRedisDown(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.New(t)
 	rds := redistest.Start(t)
 	hs := replicas(t, srv, rds, 1)

@@ -44,6 +44,7 @@ func buttonWith(t *testing.T, m telegramtest.Sent, prefix string) telegramtest.B
 }
 
 func TestHandoffAskAnExpertLoop(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.New(t)
 	h := handoffBot(t, srv, nil)
 	u := user(42)
@@ -115,6 +116,7 @@ func TestHandoffAskAnExpertLoop(t *testing.T) {
 }
 
 func TestHandoffAsksForTheQuestionWhenThereIsNone(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.New(t)
 	handoffBot(t, srv, nil)
 	u := telegramtest.User{ID: 43, Name: "U", Lang: "fr"}
@@ -156,6 +158,7 @@ func TestHandoffAsksForTheQuestionWhenThereIsNone(t *testing.T) {
 }
 
 func TestHandoffSurvivesRestart(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.New(t)
 	db, err := bbolt.Open(filepath.Join(t.TempDir(), "s.db"), 0o600, nil)
 	if err != nil {
@@ -181,6 +184,7 @@ func TestHandoffSurvivesRestart(t *testing.T) {
 }
 
 func TestHandoffWithoutStaffChatGivesTheContact(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.New(t)
 	start(t, srv, newRouter(t, bot.Options{OrgName: "Test Org", Contact: "help@example.org"}), nil)
 	u := user(45)
@@ -197,6 +201,7 @@ func TestHandoffWithoutStaffChatGivesTheContact(t *testing.T) {
 // reaches the staff chat; the staff reply goes to the platform's sink, and
 // /forget from that platform withdraws the question.
 func TestHandoffFromAnotherPlatform(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.New(t)
 	h := handoffBot(t, srv, nil)
 	type got struct{ key, lang, text string }
@@ -223,7 +228,7 @@ func TestHandoffFromAnotherPlatform(t *testing.T) {
 		if g.key != "sess1" || g.lang != "fr" || g.text != "Oui, avec un PTO." {
 			t.Errorf("delivered %+v", g)
 		}
-	case <-time.After(30 * time.Second):
+	case <-time.After(wait):
 		t.Fatal("staff reply never reached the web sink")
 	}
 	if ack := srv.WaitSent(t, staffChat, 2, wait)[1]; !strings.Contains(ack.Text, "Sent to the visitor") {

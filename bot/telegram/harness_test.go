@@ -3,6 +3,7 @@ package telegram_test
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/impbot/impbot/bot"
 	"github.com/impbot/impbot/bot/telegram"
 	"github.com/impbot/impbot/bot/telegram/telegramtest"
+	"github.com/impbot/impbot/bot/testmain"
 	"github.com/impbot/impbot/index"
 	"github.com/impbot/impbot/knowledge"
 )
@@ -21,6 +23,23 @@ import (
 // a performance requirement; the tests wait on events and go on as soon as
 // they happen.
 const wait = 2 * time.Minute
+
+// TestMain lets up to 8 tests of this package run at once (unless
+// -test.parallel is given; by default only GOMAXPROCS do, 2 on the CI
+// machine): each has its own fake Bot API (and redis-server), and most
+// wait (on send limits, flood control, long polls, a helper process)
+// rather than compute.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		if err := flag.Set("test.parallel", "8"); err != nil {
+			panic(err)
+		}
+	}
+	testmain.Run(m) // no ThreadSanitizer exit sleep under -race (package testmain)
+}
 
 // fastTuning keeps retries, throttles and the long poll short for tests.
 func fastTuning() telegram.Tuning {

@@ -36,6 +36,7 @@ func maxInWindow(calls []telegramtest.Call, chat int64, per time.Duration) int {
 // burst on top), nor more than one per second in a chat. Load can only
 // spread the sends out, never make the assertions fail.
 func TestSendLimitsDefaults(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.New(t)
 	start(t, srv, echo(), func(c *telegram.Config) {
 		c.Tuning.ChatLimit, c.Tuning.GroupLimit, c.Tuning.GlobalLimit = telegram.Window{}, telegram.Window{}, telegram.Window{}
@@ -47,7 +48,7 @@ func TestSendLimitsDefaults(t *testing.T) {
 	for i := range 2 { // two questions from one chat
 		srv.PushMessage(telegramtest.Msg{ChatID: 299, From: user(299), Text: fmt.Sprint("again ", i)})
 	}
-	srv.WaitFor(t, 30*time.Second, "every reply", func() bool { return len(srv.Sent()) == chats+2 })
+	srv.WaitFor(t, wait, "every reply", func() bool { return len(srv.Sent()) == chats+2 })
 	calls := srv.Calls("sendMessage")
 	t.Logf("%d messages in %v; at most %d in any second overall, %d in any second to one chat",
 		len(calls), calls[len(calls)-1].Time.Sub(calls[0].Time).Round(time.Millisecond),
@@ -63,6 +64,7 @@ func TestSendLimitsDefaults(t *testing.T) {
 // TestSendLimitsGroup checks a group's own limit (20 per minute by default;
 // shortened here) on top of the per-chat one.
 func TestSendLimitsGroup(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.New(t)
 	start(t, srv, echo(), func(c *telegram.Config) {
 		c.Tuning.ChatLimit = telegram.Window{N: 1, Per: 20 * time.Millisecond}

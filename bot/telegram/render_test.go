@@ -12,6 +12,7 @@ import (
 )
 
 func TestRenderFormatting(t *testing.T) {
+	t.Parallel()
 	cases := []struct{ name, in, want string }{
 		{"bold and italic", "**Title**\n_note_ and *em*", "<b>Title</b>\n<i>note</i> and <i>em</i>"},
 		{"heading", "# Fees\n\nText", "<b>Fees</b>\n\nText"},
@@ -51,6 +52,7 @@ func TestRenderFormatting(t *testing.T) {
 }
 
 func TestRenderEscapesEverything(t *testing.T) {
+	t.Parallel()
 	nasty := []string{
 		"<", ">", "&", "&&", "a<b>c", "</b>", "<a href=\"x\">", "&lt;", "&#0;", "&#xD800;", "&bogus;", "\x00",
 		"**<i>**", "[<b>](https://x.org/\"><script>)", "`</code>`", "```\n</pre>\n```", "> <blockquote>",
@@ -68,6 +70,7 @@ func TestRenderEscapesEverything(t *testing.T) {
 }
 
 func TestRenderArticleShape(t *testing.T) {
+	t.Parallel()
 	md := "**Open work permits for spouses**\nSpouses of skilled workers may get an open permit.\n\n" +
 		"- **Who**: spouses & partners\n- **Cost**: `$255`\n\nSources: [canada.ca](https://www.canada.ca/x) · [canada.ca](https://www.canada.ca/y)\n" +
 		"_Reviewed 2026-11-25. General information, not legal advice._"
@@ -81,6 +84,7 @@ func TestRenderArticleShape(t *testing.T) {
 }
 
 func TestVisibleLen(t *testing.T) {
+	t.Parallel()
 	cases := map[string]int{
 		"":                              0,
 		"abc":                           3,
@@ -100,6 +104,7 @@ func TestVisibleLen(t *testing.T) {
 }
 
 func TestSplitShortIsOnePart(t *testing.T) {
+	t.Parallel()
 	in := Render("**Hi**\n\nA short answer.")
 	parts := Split(in, MaxMessageLen)
 	if len(parts) != 1 || parts[0] != in {
@@ -108,6 +113,7 @@ func TestSplitShortIsOnePart(t *testing.T) {
 }
 
 func TestSplitAtParagraphs(t *testing.T) {
+	t.Parallel()
 	p := func(c string, n int) string { return strings.TrimSpace(strings.Repeat(c+"word ", n)) }
 	paras := []string{p("a", 300), p("b", 300), p("c", 300), p("d", 300)} // 1,799 characters each
 	in := strings.Join(paras, "\n\n")
@@ -124,6 +130,7 @@ func TestSplitAtParagraphs(t *testing.T) {
 }
 
 func TestSplitPrefersParagraphOverLine(t *testing.T) {
+	t.Parallel()
 	in := strings.Repeat("x", 30) + "\n\n" + strings.Repeat("line\n", 20)
 	parts := Split(in, 60)
 	if parts[0] != strings.Repeat("x", 30) {
@@ -133,6 +140,7 @@ func TestSplitPrefersParagraphOverLine(t *testing.T) {
 }
 
 func TestSplitLongLineMultiByte(t *testing.T) {
+	t.Parallel()
 	// No space at all: a hard cut is needed, on character boundaries.
 	in := strings.Repeat("é日😀", 3000) // 4 UTF-16 units per repetition
 	parts := Split(escape(in), MaxMessageLen)
@@ -146,6 +154,7 @@ func TestSplitLongLineMultiByte(t *testing.T) {
 }
 
 func TestSplitCountsUTF16(t *testing.T) {
+	t.Parallel()
 	// 3,000 characters but 6,000 UTF-16 units: Telegram would refuse it whole.
 	in := strings.Repeat("😀", 3000)
 	if n := utf8.RuneCountInString(in); n > MaxMessageLen {
@@ -163,6 +172,7 @@ func TestSplitCountsUTF16(t *testing.T) {
 }
 
 func TestSplitKeepsTagsBalanced(t *testing.T) {
+	t.Parallel()
 	in := "<b>" + strings.Repeat("bold words here ", 600) + "</b>\n\n<pre>" + strings.Repeat("code line &lt;x&gt;\n", 400) + "</pre>"
 	parts := Split(in, 1000)
 	if len(parts) < 10 {
@@ -181,6 +191,7 @@ func TestSplitKeepsTagsBalanced(t *testing.T) {
 }
 
 func TestSplitLinkAcrossCut(t *testing.T) {
+	t.Parallel()
 	in := `<a href="https://example.org/a?b=1&amp;c=2">` + strings.Repeat("w", 50) + "</a>"
 	parts := Split(in, 20)
 	checkParts(t, PlainText(in), parts, 20)
@@ -192,6 +203,7 @@ func TestSplitLinkAcrossCut(t *testing.T) {
 }
 
 func TestSplitKeepsEmojiSequences(t *testing.T) {
+	t.Parallel()
 	family := "👨\u200d👩\u200d👧" // one glyph, 8 UTF-16 units
 	flag := "🇨🇦"                // two regional indicators
 	in := strings.Repeat(family+flag+"é\u0301", 800)
@@ -214,11 +226,16 @@ func TestSplitKeepsEmojiSequences(t *testing.T) {
 }
 
 func TestSplitRandomized(t *testing.T) {
+	t.Parallel()
 	pieces := []string{"word ", "**bold** ", "_it_ ", "`co<de>` ", "[link](https://x.org/?a=1&b=2) ", "é", "日本", "😀",
 		"\n", "\n\n", "- item\n", "1. num\n", "> quote\n\n", "```\ncode & more\n```\n", "&amp; ", "<raw> ", "    indented\n\n",
 		"👨\u200d👩\u200d👧", "🇫🇷", strings.Repeat("long", 40)}
 	rng := rand.New(rand.NewPCG(1, 2))
-	for i := 0; i < 300; i++ {
+	texts := 300
+	if raceBuild {
+		texts = 100 // the first 100 of the same sequence; CI checks all 300 without -race
+	}
+	for i := 0; i < texts; i++ {
 		var b strings.Builder
 		for n := rng.IntN(400); n > 0; n-- {
 			b.WriteString(pieces[rng.IntN(len(pieces))])

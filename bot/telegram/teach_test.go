@@ -32,6 +32,7 @@ func (f *fakeTeacher) Learn(ctx context.Context, q, lang, id string) (string, er
 }
 
 func TestStaffTeachesAMissedQuestionWithOneTap(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.New(t)
 	ft := &fakeTeacher{}
 	r := newRouter(t, bot.Options{})

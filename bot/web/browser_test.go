@@ -3,6 +3,7 @@ package web
 import (
 	"bufio"
 	"context"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,6 +25,7 @@ import (
 	"github.com/impbot/impbot/bot"
 	"github.com/impbot/impbot/bot/dialogue"
 	botsession "github.com/impbot/impbot/bot/session"
+	"github.com/impbot/impbot/bot/testmain"
 	"github.com/impbot/impbot/index"
 	"github.com/impbot/impbot/knowledge"
 )
@@ -36,15 +39,22 @@ import (
 
 func findChromium(t *testing.T) string {
 	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
+	if p := lookChromium(); p != "" {
+		return p
 	}
 	if os.Getenv("CI") == "true" {
 		t.Fatal("no chromium on PATH, and CI=true: the browser tests must run in CI (apt-get install chromium)")
 	}
 	t.Skip("SKIPPED: no chromium on PATH (apt-get install chromium); the widget's browser tests did not run")
+	return ""
+}
+
+func lookChromium() string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
 	return ""
 }
 
@@ -55,11 +65,28 @@ var (
 	browserCancel = func() {}
 )
 
-// TestMain closes the shared browser.
+// TestMain lets up to 8 tests of this package run at once (unless
+// -test.parallel is given; by default only GOMAXPROCS do, 2 on the CI
+// machine): the browser tests mostly wait on Chromium and on the widget's
+// reconnection delays, the rate-limit test on its limiter, while the others
+// use the cores. It starts the shared browser at once when a browser test
+// is to run (its start overlaps the indexes'), and closes it at the end.
 func TestMain(m *testing.M) {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		if err := flag.Set("test.parallel", "8"); err != nil {
+			panic(err)
+		}
+	}
+	if p := lookChromium(); p != "" && browserTestsRun() {
+		go browserOnce.Do(func() { startBrowser(p) })
+	}
 	code := m.Run()
+	browserOnce.Do(func() {}) // waits for a start begun above
 	browserCancel()
-	os.Exit(code)
+	testmain.Exit(code) // no ThreadSanitizer exit sleep under -race (package testmain)
 }
 
 // newBrowser returns a new tab of one headless Chromium shared by the tests
@@ -67,33 +94,7 @@ func TestMain(m *testing.M) {
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
 	path := findChromium(t)
-	browserOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "impbot-chromium-")
-		if err != nil {
-			browserErr = err
-			return
-		}
-		opts := []chromedp.ExecAllocatorOption{
-			chromedp.ExecPath(path),
-			chromedp.Headless,
-			chromedp.NoSandbox,
-			chromedp.DisableGPU,
-			chromedp.NoFirstRun,
-			chromedp.Flag("disable-quic", true),
-			chromedp.Flag("disable-background-networking", true),
-			chromedp.Flag("disable-component-update", true),
-			chromedp.Flag("disable-sync", true),
-			chromedp.Flag("no-default-browser-check", true),
-			chromedp.Flag("lang", "en-US"),
-			chromedp.UserDataDir(dir),
-			chromedp.WindowSize(1280, 800),
-		}
-		actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-		bctx, cancelB := chromedp.NewContext(actx)
-		browserCancel = func() { cancelB(); cancelA(); _ = os.RemoveAll(dir) }
-		browserErr = chromedp.Do(bctx, chromedp.Navigate("about:blank"))
-		browserCtx = bctx
-	})
+	browserOnce.Do(func() { startBrowser(path) })
 	if browserErr != nil {
 		t.Fatalf("start chromium: %v", browserErr)
 	}
@@ -104,6 +105,47 @@ func newBrowser(t *testing.T) context.Context {
 		t.Fatalf("open a tab: %v", err)
 	}
 	return ctx
+}
+
+// browserTestsRun tells whether -test.run (if given) may select a browser
+// test: only then is the browser started ahead.
+func browserTestsRun() bool {
+	f := flag.Lookup("test.run")
+	if f == nil || f.Value.String() == "" {
+		return true
+	}
+	re, err := regexp.Compile(strings.SplitN(f.Value.String(), "/", 2)[0])
+	return err != nil || re.MatchString("TestBrowserWidget") || re.MatchString("TestBrowserWidgetOrigins") || re.MatchString("TestBrowserReconnectAndFallback")
+}
+
+// startBrowser starts the shared headless Chromium (once, under
+// browserOnce) with a fresh profile in a temporary folder.
+func startBrowser(path string) {
+	dir, err := os.MkdirTemp("", "impbot-chromium-")
+	if err != nil {
+		browserErr = err
+		return
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-default-browser-check", true),
+		chromedp.Flag("lang", "en-US"),
+		chromedp.UserDataDir(dir),
+		chromedp.WindowSize(1280, 800),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	bctx, cancelB := chromedp.NewContext(actx)
+	browserCancel = func() { cancelB(); cancelA(); _ = os.RemoveAll(dir) }
+	browserErr = chromedp.Do(bctx, chromedp.Navigate("about:blank"))
+	browserCtx = bctx
 }
 
 // htmlArticleRouter is the real router on a copy of the shipped knowledge
@@ -210,7 +252,7 @@ func eval[T any](t *testing.T, ctx context.Context, js string) T {
 func waitJS(t *testing.T, ctx context.Context, what, js string) {
 	t.Helper()
 	_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](js,
-		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(45*time.Second)))
+		chromedp.WithPollingInterval(10*time.Millisecond), chromedp.WithPollingTimeout(patience)))
 	if err != nil {
 		state := eval[string](t, ctx, `(document.querySelector('#impbot .impbot-log')||document.body).innerText.slice(-1500)`)
 		t.Fatalf("waiting for %s (%s): %v\nwidget shows:\n%s", what, js, err, state)
@@ -268,33 +310,15 @@ func TestBrowserWidget(t *testing.T) {
 	ctx := newBrowser(t)
 	h := htmlArticleRouter(t)
 	staff := &fakeStaff{}
-	var ol = &originLog{refused: map[string]int{}}
-	var botURL atomic.Pointer[string]
-	host := func(title string) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			fmt.Fprintf(w, `<!doctype html><html lang="fr"><head><title>%s</title></head><body><h1>%s</h1>
-<script src="%s/widget.js" async></script></body></html>`, title, title, *botURL.Load())
-		})
-	}
-	partner := httptest.NewServer(host("Partenaire"))
-	other := httptest.NewServer(host("Other site"))
-	defer partner.Close()
-	defer other.Close()
-	// Another origin: the same loopback, named "localhost" instead of
-	// 127.0.0.1.
-	partnerOrigin := strings.Replace(partner.URL, "127.0.0.1", "localhost", 1)
-	otherOrigin := strings.Replace(other.URL, "127.0.0.1", "localhost", 1)
-	s, err := New(Config{Handler: h, Staff: staff, AllowedOrigins: []string{partnerOrigin},
+	s, err := New(Config{Handler: h, Staff: staff,
 		Title: "Maple & Co. assistant", ThemeColor: "#7a1f1f", PerSession: 5, PerSessionBurst: 20})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(ol.wrap(s))
+	ts := httptest.NewServer(s)
 	defer ts.Close()
 	defer s.Close()
 	s.markReady()
-	botURL.Store(&ts.URL)
 
 	do(t, ctx, "viewport", chromedp.EmulateViewport(1280, 800))
 	do(t, ctx, "open the demo page", chromedp.Navigate(ts.URL+"/"), chromedp.WaitVisible(chromedp.CSS(".impbot-launcher")))
@@ -570,6 +594,41 @@ func TestBrowserWidget(t *testing.T) {
 			t.Error("the conversation survived Delete my conversation")
 		}
 	})
+}
+
+// TestBrowserWidgetOrigins: the widget embedded in other sites' pages
+// (runs beside TestBrowserWidget, in its own tab, with its own server).
+func TestBrowserWidgetOrigins(t *testing.T) {
+	t.Parallel()
+	ctx := newBrowser(t)
+	h, _ := testRouter(t)
+	var ol = &originLog{refused: map[string]int{}}
+	var botURL atomic.Pointer[string]
+	host := func(title string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprintf(w, `<!doctype html><html lang="fr"><head><title>%s</title></head><body><h1>%s</h1>
+<script src="%s/widget.js" async></script></body></html>`, title, title, *botURL.Load())
+		})
+	}
+	partner := httptest.NewServer(host("Partenaire"))
+	other := httptest.NewServer(host("Other site"))
+	defer partner.Close()
+	defer other.Close()
+	// Another origin: the same loopback, named "localhost" instead of
+	// 127.0.0.1.
+	partnerOrigin := strings.Replace(partner.URL, "127.0.0.1", "localhost", 1)
+	otherOrigin := strings.Replace(other.URL, "127.0.0.1", "localhost", 1)
+	s, err := New(Config{Handler: h, AllowedOrigins: []string{partnerOrigin}, PerSession: 5, PerSessionBurst: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(ol.wrap(s))
+	defer ts.Close()
+	defer s.Close()
+	s.markReady()
+	botURL.Store(&ts.URL)
+	do(t, ctx, "viewport", chromedp.EmulateViewport(1280, 800))
 
 	t.Run("another origin listed in allowed_origins", func(t *testing.T) {
 		do(t, ctx, "partner page", chromedp.Navigate(partnerOrigin+"/"), chromedp.WaitVisible(chromedp.CSS(".impbot-launcher")))
@@ -588,7 +647,7 @@ func TestBrowserWidget(t *testing.T) {
 		do(t, ctx, "open", chromedp.Click(chromedp.CSS(".impbot-launcher")), chromedp.WaitVisible(chromedp.CSS("#impbot-panel")))
 		do(t, ctx, "type", chromedp.SendKeys(chromedp.CSS("#impbot-input"), "what is a pgwp\r"))
 		// The WebSocket is refused twice, then the POST fallback's preflight.
-		deadline := time.Now().Add(45 * time.Second)
+		deadline := time.Now().Add(patience)
 		for ol.count(otherOrigin+" GET /chat/ws") < 2 || ol.count(otherOrigin+" OPTIONS") < 1 {
 			if time.Now().After(deadline) {
 				t.Fatalf("refusals seen: %v", ol.refused)
@@ -630,19 +689,22 @@ func (g *wsGate) wrap(h http.Handler) http.Handler {
 	})
 }
 
+// TestBrowserReconnectAndFallback: its two cases run at once, each in its
+// own tab (they mostly wait out the widget's reconnection delays).
 func TestBrowserReconnectAndFallback(t *testing.T) {
 	t.Parallel()
-	ctx := newBrowser(t)
 	h, _ := testRouter(t)
 	ch := &countingHandler{next: h}
 	s, err := New(Config{Handler: ch, PerSession: 5, PerSessionBurst: 20})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(s.Close) // after the parallel subtests
 	s.markReady()
 
 	t.Run("a dropped connection resumes without loss", func(t *testing.T) {
+		t.Parallel()
+		ctx := newBrowser(t)
 		g := &wsGate{}
 		ts := httptest.NewServer(g.wrap(s))
 		defer ts.Close()
@@ -653,7 +715,7 @@ func TestBrowserReconnectAndFallback(t *testing.T) {
 		g.offline.Store(true)
 		g.blocked.Store(true)
 		s.dropConnections()
-		deadline := time.Now().Add(45 * time.Second)
+		deadline := time.Now().Add(patience)
 		for g.refused.Load() == 0 {
 			if time.Now().After(deadline) {
 				t.Fatal("the widget never tried to reconnect")
@@ -671,18 +733,20 @@ func TestBrowserReconnectAndFallback(t *testing.T) {
 			t.Errorf("answered %q", got)
 		}
 		ch.mu.Lock()
-		defer ch.mu.Unlock()
 		for k, v := range ch.calls {
 			if strings.HasSuffix(k, "|how much is the employer compliance fee") && v != 1 {
 				t.Errorf("the queued message reached the router %d times", v)
 			}
 		}
+		ch.mu.Unlock()
 		if n := eval[int](t, ctx, `[...document.querySelectorAll('#impbot .impbot-user')].filter(e => e.textContent.includes('employer compliance fee')).length`); n != 1 {
 			t.Errorf("the queued message shows %d times", n)
 		}
 	})
 
 	t.Run("WebSockets blocked: HTTP POST fallback", func(t *testing.T) {
+		t.Parallel()
+		ctx := newBrowser(t)
 		g := &wsGate{}
 		g.blocked.Store(true)
 		ts := httptest.NewServer(g.wrap(s)) // a new origin: a fresh widget

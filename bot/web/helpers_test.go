@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -24,10 +25,11 @@ import (
 const patience = 2 * time.Minute
 
 var (
-	ixOnce sync.Once
-	ixBase *knowledge.Base
-	ixIdx  *index.Index
-	ixErr  error
+	ixOnce  sync.Once
+	ixBase  *knowledge.Base
+	ixIdx   *index.Index
+	ixRules *dialogue.Rules
+	ixErr   error
 )
 
 type feedbackCounter struct {
@@ -57,9 +59,9 @@ func testRouter(t testing.TB) (bot.Handler, *feedbackCounter) {
 
 // testRouterStore is testRouter with the dialogue's state in store. The
 // index is built once per test binary: the first test that asks for a
-// router (in a package run, TestConversationAcrossReplicas) pays for loading
-// the knowledge and opening its index from the cache, about 3 CPU-s under
-// -race, and its time includes it.
+// router pays for loading the knowledge, opening its index from the cache
+// and parsing the eligibility rules (read-only, shared by the routers), and
+// its time includes it.
 func testRouterStore(t testing.TB, store botsession.Store) (bot.Handler, *feedbackCounter) {
 	t.Helper()
 	ixOnce.Do(func() {
@@ -67,17 +69,19 @@ func testRouterStore(t testing.TB, store botsession.Store) (bot.Handler, *feedba
 		if ixErr == nil {
 			ixIdx, ixErr = index.Build(ixBase)
 		}
+		if ixErr == nil {
+			var probs knowledge.Problems
+			if ixRules, probs = dialogue.Parse("eligibility.yaml", ixBase.Files[dialogue.File], ixBase); len(probs) > 0 {
+				ixErr = fmt.Errorf("eligibility rules: %v", probs)
+			}
+		}
 	})
 	if ixErr != nil {
 		t.Fatal(ixErr)
 	}
 	obs := &feedbackCounter{}
 	r := bot.NewRouter(ixIdx, bot.Options{OrgName: "Maple & Co.", Contact: "help@maple.example", Observer: obs})
-	rules, probs := dialogue.Parse("eligibility.yaml", ixBase.Files[dialogue.File], ixBase)
-	if len(probs) > 0 {
-		t.Fatal(probs)
-	}
-	eng, err := dialogue.New(rules, dialogue.Options{Store: store, Notice: r.Notice})
+	eng, err := dialogue.New(ixRules, dialogue.Options{Store: store, Notice: r.Notice})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 )
 
 func TestRenderHTMLSafe(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name, in      string
 		want, notWant []string

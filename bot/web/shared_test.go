@@ -85,6 +85,7 @@ func lastDialogue(o Out) string {
 // load balancer): the history, the dialogue, the de-duplication of a
 // resent message, the pending handoff and the staff answer, and /forget.
 func TestConversationAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	rds := redistest.Start(t)
 	a, b := newReplica(t, rds), newReplica(t, rds)
 
@@ -163,6 +164,7 @@ func TestConversationAcrossReplicas(t *testing.T) {
 // questions, for new visitors and for a visitor this replica never saw
 // (under the same id); when Redis returns conversations are shared again.
 func TestWebRedisDown(t *testing.T) {
+	t.Parallel()
 	rds := redistest.Start(t)
 	a, b := newReplica(t, rds), newReplica(t, rds)
 	sid := b.post(t, "/chat/hello", In{Type: "hello", Lang: "en"}).SID
@@ -198,6 +200,7 @@ func TestWebRedisDown(t *testing.T) {
 // is answered once, and both replicas end with the same history, numbered
 // without gaps.
 func TestConcurrentReplicasOneConversation(t *testing.T) {
+	t.Parallel()
 	rds := redistest.Start(t)
 	a, b := newReplica(t, rds), newReplica(t, rds)
 	sid := a.post(t, "/chat/hello", In{Type: "hello", Lang: "en"}).SID
@@ -255,6 +258,7 @@ func TestConcurrentReplicasOneConversation(t *testing.T) {
 // WebSocket gets, live, a staff answer delivered through replica B, and
 // what their other tab, on B, sends.
 func TestLivePushAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	rds := redistest.Start(t)
 	a, b := newReplica(t, rds), newReplica(t, rds)
 	c, _, err := dial(t, a.ts, "")

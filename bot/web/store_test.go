@@ -14,6 +14,7 @@ import (
 // de-duplication and a pending handoff outlive the server; the widget's
 // session id itself is never stored.
 func TestConversationsSurviveRestart(t *testing.T) {
+	t.Parallel()
 	db, err := bbolt.Open(filepath.Join(t.TempDir(), "s.db"), 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -96,6 +97,7 @@ func TestConversationsSurviveRestart(t *testing.T) {
 }
 
 func TestExpiredConversationsAreDropped(t *testing.T) {
+	t.Parallel()
 	db, err := bbolt.Open(filepath.Join(t.TempDir(), "s.db"), 0o600, nil)
 	if err != nil {
 		t.Fatal(err)

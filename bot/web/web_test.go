@@ -14,6 +14,7 @@ import (
 )
 
 func TestWidgetUnder30KBCompressed(t *testing.T) {
+	t.Parallel()
 	n := CompressedSize()
 	t.Logf("widget.js + widget.css gzip: %d bytes", n)
 	if n >= 30*1024 {
@@ -25,6 +26,7 @@ func TestWidgetUnder30KBCompressed(t *testing.T) {
 }
 
 func TestConfigChecks(t *testing.T) {
+	t.Parallel()
 	for _, c := range []Config{
 		{Handler: echoHandler, ThemeColor: "red; background:url(x)"},
 		{Handler: echoHandler, AllowedOrigins: []string{"example.com"}},
@@ -38,6 +40,7 @@ func TestConfigChecks(t *testing.T) {
 }
 
 func TestOriginChecks(t *testing.T) {
+	t.Parallel()
 	_, ts := newTestServer(t, Config{Handler: echoHandler, AllowedOrigins: []string{"https://consultancy.example"}})
 	if _, _, err := dial(t, ts, "https://consultancy.example"); err != nil {
 		t.Fatalf("allowed origin refused: %v", err)
@@ -80,6 +83,7 @@ func TestOriginChecks(t *testing.T) {
 }
 
 func TestPagesHeaders(t *testing.T) {
+	t.Parallel()
 	_, ts := newTestServer(t, Config{Handler: echoHandler})
 	for _, c := range []struct{ path, ctype, want string }{
 		{"/", "text/html", "Need help?"},
@@ -116,6 +120,7 @@ func TestPagesHeaders(t *testing.T) {
 }
 
 func TestRepliesAreJSONLObjectsWithHTML(t *testing.T) {
+	t.Parallel()
 	h, _ := testRouter(t)
 	_, ts := newTestServer(t, Config{Handler: h})
 	c, _, err := dial(t, ts, "")
@@ -149,6 +154,7 @@ func TestRepliesAreJSONLObjectsWithHTML(t *testing.T) {
 // TestResendIsAnsweredOnce: a message sent again (after a reconnect, or
 // from a second tab) reaches the router once and gets the same entries.
 func TestResendIsAnsweredOnce(t *testing.T) {
+	t.Parallel()
 	ch := &countingHandler{next: echoHandler}
 	_, ts := newTestServer(t, Config{Handler: ch})
 	a, _, err := dial(t, ts, "")
@@ -177,6 +183,7 @@ func TestResendIsAnsweredOnce(t *testing.T) {
 // with messages sent but unanswered; the widget reconnects with its session
 // and resends its queue; every message is answered exactly once, in order.
 func TestDroppedConnectionResumes(t *testing.T) {
+	t.Parallel()
 	ch := &countingHandler{next: echoHandler}
 	_, ts := newTestServer(t, Config{Handler: ch})
 	a, _, err := dial(t, ts, "")
@@ -224,6 +231,7 @@ func TestDroppedConnectionResumes(t *testing.T) {
 }
 
 func TestRateLimitIsFriendlyAndLosesNothing(t *testing.T) {
+	t.Parallel()
 	_, ts := newTestServer(t, Config{Handler: echoHandler, PerSession: 0.5, PerSessionBurst: 2})
 	c, _, _ := dial(t, ts, "")
 	c.hello("")
@@ -253,6 +261,7 @@ func TestRateLimitIsFriendlyAndLosesNothing(t *testing.T) {
 }
 
 func TestPerIPLimit(t *testing.T) {
+	t.Parallel()
 	_, ts := newTestServer(t, Config{Handler: echoHandler, PerIP: 0.01, PerIPBurst: 3})
 	slow := 0
 	for i := range 3 {
@@ -276,6 +285,7 @@ func TestPerIPLimit(t *testing.T) {
 }
 
 func TestMessageSizeLimit(t *testing.T) {
+	t.Parallel()
 	ch := &countingHandler{next: echoHandler}
 	_, ts := newTestServer(t, Config{Handler: ch})
 	c, _, _ := dial(t, ts, "")
@@ -310,6 +320,7 @@ func (f *fakeStaff) Forward(_ context.Context, t Ticket) error {
 }
 
 func TestHandoffAndStaffReply(t *testing.T) {
+	t.Parallel()
 	staff := &fakeStaff{}
 	s, ts := newTestServer(t, Config{Handler: echoHandler, Staff: staff})
 	c, _, _ := dial(t, ts, "")
@@ -353,6 +364,7 @@ func TestHandoffAndStaffReply(t *testing.T) {
 }
 
 func TestHandoffWithoutStaffGivesContact(t *testing.T) {
+	t.Parallel()
 	_, ts := newTestServer(t, Config{Handler: echoHandler, Contact: "help@maple.example"})
 	c, _, _ := dial(t, ts, "")
 	if c.hello("").Staff {
@@ -365,6 +377,7 @@ func TestHandoffWithoutStaffGivesContact(t *testing.T) {
 }
 
 func TestForgetDeletesConversation(t *testing.T) {
+	t.Parallel()
 	h, _ := testRouter(t)
 	_, ts := newTestServer(t, Config{Handler: h})
 	c, _, _ := dial(t, ts, "")
@@ -390,6 +403,7 @@ func TestForgetDeletesConversation(t *testing.T) {
 }
 
 func TestPostFallback(t *testing.T) {
+	t.Parallel()
 	ch := &countingHandler{next: echoHandler}
 	_, ts := newTestServer(t, Config{Handler: ch})
 	post := func(path string, in In) Out {
@@ -427,10 +441,15 @@ func TestPostFallback(t *testing.T) {
 	resp.Body.Close()
 }
 
-// TestConcurrentSessions: 500 widgets on loopback, 5 messages each, all at
-// once: every message answered exactly once, in order; latency reported.
+// TestConcurrentSessions: 500 widgets on loopback (125 under -race; CI also
+// runs it whole without -race), 5 messages each, all at once: every message
+// answered exactly once, in order; latency reported.
 func TestConcurrentSessions(t *testing.T) {
-	const sessions, perSession = 500, 5
+	t.Parallel()
+	sessions, perSession := 500, 5
+	if raceBuild {
+		sessions = 125
+	}
 	ch := &countingHandler{next: echoHandler}
 	_, ts := newTestServer(t, Config{Handler: ch, PerIP: 1e6, PerIPBurst: 1e6, PerSession: 1e6, PerSessionBurst: 1e6})
 	var (
@@ -526,6 +545,7 @@ func TestConcurrentSessions(t *testing.T) {
 }
 
 func TestHelloIsRateLimitedPerAddress(t *testing.T) {
+	t.Parallel()
 	_, ts := newTestServer(t, Config{Handler: echoHandler, PerIP: 0.01, PerIPBurst: 4})
 	c, _, err := dial(t, ts, "") // one token
 	if err != nil {

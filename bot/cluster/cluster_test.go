@@ -3,7 +3,6 @@ package cluster_test
 import (
 	"context"
 	"errors"
-	"flag"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,14 +20,7 @@ import (
 // machine): each has its own redis-server, and they mostly wait for leases
 // to expire or be renewed and for buckets to refill.
 func TestMain(m *testing.M) {
-	flag.Parse()
-	set := false
-	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
-	if !set {
-		if err := flag.Set("test.parallel", "8"); err != nil {
-			panic(err)
-		}
-	}
+	testmain.Parallel(8)
 	testmain.Run(m) // no ThreadSanitizer exit sleep under -race (package testmain)
 }
 

@@ -2,7 +2,6 @@ package discord
 
 import (
 	"context"
-	"flag"
 	"io"
 	"log/slog"
 	"strings"
@@ -100,14 +99,7 @@ func testKnowledge(t *testing.T) (*bot.Router, *index.Index) {
 // 250 ms for the whole binary (set here, before any test runs, as tests
 // run at once).
 func TestMain(m *testing.M) {
-	flag.Parse()
-	set := false
-	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
-	if !set {
-		if err := flag.Set("test.parallel", "8"); err != nil {
-			panic(err)
-		}
-	}
+	testmain.Parallel(8)
 	retryBase = 20 * time.Millisecond
 	testmain.Run(m) // no ThreadSanitizer exit sleep under -race (package testmain)
 }

@@ -1,7 +1,6 @@
 package service
 
 import (
-	"flag"
 	"testing"
 
 	"github.com/impbot/impbot/bot/testmain"
@@ -13,13 +12,6 @@ import (
 // and Discord servers, on reloads) rather than compute. It ends the binary
 // without ThreadSanitizer's 1 s exit sleep under -race (package testmain).
 func TestMain(m *testing.M) {
-	flag.Parse()
-	set := false
-	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
-	if !set {
-		if err := flag.Set("test.parallel", "4"); err != nil {
-			panic(err)
-		}
-	}
+	testmain.Parallel(4)
 	testmain.Run(m)
 }

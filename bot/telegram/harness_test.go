@@ -3,7 +3,6 @@ package telegram_test
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -30,14 +29,7 @@ const wait = 2 * time.Minute
 // wait (on send limits, flood control, long polls, a helper process)
 // rather than compute.
 func TestMain(m *testing.M) {
-	flag.Parse()
-	set := false
-	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
-	if !set {
-		if err := flag.Set("test.parallel", "8"); err != nil {
-			panic(err)
-		}
-	}
+	testmain.Parallel(8)
 	testmain.Run(m) // no ThreadSanitizer exit sleep under -race (package testmain)
 }
 

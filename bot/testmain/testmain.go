@@ -1,6 +1,6 @@
-// Package testmain ends the project's test binaries. Each package's
-// TestMain calls Run (or Exit, when it has work of its own after the
-// tests).
+// Package testmain starts and ends the project's test binaries. Each
+// package's TestMain calls Run (or Exit, when it has work of its own after
+// the tests); packages whose tests mostly wait call Parallel first.
 //
 // In a -race build, os.Exit(0) runs ThreadSanitizer's finalizer, which
 // sleeps GORACE's atexit_sleep_ms (1 s by default) before the process
@@ -13,10 +13,30 @@
 package testmain
 
 import (
+	"flag"
 	"os"
+	"strconv"
 	"syscall"
 	"testing"
 )
+
+// Parallel lets up to n tests of the package run at once, unless
+// -test.parallel was given (by default only GOMAXPROCS do: 2 on the CI
+// machine), and reports whether it set it. For packages whose tests mostly
+// wait (on fake servers, leases, rate windows, child processes) rather
+// than compute. It parses the flags, as TestMain must before reading them.
+func Parallel(n int) bool {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if set {
+		return false
+	}
+	if err := flag.Set("test.parallel", strconv.Itoa(n)); err != nil {
+		panic(err)
+	}
+	return true
+}
 
 // Run runs the tests and exits with their status.
 func Run(m *testing.M) { Exit(m.Run()) }

@@ -2,6 +2,8 @@ package testmain
 
 import (
 	"errors"
+	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
@@ -9,10 +11,16 @@ import (
 	"testing"
 )
 
-// TestMain: as a child of the tests below, IMPBOT_TESTMAIN_EXIT=N exits
+// TestMain: as a child of the tests below, IMPBOT_TESTMAIN_PARALLEL=1
+// prints what Parallel(7) did, IMPBOT_TESTMAIN_EXIT=N exits
 // with N through Exit at once, and IMPBOT_TESTMAIN_RACE=1 runs the tests
 // (TestRacyChild among them) through Run.
 func TestMain(m *testing.M) {
+	if os.Getenv("IMPBOT_TESTMAIN_PARALLEL") != "" {
+		set := Parallel(7)
+		fmt.Printf("set=%v parallel=%s\n", set, flag.Lookup("test.parallel").Value)
+		Exit(0)
+	}
 	if s := os.Getenv("IMPBOT_TESTMAIN_EXIT"); s != "" {
 		n, _ := strconv.Atoi(s)
 		Exit(n)
@@ -71,5 +79,16 @@ func TestARaceStillFailsTheRun(t *testing.T) {
 	code, out := child(t, "IMPBOT_TESTMAIN_RACE=1", "-test.run=^TestRacyChild$")
 	if code == 0 || !strings.Contains(out, "WARNING: DATA RACE") || !strings.Contains(out, "race detected during execution of test") {
 		t.Fatalf("a racy test exited with %d:\n%s", code, out)
+	}
+}
+
+// Parallel sets -test.parallel when it was not given, and leaves a given
+// value alone.
+func TestParallelKeepsAGivenValue(t *testing.T) {
+	if _, out := child(t, "IMPBOT_TESTMAIN_PARALLEL=1"); !strings.Contains(out, "set=true parallel=7") {
+		t.Errorf("without -test.parallel: %s", out)
+	}
+	if _, out := child(t, "IMPBOT_TESTMAIN_PARALLEL=1", "-test.parallel=3"); !strings.Contains(out, "set=false parallel=3") {
+		t.Errorf("with -test.parallel=3: %s", out)
 	}
 }

@@ -72,14 +72,7 @@ var (
 // use the cores. It starts the shared browser at once when a browser test
 // is to run (its start overlaps the indexes'), and closes it at the end.
 func TestMain(m *testing.M) {
-	flag.Parse()
-	set := false
-	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
-	if !set {
-		if err := flag.Set("test.parallel", "8"); err != nil {
-			panic(err)
-		}
-	}
+	testmain.Parallel(8)
 	if p := lookChromium(); p != "" && browserTestsRun() {
 		go browserOnce.Do(func() { startBrowser(p) })
 	}

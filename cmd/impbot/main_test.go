@@ -23,15 +23,7 @@ var allAtOnce bool
 // this process take turns instead (cpuBound), and the other child-process
 // tests start their processes once its replicas are up (afterE2EStart).
 func TestMain(m *testing.M) {
-	flag.Parse()
-	set := false
-	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
-	if !set {
-		if err := flag.Set("test.parallel", "64"); err != nil {
-			panic(err)
-		}
-		allAtOnce = true
-	}
+	allAtOnce = testmain.Parallel(64)
 	testmain.Run(m) // no ThreadSanitizer exit sleep under -race (package testmain)
 }
 
